@@ -80,7 +80,9 @@ fn host_reads_and_writes_tables() -> kiln::Result<()> {
     assert!(tab.set(&mut store, 5, Ref::Func(None)).is_err());
 
     // A function taken out of the table is the same callable function.
-    let Some(Ref::Func(Some(f))) = tab.get(&mut store, 1) else { panic!("slot 1 empty") };
+    let Some(Ref::Func(Some(f))) = tab.get(&mut store, 1) else {
+        panic!("slot 1 empty")
+    };
     assert_eq!(f.typed::<(), i32>(&store)?.call(&mut store, ())?, 7);
     Ok(())
 }
@@ -98,7 +100,10 @@ fn host_reads_and_writes_globals() -> kiln::Result<()> {
     bump.call(&mut store, ())?;
     assert_eq!(counter.get(&mut store).unwrap_i64(), 101);
     assert_eq!(konst.get(&mut store).unwrap_f32(), 1.5);
-    assert!(konst.set(&mut store, Val::F32(0)).is_err(), "immutable global");
+    assert!(
+        konst.set(&mut store, Val::F32(0)).is_err(),
+        "immutable global"
+    );
     assert!(counter.set(&mut store, Val::I32(1)).is_err(), "wrong type");
     Ok(())
 }
@@ -106,9 +111,28 @@ fn host_reads_and_writes_globals() -> kiln::Result<()> {
 #[test]
 fn exports_are_listed_in_order() -> kiln::Result<()> {
     let (mut store, instance) = setup(CompilationMode::Lazy);
-    let names: Vec<String> = instance.exports(&mut store).map(|e| e.name().to_string()).collect();
-    assert_eq!(names, ["mem", "tab", "counter", "konst", "seven", "load", "call_slot", "bump", "grow"]);
-    assert!(matches!(instance.get_export(&mut store, "seven"), Some(Extern::Func(_))));
+    let names: Vec<String> = instance
+        .exports(&mut store)
+        .map(|e| e.name().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "mem",
+            "tab",
+            "counter",
+            "konst",
+            "seven",
+            "load",
+            "call_slot",
+            "bump",
+            "grow"
+        ]
+    );
+    assert!(matches!(
+        instance.get_export(&mut store, "seven"),
+        Some(Extern::Func(_))
+    ));
     assert!(instance.get_export(&mut store, "nope").is_none());
     Ok(())
 }

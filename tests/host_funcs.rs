@@ -17,11 +17,20 @@ fn wrapped_host_function_sees_caller_and_store_data() -> kiln::Result<()> {
     )?;
     let mut store = Store::new(&engine, 0i64);
     let mut linker = Linker::new(&engine);
-    linker.func_wrap("host", "add_to_total", |mut caller: Caller<'_, i64>, x: i32| -> i32 {
-        assert!(caller.get_export("memory").and_then(Extern::into_memory).is_some());
-        *caller.data_mut() += i64::from(x);
-        *caller.data() as i32
-    })?;
+    linker.func_wrap(
+        "host",
+        "add_to_total",
+        |mut caller: Caller<'_, i64>, x: i32| -> i32 {
+            assert!(
+                caller
+                    .get_export("memory")
+                    .and_then(Extern::into_memory)
+                    .is_some()
+            );
+            *caller.data_mut() += i64::from(x);
+            *caller.data() as i32
+        },
+    )?;
     let instance = linker.instantiate(&mut store, &module)?;
     let run = instance.get_typed_func::<(), i32>(&mut store, "run")?;
     assert_eq!(run.call(&mut store, ())?, 42);
@@ -35,9 +44,26 @@ fn host_function_returning_tuple_and_taking_sixteen_params() -> kiln::Result<()>
     let mut store = Store::new(&engine, ());
     let sum16 = Func::wrap(
         &mut store,
-        |a: i32, b: i32, c: i32, d: i32, e: i32, f: i32, g: i32, h: i32,
-         i: i32, j: i32, k: i32, l: i32, m: i32, n: i32, o: i32, p: i64| {
-            let s = [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o].iter().map(|v| i64::from(*v)).sum::<i64>();
+        |a: i32,
+         b: i32,
+         c: i32,
+         d: i32,
+         e: i32,
+         f: i32,
+         g: i32,
+         h: i32,
+         i: i32,
+         j: i32,
+         k: i32,
+         l: i32,
+         m: i32,
+         n: i32,
+         o: i32,
+         p: i64| {
+            let s = [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o]
+                .iter()
+                .map(|v| i64::from(*v))
+                .sum::<i64>();
             (s + p, s as f64 * 0.5)
         },
     );
@@ -92,7 +118,9 @@ fn host_error_passes_through_wasm_unchanged() -> kiln::Result<()> {
     let instance = linker.instantiate(&mut store, &module)?;
     let run = instance.get_typed_func::<i32, ()>(&mut store, "run")?;
     let err = run.call(&mut store, 7).unwrap_err();
-    let failure = err.downcast_ref::<HostFailure>().expect("host error type preserved");
+    let failure = err
+        .downcast_ref::<HostFailure>()
+        .expect("host error type preserved");
     assert_eq!(failure.0, 7);
     Ok(())
 }
@@ -137,10 +165,17 @@ fn host_can_reenter_wasm_through_caller() -> kiln::Result<()> {
     )?;
     let mut store = Store::new(&engine, ());
     let mut linker = Linker::new(&engine);
-    linker.func_wrap("host", "bounce", |mut caller: Caller<'_, ()>, n: i32| -> kiln::Result<i32> {
-        let down = caller.get_export("down").and_then(Extern::into_func).unwrap();
-        down.typed::<i32, i32>(&caller)?.call(&mut caller, n)
-    })?;
+    linker.func_wrap(
+        "host",
+        "bounce",
+        |mut caller: Caller<'_, ()>, n: i32| -> kiln::Result<i32> {
+            let down = caller
+                .get_export("down")
+                .and_then(Extern::into_func)
+                .unwrap();
+            down.typed::<i32, i32>(&caller)?.call(&mut caller, n)
+        },
+    )?;
     let instance = linker.instantiate(&mut store, &module)?;
     let down = instance.get_typed_func::<i32, i32>(&mut store, "down")?;
     assert_eq!(down.call(&mut store, 50)?, 50);

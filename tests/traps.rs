@@ -32,7 +32,9 @@ fn trap_of(name: &str) -> (Trap, String) {
     let func = instance.get_func(&mut store, name).unwrap();
     let mut results = vec![kiln::Val::I32(0); func.ty(&store).results().len()];
     let err = func.call(&mut store, &[], &mut results).unwrap_err();
-    let trap = *err.downcast_ref::<Trap>().unwrap_or_else(|| panic!("{name}: not a trap: {err:?}"));
+    let trap = *err
+        .downcast_ref::<Trap>()
+        .unwrap_or_else(|| panic!("{name}: not a trap: {err:?}"));
     (trap, format!("{err:?}"))
 }
 
@@ -62,14 +64,20 @@ fn trap_displays_with_prefix_and_backtrace() {
     let module = Module::new(&engine, TRAPS).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[]).unwrap();
-    let nested = instance.get_typed_func::<(), ()>(&mut store, "nested").unwrap();
+    let nested = instance
+        .get_typed_func::<(), ()>(&mut store, "nested")
+        .unwrap();
     let err = nested.call(&mut store, ()).unwrap_err();
     let root = err.root_cause().to_string();
     assert!(root.starts_with("wasm trap: "), "{root}");
     let full = format!("{err:?}");
     // Innermost frame first, with names from the name section.
-    let middle = full.find("middle").unwrap_or_else(|| panic!("no $middle in {full}"));
-    let inner = full.find("inner").unwrap_or_else(|| panic!("no $inner in {full}"));
+    let middle = full
+        .find("middle")
+        .unwrap_or_else(|| panic!("no $middle in {full}"));
+    let inner = full
+        .find("inner")
+        .unwrap_or_else(|| panic!("no $inner in {full}"));
     assert!(middle < inner, "{full}");
 }
 

@@ -26,11 +26,22 @@ fn typed_func_with_wrong_signature_is_an_error() -> kiln::Result<()> {
     let module = Module::new(&engine, ADD)?;
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[])?;
-    let err = instance.get_typed_func::<(i64, i32), i32>(&mut store, "add").err().expect("mismatch");
+    let err = instance
+        .get_typed_func::<(i64, i32), i32>(&mut store, "add")
+        .err()
+        .expect("mismatch");
     let msg = format!("{err:#}");
     assert!(msg.contains("type mismatch"), "{msg}");
-    assert!(instance.get_typed_func::<(i32, i32), i64>(&mut store, "add").is_err());
-    assert!(instance.get_typed_func::<(i32, i32), i32>(&mut store, "missing").is_err());
+    assert!(
+        instance
+            .get_typed_func::<(i32, i32), i64>(&mut store, "add")
+            .is_err()
+    );
+    assert!(
+        instance
+            .get_typed_func::<(i32, i32), i32>(&mut store, "missing")
+            .is_err()
+    );
     Ok(())
 }
 
@@ -43,6 +54,13 @@ fn handle_from_another_store_is_rejected() -> kiln::Result<()> {
     let instance = Instance::new(&mut store1, &module, &[])?;
     let add = instance.get_func(&mut store1, "add").unwrap();
     let mut out = [kiln::Val::I32(0)];
-    assert!(add.call(&mut store2, &[kiln::Val::I32(1), kiln::Val::I32(2)], &mut out).is_err());
+    assert!(
+        add.call(
+            &mut store2,
+            &[kiln::Val::I32(1), kiln::Val::I32(2)],
+            &mut out
+        )
+        .is_err()
+    );
     Ok(())
 }

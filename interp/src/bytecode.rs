@@ -686,6 +686,10 @@ mod tests {
 
     #[test]
     fn op_is_at_most_sixteen_bytes() {
-        assert!(core::mem::size_of::<Op>() <= 16, "{}", core::mem::size_of::<Op>());
+        assert!(
+            core::mem::size_of::<Op>() <= 16,
+            "{}",
+            core::mem::size_of::<Op>()
+        );
     }
 }

@@ -24,6 +24,9 @@ impl ModuleTypes {
     }
 }
 
+/// One function's bytecode, or the translation error, once translated.
+type LazyFunc = OnceLock<Result<Arc<CompiledFunc>, String>>;
+
 /// A module's code as the interpreter sees it.
 #[derive(Debug)]
 pub struct InterpModule {
@@ -33,7 +36,7 @@ pub struct InterpModule {
     /// Byte range of each defined function's body (locals and code).
     bodies: Box<[Range<usize>]>,
     /// Bytecode of each defined function, once translated.
-    compiled: Box<[OnceLock<Result<Arc<CompiledFunc>, String>>]>,
+    compiled: Box<[LazyFunc]>,
 }
 
 impl InterpModule {
@@ -41,7 +44,12 @@ impl InterpModule {
     /// `source`. The bodies must already have been validated.
     pub fn new(types: Arc<ModuleTypes>, source: Arc<[u8]>, bodies: Box<[Range<usize>]>) -> Self {
         let compiled = bodies.iter().map(|_| OnceLock::new()).collect();
-        InterpModule { types, source, bodies, compiled }
+        InterpModule {
+            types,
+            source,
+            bodies,
+            compiled,
+        }
     }
 
     /// The module's types.
@@ -72,7 +80,8 @@ impl InterpModule {
         let slot = &self.compiled[def_index as usize];
         let result = slot.get_or_init(|| {
             let range = self.bodies[def_index as usize].clone();
-            let reader = wasmparser::BinaryReader::new(&self.source[range.clone()], range.start as u64);
+            let reader =
+                wasmparser::BinaryReader::new(&self.source[range.clone()], range.start as u64);
             let body = wasmparser::FunctionBody::new(reader);
             let func_index = self.types.num_imported_funcs + def_index;
             crate::translate::translate_function(&self.types, func_index, &body, None)
@@ -81,7 +90,9 @@ impl InterpModule {
         });
         match result {
             Ok(f) => Ok(f),
-            Err(msg) => Err(anyhow::anyhow!("failed to translate function {def_index}: {msg}")),
+            Err(msg) => Err(anyhow::anyhow!(
+                "failed to translate function {def_index}: {msg}"
+            )),
         }
     }
 }

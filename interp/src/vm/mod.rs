@@ -20,13 +20,13 @@ mod val_raw;
 mod vmctx;
 
 pub use func_ref::{VMArrayCallFn, VMFuncRef, VMInterpFunc, VMSharedTypeIndex, VMWasmCallFunction};
-pub use offsets::{ModuleCounts, VMOffsets};
+pub use offsets::{ModuleCounts, VMCTX_ALIGN, VMOffsets};
 pub use store_context::{FrameInfo, UnwindReason, VMStoreContext};
 pub use trap::TrapCode;
 pub use val_raw::ValRaw;
 pub use vmctx::{
-    VMBuiltins, VMContext, VMDataSegment, VMElemSegment, VMGlobalDefinition, VMMemoryDefinition,
-    VMOpaqueContext, VMTableDefinition, VMCONTEXT_MAGIC,
+    VMBuiltins, VMCONTEXT_MAGIC, VMContext, VMDataSegment, VMElemSegment, VMGlobalDefinition,
+    VMMemoryDefinition, VMOpaqueContext, VMTableDefinition,
 };
 
 /// Size in bytes of one WebAssembly linear-memory page.

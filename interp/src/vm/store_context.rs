@@ -75,10 +75,9 @@ impl VMStoreContext {
 
     /// Takes the reason the last failed array call left behind, with its backtrace.
     pub fn take_pending(&mut self) -> (UnwindReason, Vec<FrameInfo>) {
-        let reason = self
-            .pending
-            .take()
-            .unwrap_or_else(|| UnwindReason::Host(anyhow::anyhow!("call failed without a recorded reason")));
+        let reason = self.pending.take().unwrap_or_else(|| {
+            UnwindReason::Host(anyhow::anyhow!("call failed without a recorded reason"))
+        });
         (reason, core::mem::take(&mut self.backtrace))
     }
 }

@@ -63,8 +63,13 @@ impl TrapCode {
     }
 }
 
+/// Displays as wasmtime's `Trap` does: `wasm trap: <message>`.
 impl fmt::Display for TrapCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.message())
+        write!(f, "wasm trap: {}", self.message())
     }
 }
+
+/// A trap is an error value: embedders get it back inside an
+/// `anyhow::Error` (and host functions may return one with `?`).
+impl std::error::Error for TrapCode {}

@@ -112,6 +112,9 @@ mod tests {
         assert_eq!(ValRaw::i32(-1).bits(), 0xffff_ffff);
         assert_eq!(ValRaw::i64(-2).get_i64(), -2);
         assert_eq!(ValRaw::f32(0x7fc0_0001).get_f32(), 0x7fc0_0001);
-        assert_eq!(ValRaw::f64(0x7ff8_0000_0000_0001).get_f64(), 0x7ff8_0000_0000_0001);
+        assert_eq!(
+            ValRaw::f64(0x7ff8_0000_0000_0001).get_f64(),
+            0x7ff8_0000_0000_0001
+        );
     }
 }

@@ -1,0 +1,27 @@
+//! Globals: `global.get` and `global.set` on the 16-byte definition every
+//! global (imported or defined) is reached through.
+
+use super::regs::Regs;
+use crate::bytecode::Slot;
+use crate::vm::{VMContext, ValRaw};
+
+/// `global.get`: the low 64 bits of the global's value.
+///
+/// # Safety
+/// `vmctx` is live, `global` is one of its globals, `dst` is in the frame.
+#[inline(always)]
+pub(super) unsafe fn global_get(vmctx: *mut VMContext, r: Regs, dst: Slot, global: u32) {
+    // SAFETY: forwarded to the caller; `globals[global]` points at a live
+    // definition owned by the store.
+    unsafe { r.set(dst, (*(*vmctx).global(global)).value.bits()) }
+}
+
+/// `global.set`.
+///
+/// # Safety
+/// `vmctx` is live, `global` is one of its globals, `src` is in the frame.
+#[inline(always)]
+pub(super) unsafe fn global_set(vmctx: *mut VMContext, r: Regs, src: Slot, global: u32) {
+    // SAFETY: as for `global_get`; validation only allows mutable globals.
+    unsafe { (*(*vmctx).global(global)).value = ValRaw::from_bits(r.get(src)) }
+}

@@ -1,0 +1,227 @@
+//! Linear memory: the cached view of memory 0 the loop keeps in locals, and
+//! `memory.size`, `memory.grow`, `memory.fill`, `memory.copy`,
+//! `memory.init` and `data.drop`.
+//!
+//! Every access is bounds-checked explicitly against the current length;
+//! bulk operations check the whole range before touching a byte, so they
+//! trap (and write nothing) even when the length is 0 but the start is past
+//! the end.
+
+use super::Fault;
+use super::regs::{Regs, trap};
+use crate::bytecode::Slot;
+use crate::vm::{TrapCode, VMBuiltins, VMContext, WASM_PAGE_SIZE};
+use core::ptr::NonNull;
+
+/// Memory 0's base and length, cached in the loop's locals.
+///
+/// Valid until something can grow or replace the memory: a call, a return,
+/// `memory.grow`. The loop reloads it after each of those.
+#[derive(Copy, Clone, Debug)]
+pub(super) struct Mem {
+    /// First byte (dangling but non-null when the memory is empty or absent).
+    pub(super) base: *mut u8,
+    /// Length in bytes (0 when the instance has no memory).
+    pub(super) len: usize,
+}
+
+impl Mem {
+    /// The current extent of `vmctx`'s memory 0.
+    ///
+    /// # Safety
+    /// `vmctx` is a live, fully initialised instance vmctx.
+    #[inline(always)]
+    pub(super) unsafe fn load(vmctx: *mut VMContext) -> Mem {
+        // SAFETY: the caller guarantees `vmctx` is live; when the module has
+        // a memory, its `memories[0]` points at the store-owned definition.
+        unsafe {
+            if (*vmctx).offsets.counts.memories == 0 {
+                return Mem {
+                    base: NonNull::dangling().as_ptr(),
+                    len: 0,
+                };
+            }
+            let def = (*vmctx).memory(0);
+            Mem {
+                base: (*def).base,
+                len: (*def).current_length,
+            }
+        }
+    }
+
+    /// Byte offset of an access of `size` bytes at `addr + offset`, or
+    /// `MemoryOutOfBounds` if any byte is past the end.
+    #[inline(always)]
+    pub(super) fn check(self, addr: u32, offset: u32, size: u64) -> Result<usize, TrapCode> {
+        // Cannot overflow: at most 2^33 + 8.
+        let at = addr as u64 + offset as u64;
+        if at + size <= self.len as u64 {
+            // Fits in usize: it is at most `self.len`.
+            Ok(at as usize)
+        } else {
+            trap(TrapCode::MemoryOutOfBounds)
+        }
+    }
+
+    /// Byte offset of the range `start .. start + len`, or `MemoryOutOfBounds`.
+    #[inline(always)]
+    pub(super) fn range(self, start: u32, len: u32) -> Result<usize, TrapCode> {
+        self.check(start, 0, len as u64)
+    }
+}
+
+/// `memory.size`: the memory's length in pages.
+///
+/// # Safety
+/// `vmctx` is live, `memory` is one of its memories, `dst` is in the frame.
+#[inline(always)]
+pub(super) unsafe fn memory_size(vmctx: *mut VMContext, r: Regs, dst: Slot, memory: u32) {
+    // SAFETY: the caller guarantees the memory index and slot are valid.
+    unsafe {
+        let len = (*(*vmctx).memory(memory)).current_length as u64;
+        r.put(dst, (len / WASM_PAGE_SIZE) as u32);
+    }
+}
+
+/// `memory.grow` through the runtime's builtin: the old size in pages, or
+/// -1 if refused. Returns the reloaded memory-0 view; `Fault::Pending` if the
+/// builtin trapped (it has already set the store's pending reason).
+///
+/// # Safety
+/// `vmctx` is live, `memory` is one of its memories, the slots are in the frame.
+#[inline(never)]
+pub(super) unsafe fn memory_grow(
+    vmctx: *mut VMContext,
+    r: Regs,
+    dst: Slot,
+    delta: Slot,
+    memory: u32,
+) -> Result<Mem, Fault> {
+    // SAFETY: the caller guarantees vmctx, the memory index and the slots;
+    // `builtins` is the store's static table.
+    unsafe {
+        let delta = r.get_u32(delta) as u64;
+        let old = ((*(*vmctx).builtins).memory_grow)(vmctx, memory, delta);
+        match old {
+            VMBuiltins::GROW_TRAPPED => return Err(Fault::Pending),
+            VMBuiltins::GROW_FAILED => r.put(dst, -1i32),
+            pages => r.put(dst, pages as u32),
+        }
+        Ok(Mem::load(vmctx))
+    }
+}
+
+/// `memory.fill` on memory 0.
+///
+/// # Safety
+/// `m` is the current view of memory 0; the slots are in the frame.
+#[inline(always)]
+pub(super) unsafe fn memory_fill(
+    m: Mem,
+    r: Regs,
+    dst: Slot,
+    value: Slot,
+    len: Slot,
+) -> Result<(), TrapCode> {
+    // SAFETY: the slots are in the frame (caller); the range was checked
+    // against the memory's current length, and `m.base` is non-null.
+    unsafe {
+        let n = r.get_u32(len);
+        let at = m.range(r.get_u32(dst), n)?;
+        core::ptr::write_bytes(m.base.add(at), r.get_u32(value) as u8, n as usize);
+    }
+    Ok(())
+}
+
+/// `memory.copy` within memory 0 (ranges may overlap).
+///
+/// # Safety
+/// `m` is the current view of memory 0; the slots are in the frame.
+#[inline(always)]
+pub(super) unsafe fn memory_copy(
+    m: Mem,
+    r: Regs,
+    dst: Slot,
+    src: Slot,
+    len: Slot,
+) -> Result<(), TrapCode> {
+    // SAFETY: the slots are in the frame (caller); both ranges were checked
+    // against the memory's current length; `ptr::copy` allows overlap.
+    unsafe {
+        let n = r.get_u32(len);
+        let to = m.range(r.get_u32(dst), n)?;
+        let from = m.range(r.get_u32(src), n)?;
+        core::ptr::copy(m.base.add(from), m.base.add(to), n as usize);
+    }
+    Ok(())
+}
+
+/// `memory.init` from data segment `data` into memory 0.
+///
+/// # Safety
+/// `vmctx` is live with `data` one of its data segments, `m` is the current
+/// view of its memory 0, the slots are in the frame.
+#[inline(always)]
+pub(super) unsafe fn memory_init(
+    vmctx: *mut VMContext,
+    m: Mem,
+    r: Regs,
+    data: u32,
+    dst: Slot,
+    src: Slot,
+    len: Slot,
+) -> Result<(), TrapCode> {
+    // SAFETY: the caller guarantees the segment index and slots; the segment
+    // describes `seg.len` readable bytes (0 once dropped), both ranges were
+    // checked, and a zero-length copy is skipped so a null segment pointer is
+    // never used. Segment bytes are never inside linear memory.
+    unsafe {
+        let seg = (*vmctx).data_segment(data);
+        let n = r.get_u32(len);
+        let to = m.range(r.get_u32(dst), n)?;
+        let from = r.get_u32(src) as u64;
+        if from + n as u64 > (*seg).len as u64 {
+            return trap(TrapCode::MemoryOutOfBounds);
+        }
+        if n > 0 {
+            core::ptr::copy_nonoverlapping(
+                (*seg).ptr.add(from as usize),
+                m.base.add(to),
+                n as usize,
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `data.drop`: the segment's length becomes 0.
+///
+/// # Safety
+/// `vmctx` is live and `data` is one of its data segments.
+#[inline(always)]
+pub(super) unsafe fn data_drop(vmctx: *mut VMContext, data: u32) {
+    // SAFETY: forwarded to the caller.
+    unsafe { (*(*vmctx).data_segment(data)).len = 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_checks_are_exact() {
+        let mut bytes = [0u8; 16];
+        let m = Mem {
+            base: bytes.as_mut_ptr(),
+            len: bytes.len(),
+        };
+        assert_eq!(m.check(12, 0, 4), Ok(12));
+        assert_eq!(m.check(12, 1, 4), Err(TrapCode::MemoryOutOfBounds));
+        assert_eq!(
+            m.check(u32::MAX, u32::MAX, 1),
+            Err(TrapCode::MemoryOutOfBounds)
+        );
+        assert_eq!(m.range(16, 0), Ok(16));
+        assert_eq!(m.range(17, 0), Err(TrapCode::MemoryOutOfBounds));
+    }
+}

@@ -1,0 +1,852 @@
+//! Translator tests: exact instruction sequences for the patterns the design
+//! depends on, validation errors, robustness on garbage, and execution of
+//! translated code by a small reference evaluator (so tricky cases are
+//! checked for meaning, not only for shape).
+
+use super::translate_function;
+use crate::ModuleTypes;
+use crate::bytecode::{Bin, CompiledFunc, Load, Op, Store, Un};
+use crate::vm::TrapCode;
+use wasmparser::{
+    FuncValidatorAllocations, Parser, Payload, TypeRef, ValidPayload, Validator, WasmFeatures,
+};
+
+/// Validates and translates every function of a module (text format).
+/// Each body is also translated without a validator, which must give the
+/// same bytecode.
+fn try_compile(wat: &str) -> anyhow::Result<Vec<CompiledFunc>> {
+    let bytes = wat::parse_str(wat)?;
+    let mut validator = Validator::new_with_features(WasmFeatures::WASM2);
+    let mut types = ModuleTypes::default();
+    let mut out = Vec::new();
+    for payload in Parser::new(0).parse_all(&bytes) {
+        let payload = payload?;
+        match &payload {
+            Payload::TypeSection(reader) => {
+                for group in reader.clone() {
+                    for ty in group?.into_types() {
+                        types.types.push(ty.unwrap_func().clone());
+                    }
+                }
+            }
+            Payload::ImportSection(reader) => {
+                for import in reader.clone().into_imports() {
+                    if let TypeRef::Func(ty) = import?.ty {
+                        types.funcs.push(ty);
+                        types.num_imported_funcs += 1;
+                    }
+                }
+            }
+            Payload::FunctionSection(reader) => {
+                for ty in reader.clone() {
+                    types.funcs.push(ty?);
+                }
+            }
+            _ => {}
+        }
+        if let ValidPayload::Func(func, body) = validator.payload(&payload)? {
+            let mut func = func.into_validator(FuncValidatorAllocations::default());
+            let index = func.index();
+            let compiled = translate_function(&types, index, &body, Some(&mut func))?;
+            let trusted = translate_function(&types, index, &body, None)?;
+            assert_eq!(
+                compiled.ops, trusted.ops,
+                "translation differs without a validator"
+            );
+            assert_eq!(compiled.frame_size, trusted.frame_size);
+            out.push(compiled);
+        }
+    }
+    Ok(out)
+}
+
+fn compile(wat: &str) -> Vec<CompiledFunc> {
+    try_compile(wat).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+/// The bytecode of the last function of `(module <funcs>)`.
+fn ops_of(funcs: &str) -> Vec<Op> {
+    compile(&format!("(module {funcs})"))
+        .pop()
+        .expect("no function")
+        .ops
+        .into_vec()
+}
+
+fn bin(dst: u16, lhs: u16, rhs: u16) -> Bin {
+    Bin { dst, lhs, rhs }
+}
+
+// ----- fusion and locals -----
+
+#[test]
+fn add_then_set_is_one_instruction() {
+    let f = compile(
+        "(module (func (param i32 i32) (local i32)
+            local.get 0 local.get 1 i32.add local.set 2))",
+    );
+    assert_eq!(&*f[0].ops, &[Op::I32Add(bin(2, 0, 1)), Op::Return]);
+    assert_eq!(
+        (f[0].num_params, f[0].num_locals, f[0].num_results),
+        (2, 3, 0)
+    );
+}
+
+#[test]
+fn constants_and_locals_go_straight_to_the_local() {
+    assert_eq!(
+        ops_of("(func (local i32 i64) i32.const 5 local.set 0 i64.const -1 local.set 1)"),
+        [
+            Op::Const32 { dst: 0, value: 5 },
+            Op::Const64 {
+                dst: 1,
+                value: u64::MAX
+            },
+            Op::Return
+        ]
+    );
+    assert_eq!(
+        ops_of("(func (param i32) (local i32) local.get 0 local.set 1)"),
+        [Op::Copy { dst: 1, src: 0 }, Op::Return]
+    );
+    // Setting a local to itself is nothing at all.
+    assert_eq!(
+        ops_of("(func (param i32) local.get 0 local.set 0)"),
+        [Op::Return]
+    );
+}
+
+#[test]
+fn tee_retargets_and_leaves_the_local() {
+    assert_eq!(
+        ops_of(
+            "(func (param i32) (result i32) (local i32) local.get 0 i32.const 1 i32.add local.tee 1)"
+        ),
+        [
+            Op::Const32 { dst: 3, value: 1 },
+            Op::I32Add(bin(1, 0, 3)),
+            Op::Copy { dst: 0, src: 1 },
+            Op::Return
+        ]
+    );
+}
+
+#[test]
+fn single_result_is_computed_into_slot_zero() {
+    assert_eq!(
+        ops_of("(func (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)"),
+        [Op::I32Add(bin(0, 0, 1)), Op::Return]
+    );
+    // Also across the end of a block nothing branches to.
+    assert_eq!(
+        ops_of(
+            "(func (param i32 i32) (result i32) (block (result i32) local.get 0 local.get 1 i32.add))"
+        ),
+        [Op::I32Add(bin(0, 0, 1)), Op::Return]
+    );
+}
+
+#[test]
+fn set_keeps_pending_gets_of_the_old_value() {
+    // The result is the *old* local 0, so it is saved before the store.
+    assert_eq!(
+        ops_of("(func (param i32) (result i32) local.get 0 i32.const 1 local.set 0)"),
+        [
+            Op::Copy { dst: 1, src: 0 },
+            Op::Const32 { dst: 0, value: 1 },
+            Op::Copy { dst: 0, src: 1 },
+            Op::Return
+        ]
+    );
+    // With a pending get, the producer cannot be retargeted (the save comes
+    // after it), so the value is copied.
+    assert_eq!(
+        ops_of(
+            "(func (param i32 i32) (result i32)
+                local.get 0 local.get 0 local.get 1 i32.add local.set 0 local.get 0 i32.add)"
+        ),
+        [
+            Op::I32Add(bin(3, 0, 1)),
+            Op::Copy { dst: 2, src: 0 },
+            Op::Copy { dst: 0, src: 3 },
+            Op::I32Add(bin(0, 2, 0)),
+            Op::Return
+        ]
+    );
+}
+
+#[test]
+fn extend_u_and_reinterpret() {
+    assert_eq!(
+        ops_of("(func (param i32) (result i64) local.get 0 i64.extend_i32_u)"),
+        [Op::I64ExtendI32U(Un { dst: 0, src: 0 }), Op::Return]
+    );
+    // Reinterpretations keep the bits and the slot encoding: nothing to do.
+    assert_eq!(
+        ops_of("(func (param f32) (result i32) local.get 0 i32.reinterpret_f32)"),
+        [Op::Return]
+    );
+}
+
+#[test]
+fn references() {
+    assert_eq!(
+        ops_of("(func (result i32) ref.null func ref.is_null)"),
+        [
+            Op::Const64 { dst: 0, value: 0 },
+            Op::I64Eqz(Un { dst: 0, src: 0 }),
+            Op::Return
+        ]
+    );
+}
+
+#[test]
+fn loads_and_stores() {
+    assert_eq!(
+        ops_of(
+            "(memory 1) (func (param i32) (result i32)
+                local.get 0 i32.const 7 i32.store offset=4
+                local.get 0 i32.load8_u offset=1)"
+        ),
+        [
+            Op::Const32 { dst: 2, value: 7 },
+            Op::I32Store(Store {
+                addr: 0,
+                value: 2,
+                offset: 4
+            }),
+            Op::I32Load8U(Load {
+                dst: 0,
+                addr: 0,
+                offset: 1
+            }),
+            Op::Return
+        ]
+    );
+}
+
+#[test]
+fn select_reads_operands_in_place() {
+    assert_eq!(
+        ops_of(
+            "(func (param i32 i32 i32) (result i32) local.get 0 local.get 1 local.get 2 select)"
+        ),
+        [
+            Op::Select {
+                dst: 0,
+                cond: 2,
+                if_true: 0,
+                if_false: 1
+            },
+            Op::Return
+        ]
+    );
+}
+
+// ----- control flow -----
+
+#[test]
+fn block_result_carried_by_br() {
+    assert_eq!(
+        ops_of(
+            "(func (param i32) (result i32)
+                (block (result i32) local.get 0 br 0)
+                i32.const 1 i32.add)"
+        ),
+        [
+            Op::Copy { dst: 1, src: 0 },
+            Op::Br { offset: 1 },
+            Op::Const32 { dst: 2, value: 1 },
+            Op::I32Add(bin(0, 1, 2)),
+            Op::Return
+        ]
+    );
+}
+
+#[test]
+fn br_if_without_copies() {
+    assert_eq!(
+        ops_of(
+            "(func (param i32) (result i32)
+                (block (result i32) local.get 0 local.get 0 br_if 0 drop i32.const 7))"
+        ),
+        [
+            Op::Copy { dst: 1, src: 0 },
+            Op::BrIfNez { cond: 0, offset: 2 },
+            Op::Const32 { dst: 1, value: 7 },
+            Op::Copy { dst: 0, src: 1 },
+            Op::Return
+        ]
+    );
+    // Nothing carried: nothing is flushed, the `local.get` stays pending.
+    assert_eq!(
+        ops_of(
+            "(func (param i32) (result i32) (local i32) (block local.get 0 local.get 0 br_if 0 local.set 1) local.get 1)"
+        ),
+        [
+            Op::BrIfNez { cond: 0, offset: 2 },
+            Op::Copy { dst: 1, src: 0 },
+            Op::Copy { dst: 0, src: 1 },
+            Op::Return
+        ]
+    );
+}
+
+#[test]
+fn br_if_with_copies() {
+    assert_eq!(
+        ops_of(
+            "(func (param i32) (result i32)
+                (block (result i32) i32.const 1 local.get 0 local.get 0 br_if 0 drop))"
+        ),
+        [
+            Op::BrIfEqz { cond: 0, offset: 3 },
+            Op::Copy { dst: 1, src: 0 },
+            Op::Br { offset: 2 },
+            Op::Const32 { dst: 1, value: 1 },
+            Op::Copy { dst: 0, src: 1 },
+            Op::Return
+        ]
+    );
+}
+
+#[test]
+fn br_if_to_the_function_returns() {
+    assert_eq!(
+        ops_of("(func (param i32) (result i32) i32.const 9 local.get 0 br_if 0 drop i32.const 3)"),
+        [
+            Op::BrIfEqz { cond: 0, offset: 3 },
+            Op::Const32 { dst: 0, value: 9 },
+            Op::Return,
+            Op::Const32 { dst: 0, value: 3 },
+            Op::Return
+        ]
+    );
+}
+
+#[test]
+fn br_table_direct_entries() {
+    assert_eq!(
+        ops_of(
+            "(func (param i32) (result i32)
+                (block (block local.get 0 br_table 0 1 0) i32.const 10 return)
+                i32.const 20)"
+        ),
+        [
+            Op::BrTable { index: 0, len: 2 },
+            Op::Br { offset: 3 },
+            Op::Br { offset: 4 },
+            Op::Br { offset: 1 },
+            Op::Const32 { dst: 0, value: 10 },
+            Op::Return,
+            Op::Const32 { dst: 0, value: 20 },
+            Op::Return
+        ]
+    );
+}
+
+#[test]
+fn br_table_stubs() {
+    // Entry 0 needs no copy, entry 1 moves the value down a slot, the
+    // default returns it.
+    assert_eq!(
+        ops_of(
+            "(func (param i32) (result i32)
+                (block (result i32)
+                    i32.const 5
+                    (block (result i32) i32.const 7 local.get 0 br_table 0 1 2)
+                    drop))"
+        ),
+        [
+            Op::Const32 { dst: 1, value: 5 },
+            Op::Const32 { dst: 2, value: 7 },
+            Op::BrTable { index: 0, len: 2 },
+            Op::Br { offset: 7 },
+            Op::Br { offset: 2 },
+            Op::Br { offset: 3 },
+            Op::Copy { dst: 1, src: 2 },
+            Op::Br { offset: 3 },
+            Op::Copy { dst: 0, src: 2 },
+            Op::Return,
+            Op::Copy { dst: 0, src: 1 },
+            Op::Return
+        ]
+    );
+}
+
+#[test]
+fn if_else_with_results() {
+    assert_eq!(
+        ops_of(
+            "(func (param i32) (result i32) local.get 0 (if (result i32) (then i32.const 1) (else i32.const 2)))"
+        ),
+        [
+            Op::BrIfEqz { cond: 0, offset: 3 },
+            Op::Const32 { dst: 1, value: 1 },
+            Op::Br { offset: 2 },
+            Op::Const32 { dst: 1, value: 2 },
+            Op::Copy { dst: 0, src: 1 },
+            Op::Return
+        ]
+    );
+}
+
+#[test]
+fn if_without_else() {
+    assert_eq!(
+        ops_of("(func (param i32) (local i32) local.get 0 (if (then i32.const 4 local.set 1)))"),
+        [
+            Op::BrIfEqz { cond: 0, offset: 2 },
+            Op::Const32 { dst: 1, value: 4 },
+            Op::Return
+        ]
+    );
+}
+
+#[test]
+fn loop_with_params() {
+    assert_eq!(
+        ops_of(
+            "(func (param i32) (result i32)
+                local.get 0
+                (loop (param i32) (result i32)
+                    i32.const 1 i32.sub local.tee 0 local.get 0 br_if 0))"
+        ),
+        [
+            Op::Copy { dst: 1, src: 0 },
+            Op::Const32 { dst: 2, value: 1 },
+            Op::I32Sub(bin(0, 1, 2)),
+            Op::Copy { dst: 1, src: 0 },
+            Op::BrIfNez {
+                cond: 0,
+                offset: -3
+            },
+            Op::Copy { dst: 0, src: 1 },
+            Op::Return
+        ]
+    );
+}
+
+#[test]
+fn call_base_and_results() {
+    let f = compile(
+        "(module
+            (func $f (param i32 i32) (result i32 i64) local.get 0 i64.const 9)
+            (func (param i32) (result i64) (local i32)
+                i32.const 3 local.get 0 i32.const 2 call $f
+                drop i32.add local.set 1
+                i64.const 1))",
+    );
+    assert_eq!(&*f[0].ops, &[Op::Const64 { dst: 1, value: 9 }, Op::Return]);
+    // The constant below the arguments stays pending across the call.
+    assert_eq!(
+        &*f[1].ops,
+        &[
+            Op::Copy { dst: 3, src: 0 },
+            Op::Const32 { dst: 4, value: 2 },
+            Op::Call { func: 0, base: 3 },
+            Op::Const32 { dst: 2, value: 3 },
+            Op::I32Add(bin(1, 2, 3)),
+            Op::Const64 { dst: 0, value: 1 },
+            Op::Return
+        ]
+    );
+    assert_eq!(f[1].frame_size, 5);
+}
+
+#[test]
+fn call_indirect_index_is_separate() {
+    assert_eq!(
+        ops_of(
+            "(type $t (func (param i32) (result i32))) (table 1 funcref)
+             (func (param i32) (result i32) local.get 0 i32.const 0 call_indirect (type $t))"
+        ),
+        [
+            Op::Const32 { dst: 2, value: 0 },
+            Op::Copy { dst: 1, src: 0 },
+            Op::CallIndirect {
+                type_index: 0,
+                table: 0,
+                index: 2,
+                base: 1
+            },
+            Op::Copy { dst: 0, src: 1 },
+            Op::Return
+        ]
+    );
+}
+
+#[test]
+fn return_two_values() {
+    assert_eq!(
+        ops_of("(func (result i32 i32) i32.const 1 i32.const 2 return)"),
+        [
+            Op::Const32 { dst: 0, value: 1 },
+            Op::Const32 { dst: 1, value: 2 },
+            Op::Return
+        ]
+    );
+    // A swap: local 0 is saved before slot 0 receives local 1.
+    assert_eq!(
+        ops_of("(func (param i32 i32) (result i32 i32) local.get 1 local.get 0 return)"),
+        [
+            Op::Copy { dst: 3, src: 0 },
+            Op::Copy { dst: 0, src: 1 },
+            Op::Copy { dst: 1, src: 3 },
+            Op::Return
+        ]
+    );
+}
+
+#[test]
+fn dead_code_is_skipped() {
+    assert_eq!(
+        ops_of(
+            "(func (param i32) (result i32)
+                (block
+                    br 0
+                    i32.const 1 drop
+                    (block (result i32) unreachable)
+                    drop)
+                local.get 0)"
+        ),
+        [Op::Br { offset: 1 }, Op::Return]
+    );
+    // Nothing reaches the end of a block whose body traps: the rest is dead.
+    assert_eq!(
+        ops_of("(func (result i32) (block unreachable) i32.const 1)"),
+        [Op::Trap {
+            code: TrapCode::UnreachableCodeReached
+        }]
+    );
+    // The else arm of a dead then-arm is live, and as the only way to the
+    // end its result can stay virtual.
+    assert_eq!(
+        ops_of(
+            "(func (param i32) (result i32) local.get 0 (if (result i32) (then unreachable) (else i32.const 2)))"
+        ),
+        [
+            Op::BrIfEqz { cond: 0, offset: 2 },
+            Op::Trap {
+                code: TrapCode::UnreachableCodeReached
+            },
+            Op::Const32 { dst: 0, value: 2 },
+            Op::Return
+        ]
+    );
+}
+
+#[test]
+fn frame_size() {
+    let f = compile(
+        "(module
+            (func (param i32) (local i64 i64) i32.const 1 i32.const 2 i32.const 3 i32.add i32.add drop)
+            (func (result i32 i32 i32) unreachable)
+            (func))",
+    );
+    assert_eq!((f[0].num_locals, f[0].frame_size), (3, 6));
+    assert_eq!((f[1].num_results, f[1].frame_size), (3, 3));
+    assert_eq!(f[2].frame_size, 0);
+}
+
+#[test]
+fn frames_over_the_limit_are_rejected() {
+    let wat = format!(
+        "(module (func (local {}) {} {}))",
+        "i32 ".repeat(50_000),
+        "i32.const 0 ".repeat(20_000),
+        "drop ".repeat(20_000)
+    );
+    let err = try_compile(&wat).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "function 0 needs 70000 frame slots; Kiln's limit is 65535"
+    );
+}
+
+// ----- errors and robustness -----
+
+#[test]
+fn invalid_bodies_report_wasmparsers_error() {
+    for (body, expected) in [
+        ("(func (result i32) i64.const 0)", "type mismatch"),
+        ("(func local.get 3 drop)", "unknown local"),
+        ("(func br 1)", "unknown label"),
+        ("(func (block (result i32)))", "type mismatch"),
+    ] {
+        let wat = format!("(module {body})");
+        let err = try_compile(&wat).unwrap_err();
+        let ours = err
+            .downcast_ref::<wasmparser::BinaryReaderError>()
+            .expect("a wasmparser error");
+        assert!(ours.message().contains(expected), "{body}: {ours}");
+        // Exactly what wasmparser's own whole-module validation says.
+        let theirs = Validator::new_with_features(WasmFeatures::WASM2)
+            .validate_all(&wat::parse_str(&wat).unwrap())
+            .err()
+            .expect("wasmparser rejects it too");
+        assert_eq!(
+            (ours.message(), ours.offset()),
+            (theirs.message(), theirs.offset()),
+            "{body}"
+        );
+    }
+}
+
+#[test]
+fn garbage_never_panics() {
+    let types = ModuleTypes {
+        types: vec![
+            wasmparser::FuncType::new([wasmparser::ValType::I32], [wasmparser::ValType::I32]),
+            wasmparser::FuncType::new([], []),
+            wasmparser::FuncType::new([wasmparser::ValType::I64; 3], [wasmparser::ValType::F64; 2]),
+        ],
+        funcs: vec![0, 1, 2, 0],
+        num_imported_funcs: 0,
+    };
+    // Opcodes that parse, with small immediates, so bodies get past the
+    // first byte often and reach deep into the translator.
+    const PLAUSIBLE: &[u8] = &[
+        0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x0b, 0x0b, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11,
+        0x1a, 0x1b, 0x20, 0x21, 0x22, 0x23, 0x24, 0x28, 0x36, 0x3f, 0x40, 0x41, 0x42, 0x45, 0x6a,
+        0x6b, 0x7c, 0xad, 0xd0, 0xd1, 0xd2, 0x40, 0x7f, 0x7e, 0x00, 0x01, 0x02, 0x03,
+    ];
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for round in 0..600 {
+        let len = (next() % 64) as usize;
+        let mut bytes: Vec<u8> = Vec::with_capacity(len + 1);
+        if round % 2 == 0 {
+            bytes.push(0); // no locals
+            bytes.extend((0..len).map(|_| PLAUSIBLE[(next() % PLAUSIBLE.len() as u64) as usize]));
+        } else {
+            bytes.extend((0..len).map(|_| next() as u8));
+        }
+        let body = wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(&bytes, 0));
+        for func in 0..5 {
+            // Ok or Err, both are fine; a panic fails the test.
+            let _ = translate_function(&types, func, &body, None);
+        }
+    }
+    // Operators outside Wasm 2.0 are errors, not panics, even unvalidated.
+    let body_bytes = [0x00, 0x12, 0x00, 0x0b]; // return_call 0
+    let body = wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(&body_bytes, 0));
+    let err = translate_function(&types, 1, &body, None).unwrap_err();
+    assert!(format!("{err:#}").contains("not supported"), "{err:#}");
+}
+
+// ----- meaning: run translated code -----
+
+/// A reference evaluator for the subset of the bytecode these tests use.
+struct Eval<'a> {
+    funcs: &'a [CompiledFunc],
+    slots: Vec<u64>,
+}
+
+/// What the evaluator writes into operand slots on entry, so code that
+/// reads a slot nobody wrote produces visible garbage.
+const POISON: u64 = 0xdead_beef_dead_beef;
+
+impl Eval<'_> {
+    fn call(&mut self, func: usize, base: usize) -> Result<(), TrapCode> {
+        let funcs = self.funcs;
+        let f = &funcs[func];
+        let frame_end = base + usize::from(f.frame_size);
+        if self.slots.len() < frame_end {
+            self.slots.resize(frame_end, POISON);
+        }
+        for slot in
+            &mut self.slots[base + usize::from(f.num_params)..base + usize::from(f.num_locals)]
+        {
+            *slot = 0;
+        }
+        for slot in &mut self.slots[base + usize::from(f.num_locals)..frame_end] {
+            *slot = POISON;
+        }
+        let mut pc = 0usize;
+        loop {
+            let s = &mut self.slots[base..];
+            let i32_of = |s: &[u64], slot: u16| s[usize::from(slot)] as u32;
+            let mut next = pc + 1;
+            match f.ops[pc] {
+                Op::Trap { code } => return Err(code),
+                Op::Return => return Ok(()),
+                Op::Br { offset } => next = pc.wrapping_add_signed(offset as isize),
+                Op::BrIfNez { cond, offset } if i32_of(s, cond) != 0 => {
+                    next = pc.wrapping_add_signed(offset as isize)
+                }
+                Op::BrIfEqz { cond, offset } if i32_of(s, cond) == 0 => {
+                    next = pc.wrapping_add_signed(offset as isize)
+                }
+                Op::BrIfNez { .. } | Op::BrIfEqz { .. } => {}
+                Op::BrTable { index, len } => next = pc + 1 + i32_of(s, index).min(len) as usize,
+                Op::Call { func, base: callee } => {
+                    self.call(func as usize, base + usize::from(callee))?
+                }
+                Op::Copy { dst, src } => s[usize::from(dst)] = s[usize::from(src)],
+                Op::Const32 { dst, value } => s[usize::from(dst)] = u64::from(value),
+                Op::Const64 { dst, value } => s[usize::from(dst)] = value,
+                Op::Select {
+                    dst,
+                    cond,
+                    if_true,
+                    if_false,
+                } => {
+                    let pick = if i32_of(s, cond) != 0 {
+                        if_true
+                    } else {
+                        if_false
+                    };
+                    s[usize::from(dst)] = s[usize::from(pick)];
+                }
+                Op::I32Eqz(Un { dst, src }) => s[usize::from(dst)] = u64::from(i32_of(s, src) == 0),
+                Op::I64ExtendI32U(Un { dst, src }) => {
+                    s[usize::from(dst)] = u64::from(i32_of(s, src))
+                }
+                Op::I32Add(b)
+                | Op::I32Sub(b)
+                | Op::I32Mul(b)
+                | Op::I32LtS(b)
+                | Op::I32GtS(b)
+                | Op::I32Eq(b) => {
+                    let (l, r) = (i32_of(s, b.lhs), i32_of(s, b.rhs));
+                    let v = match f.ops[pc] {
+                        Op::I32Add(_) => l.wrapping_add(r),
+                        Op::I32Sub(_) => l.wrapping_sub(r),
+                        Op::I32Mul(_) => l.wrapping_mul(r),
+                        Op::I32LtS(_) => u32::from((l as i32) < (r as i32)),
+                        Op::I32GtS(_) => u32::from((l as i32) > (r as i32)),
+                        _ => u32::from(l == r),
+                    };
+                    s[usize::from(b.dst)] = u64::from(v);
+                }
+                Op::I64Add(b) => {
+                    s[usize::from(b.dst)] =
+                        s[usize::from(b.lhs)].wrapping_add(s[usize::from(b.rhs)])
+                }
+                other => panic!("the test evaluator does not implement {other:?}"),
+            }
+            pc = next;
+        }
+    }
+}
+
+/// Compiles `(module <funcs>)` and runs its last function.
+fn run(funcs: &str, args: &[u64]) -> Result<Vec<u64>, TrapCode> {
+    let compiled = compile(&format!("(module {funcs})"));
+    let func = compiled.len() - 1;
+    let mut eval = Eval {
+        funcs: &compiled,
+        slots: args.to_vec(),
+    };
+    eval.call(func, 0)?;
+    Ok(eval.slots[..usize::from(compiled[func].num_results)].to_vec())
+}
+
+#[test]
+fn runs_loops_and_locals() {
+    let factorial = "(func (param i32) (result i32) (local i32)
+        i32.const 1 local.set 1
+        (block (loop
+            local.get 0 i32.eqz br_if 1
+            local.get 1 local.get 0 i32.mul local.set 1
+            local.get 0 i32.const 1 i32.sub local.set 0
+            br 0))
+        local.get 1)";
+    assert_eq!(run(factorial, &[5]), Ok(vec![120]));
+    assert_eq!(run(factorial, &[0]), Ok(vec![1]));
+    // A loop carrying (sum, counter) as params: 1 + 2 + ... + n.
+    let sum = "(func (param i32) (result i32)
+        i32.const 0 local.get 0
+        (loop (param i32 i32) (result i32 i32)
+            local.tee 0 i32.add
+            local.get 0 i32.const 1 i32.sub
+            local.get 0 i32.const 1 i32.gt_s br_if 0)
+        drop)";
+    assert_eq!(run(sum, &[4]), Ok(vec![10]));
+    assert_eq!(run(sum, &[1]), Ok(vec![1]));
+}
+
+#[test]
+fn runs_value_shuffles() {
+    let swap = "(func (param i32 i32) (result i32 i32) local.get 1 local.get 0)";
+    assert_eq!(run(swap, &[1, 2]), Ok(vec![2, 1]));
+    let rotate =
+        "(func (param i32 i32 i32) (result i32 i32 i32) local.get 2 local.get 0 local.get 1)";
+    assert_eq!(run(rotate, &[1, 2, 3]), Ok(vec![3, 1, 2]));
+    let old_value = "(func (param i32) (result i32 i32)
+        local.get 0 local.get 0 i32.const 10 i32.add local.set 0 local.get 0)";
+    assert_eq!(run(old_value, &[5]), Ok(vec![5, 15]));
+    let swap_locals = "(func (param i32 i32) (result i32 i32)
+        local.get 0 local.get 1 local.set 0 local.set 1 local.get 0 local.get 1)";
+    assert_eq!(run(swap_locals, &[7, 8]), Ok(vec![8, 7]));
+    let tee_chain = "(func (param i32) (result i32) (local i32 i32)
+        local.get 0 i32.const 1 i32.add local.tee 1 local.tee 2 local.get 1 i32.add local.get 2 i32.add)";
+    assert_eq!(run(tee_chain, &[1]), Ok(vec![6]));
+}
+
+#[test]
+fn runs_branches_with_values() {
+    let switch = "(func (param i32) (result i32)
+        (block (result i32)
+            (block (result i32)
+                (block (result i32)
+                    i32.const 100
+                    i32.const 7 local.get 0 br_table 0 1 2 3)
+                i32.const 1 i32.add return)
+            i32.const 2 i32.add return)
+        drop i32.const 1000)";
+    // Selector 0: +1; 1: +2; 2: the outer block, whose value is dropped;
+    // 3 and out of range: returned as is.
+    assert_eq!(run(switch, &[0]), Ok(vec![8]));
+    assert_eq!(run(switch, &[1]), Ok(vec![9]));
+    assert_eq!(run(switch, &[2]), Ok(vec![1000]));
+    assert_eq!(run(switch, &[3]), Ok(vec![7]));
+    assert_eq!(run(switch, &[99]), Ok(vec![7]));
+
+    let conditional_return = "(func (param i32) (result i32 i32)
+        i32.const 4 i32.const 5 local.get 0 br_if 0 drop drop i32.const 6 i32.const 7)";
+    assert_eq!(run(conditional_return, &[1]), Ok(vec![4, 5]));
+    assert_eq!(run(conditional_return, &[0]), Ok(vec![6, 7]));
+
+    let block_params = "(func (param i32) (result i32)
+        i32.const 1 local.get 0
+        (block (param i32 i32) (result i32)
+            i32.add i32.const 5 local.get 0 br_if 0 i32.add))";
+    assert_eq!(run(block_params, &[0]), Ok(vec![6]));
+    assert_eq!(run(block_params, &[4]), Ok(vec![5]));
+
+    let if_params = "(func (param i32) (result i32)
+        i32.const 10 local.get 0
+        (if (param i32) (result i32) (then i32.const 1 i32.add) (else i32.const 2 i32.sub)))";
+    assert_eq!(run(if_params, &[1]), Ok(vec![11]));
+    assert_eq!(run(if_params, &[0]), Ok(vec![8]));
+
+    let br_if_keeps_pending = "(func (param i32) (result i32)
+        local.get 0 (block local.get 0 br_if 0) i32.const 2 i32.add)";
+    assert_eq!(run(br_if_keeps_pending, &[5]), Ok(vec![7]));
+}
+
+#[test]
+fn runs_calls() {
+    let fib = "(func $fib (param i32) (result i32)
+            local.get 0 i32.const 2 i32.lt_s
+            (if (result i32) (then local.get 0)
+                (else local.get 0 i32.const 1 i32.sub call $fib
+                      local.get 0 i32.const 2 i32.sub call $fib i32.add)))
+        (func (param i32) (result i32) local.get 0 call $fib)";
+    assert_eq!(run(fib, &[10]), Ok(vec![55]));
+    let multi =
+        "(func $pair (param i32) (result i32 i32) local.get 0 local.get 0 i32.const 1 i32.add)
+        (func (param i32) (result i32) i32.const 100 local.get 0 call $pair i32.sub i32.add)";
+    assert_eq!(run(multi, &[5]), Ok(vec![99]));
+    assert_eq!(
+        run("(func (result i32) unreachable)", &[]),
+        Err(TrapCode::UnreachableCodeReached)
+    );
+}

@@ -1,0 +1,100 @@
+//! `Engine`: the shared, thread-safe context modules are compiled in.
+//!
+//! An engine is cheap to clone (it is an `Arc`) and is meant to be created
+//! once per process and shared: modules and stores belong to one engine, and
+//! everything an engine owns — its configuration and its type registry — is
+//! read-only or internally synchronised.
+//!
+//! The type registry is why engines matter at run time: every function
+//! signature is interned into an engine-wide
+//! [`VMSharedTypeIndex`](kiln_interp::vm::VMSharedTypeIndex), so two
+//! functions from different modules have the same type exactly when their
+//! indices are equal. `call_indirect` and import matching compare one `u32`.
+
+use crate::Config;
+use crate::types::registry::TypeRegistry;
+use anyhow::Result;
+use std::fmt;
+use std::sync::Arc;
+use wasmparser::WasmFeatures;
+
+/// A compilation environment shared by modules and stores.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+struct EngineInner {
+    config: Config,
+    features: WasmFeatures,
+    registry: TypeRegistry,
+}
+
+impl Engine {
+    /// Creates an engine with `config`, failing if the configuration asks
+    /// for something Kiln does not support (e.g. SIMD).
+    pub fn new(config: &Config) -> Result<Engine> {
+        config.validate()?;
+        Ok(Engine {
+            inner: Arc::new(EngineInner {
+                config: config.clone(),
+                features: config.features(),
+                registry: TypeRegistry::default(),
+            }),
+        })
+    }
+
+    /// The configuration this engine was created with.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Whether `a` and `b` are the same engine (clones of one another).
+    pub fn same(a: &Engine, b: &Engine) -> bool {
+        Arc::ptr_eq(&a.inner, &b.inner)
+    }
+
+    /// The WebAssembly features the validator accepts.
+    pub(crate) fn features(&self) -> WasmFeatures {
+        self.inner.features
+    }
+
+    /// The engine-wide function type registry.
+    pub(crate) fn registry(&self) -> &TypeRegistry {
+        &self.inner.registry
+    }
+}
+
+impl Default for Engine {
+    fn default() -> Engine {
+        // The default configuration is always valid.
+        Engine::new(&Config::default()).expect("the default configuration is valid")
+    }
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clones_are_the_same_engine() {
+        let a = Engine::default();
+        let b = a.clone();
+        assert!(Engine::same(&a, &b));
+        assert!(!Engine::same(&a, &Engine::default()));
+    }
+
+    #[test]
+    fn simd_is_unsupported() {
+        let err = Engine::new(Config::new().wasm_simd(true)).unwrap_err();
+        assert!(err.to_string().contains("SIMD"), "{err}");
+    }
+}

@@ -1,0 +1,65 @@
+//! `TypedFunc`: a function whose signature was checked once, so calls skip
+//! per-call type checks and `Val` conversions.
+
+use super::wasm_ty::{WasmParams, WasmResults};
+use crate::runtime::call::invoke;
+use crate::{AsContextMut, Func};
+use anyhow::Result;
+use kiln_interp::vm::ValRaw;
+use smallvec::{SmallVec, smallvec};
+use std::marker::PhantomData;
+
+/// A [`Func`] known to take `Params` and return `Results`; made by
+/// [`Func::typed`] or [`Instance::get_typed_func`](crate::Instance::get_typed_func).
+pub struct TypedFunc<Params, Results> {
+    func: Func,
+    _signature: PhantomData<fn(Params) -> Results>,
+}
+
+impl<Params, Results> Clone for TypedFunc<Params, Results> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<Params, Results> Copy for TypedFunc<Params, Results> {}
+
+impl<Params, Results> std::fmt::Debug for TypedFunc<Params, Results> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TypedFunc")
+            .field("func", &self.func)
+            .finish()
+    }
+}
+
+impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
+    /// Wraps `func`, whose signature the caller has checked.
+    pub(crate) fn new_unchecked(func: Func) -> Self {
+        TypedFunc {
+            func,
+            _signature: PhantomData,
+        }
+    }
+
+    /// The underlying function.
+    pub fn func(&self) -> &Func {
+        &self.func
+    }
+
+    /// Calls the function. A trap comes back as a [`Trap`](crate::Trap)
+    /// error with a backtrace, a host function's error as it was returned.
+    pub fn call(&self, mut store: impl AsContextMut, params: Params) -> Result<Results> {
+        let mut store = store.as_context_mut();
+        let id = store.opaque().id;
+        self.func.check_store(id)?;
+        let capacity = Params::COUNT.max(Results::COUNT);
+        let mut slots: SmallVec<[ValRaw; 8]> = smallvec![ValRaw::zero(); capacity];
+        params.store(id, &mut slots)?;
+        // SAFETY: the signature was checked when this `TypedFunc` was made,
+        // so the slots hold correctly typed parameters and have room for the
+        // results; the function belongs to this store; no reference into the
+        // store is held during the call.
+        unsafe { invoke(store.opaque_ptr(), self.func.vm_func_ref(), &mut slots)? };
+        Ok(Results::load(id, &slots))
+    }
+}

@@ -1,0 +1,242 @@
+//! `Module`: validated WebAssembly code, ready to be instantiated.
+//!
+//! Creating a module does all the work that does not depend on a store:
+//! decoding, full validation (so instantiation and calls never meet invalid
+//! code), registering its function types in the engine, and — in
+//! [`CompilationMode::Eager`](crate::CompilationMode::Eager) — translating
+//! every function to bytecode. A module is immutable afterwards and cheap to
+//! clone, so one module can be instantiated in many stores, on many threads.
+
+mod info;
+mod parse;
+
+pub(crate) use info::{ConstExpr, DataKind, ElemKind, EntityIndex, ModuleInfo};
+
+use crate::types::{ExportType, ExternType, FuncType, ImportType};
+use crate::{CompilationMode, Engine};
+use anyhow::Result;
+use kiln_interp::InterpModule;
+use kiln_interp::vm::{VMOffsets, VMSharedTypeIndex};
+use std::fmt;
+use std::sync::Arc;
+
+/// A compiled WebAssembly module.
+#[derive(Clone)]
+pub struct Module {
+    inner: Arc<ModuleInner>,
+}
+
+struct ModuleInner {
+    engine: Engine,
+    info: ModuleInfo,
+    /// The type section, registered in the engine.
+    types: Box<[FuncType]>,
+    /// The engine-wide index of each module type (what `type_ids` holds).
+    type_ids: Box<[VMSharedTypeIndex]>,
+    offsets: VMOffsets,
+    code: Arc<InterpModule>,
+    /// The binary (also owned by `code`): data segments point into it.
+    bytes: Arc<[u8]>,
+}
+
+impl Module {
+    /// Compiles a module from the binary format or the text format (WAT).
+    ///
+    /// Fails with the parser's or validator's message (including the byte
+    /// offset) if the module is malformed or invalid.
+    pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
+        let bytes = wat::parse_bytes(bytes.as_ref())?;
+        Module::from_binary(engine, &bytes)
+    }
+
+    /// Compiles a module from the binary format only.
+    pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
+        let mode = engine.config().compilation_mode;
+        let parsed = parse::parse(binary, engine.features(), mode)?;
+        let bytes: Arc<[u8]> = Arc::from(binary);
+        let info = parsed.info;
+
+        let types: Box<[FuncType]> = info
+            .sigs
+            .iter()
+            .map(|sig| {
+                FuncType::from_sig(
+                    engine,
+                    crate::types::registry::FuncSig {
+                        params: sig.params.clone(),
+                        results: sig.results.clone(),
+                    },
+                )
+            })
+            .collect();
+        let type_ids = types.iter().map(FuncType::type_index).collect();
+        let offsets = VMOffsets::new(info.counts()?);
+
+        let code = InterpModule::new(parsed.types, bytes.clone(), info.bodies.clone().into());
+        if mode == CompilationMode::Eager {
+            for (def_index, func) in parsed.compiled.into_iter().enumerate() {
+                code.set_compiled(def_index as u32, func);
+            }
+        }
+
+        Ok(Module {
+            inner: Arc::new(ModuleInner {
+                engine: engine.clone(),
+                info,
+                types,
+                type_ids,
+                offsets,
+                code: Arc::new(code),
+                bytes,
+            }),
+        })
+    }
+
+    /// Checks that `binary` is a valid module for `engine` without keeping
+    /// anything.
+    pub fn validate(engine: &Engine, binary: &[u8]) -> Result<()> {
+        parse::parse(binary, engine.features(), CompilationMode::Lazy)?;
+        Ok(())
+    }
+
+    /// The module's name from its `name` section, if it has one.
+    pub fn name(&self) -> Option<&str> {
+        self.inner.info.name.as_deref()
+    }
+
+    /// The engine the module was compiled for.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The module's imports, in order (the order `Instance::new` expects).
+    pub fn imports(&self) -> impl ExactSizeIterator<Item = ImportType<'_>> + '_ {
+        self.inner.info.imports.iter().map(|import| {
+            ImportType::new(&import.module, &import.name, self.entity_type(import.index))
+        })
+    }
+
+    /// The module's exports, in order.
+    pub fn exports(&self) -> impl ExactSizeIterator<Item = ExportType<'_>> + '_ {
+        self.inner
+            .info
+            .exports
+            .iter()
+            .map(|export| ExportType::new(&export.name, self.entity_type(export.index)))
+    }
+
+    /// The type of the export named `name`, if there is one.
+    pub fn get_export(&self, name: &str) -> Option<ExternType> {
+        let export = self.inner.info.export(name)?;
+        Some(self.entity_type(export.index))
+    }
+
+    /// The type of an entity of this module.
+    pub(crate) fn entity_type(&self, index: EntityIndex) -> ExternType {
+        let info = &self.inner.info;
+        match index {
+            EntityIndex::Func(i) => {
+                ExternType::Func(self.inner.types[info.funcs[i as usize] as usize].clone())
+            }
+            EntityIndex::Table(i) => ExternType::Table(info.tables[i as usize].clone()),
+            EntityIndex::Memory(i) => ExternType::Memory(info.memories[i as usize].clone()),
+            EntityIndex::Global(i) => ExternType::Global(info.globals[i as usize].clone()),
+        }
+    }
+
+    /// What instantiation needs to know.
+    pub(crate) fn info(&self) -> &ModuleInfo {
+        &self.inner.info
+    }
+
+    /// The engine-wide index of each module type.
+    pub(crate) fn type_ids(&self) -> &[VMSharedTypeIndex] {
+        &self.inner.type_ids
+    }
+
+    /// The vmctx layout of this module's instances.
+    pub(crate) fn offsets(&self) -> &VMOffsets {
+        &self.inner.offsets
+    }
+
+    /// The interpreter's view of the code.
+    pub(crate) fn code(&self) -> &Arc<InterpModule> {
+        &self.inner.code
+    }
+
+    /// The module binary.
+    pub(crate) fn bytes(&self) -> &Arc<[u8]> {
+        &self.inner.bytes
+    }
+}
+
+impl fmt::Debug for Module {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Module")
+            .field("name", &self.name())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ValType;
+
+    #[test]
+    fn lists_imports_and_exports_with_types() {
+        let engine = Engine::default();
+        let module = Module::new(
+            &engine,
+            r#"(module
+                (import "env" "log" (func (param i32)))
+                (import "env" "mem" (memory 1 2))
+                (global (export "answer") i32 (i32.const 42))
+                (func (export "run") (result i64) i64.const 1))"#,
+        )
+        .unwrap();
+        let imports: Vec<_> = module.imports().collect();
+        assert_eq!(imports.len(), 2);
+        assert_eq!((imports[0].module(), imports[0].name()), ("env", "log"));
+        assert_eq!(
+            imports[0].ty().unwrap_func().params().collect::<Vec<_>>(),
+            [ValType::I32]
+        );
+        assert_eq!(imports[1].ty().unwrap_memory().maximum(), Some(2));
+
+        let exports: Vec<_> = module
+            .exports()
+            .map(|e| (e.name(), e.ty().kind_name()))
+            .collect();
+        assert_eq!(exports, [("answer", "global"), ("run", "func")]);
+        let run = module.get_export("run").unwrap();
+        assert_eq!(
+            run.unwrap_func().results().collect::<Vec<_>>(),
+            [ValType::I64]
+        );
+    }
+
+    #[test]
+    fn accepts_binary_and_rejects_garbage() {
+        let engine = Engine::default();
+        let binary = wat::parse_str("(module)").unwrap();
+        Module::from_binary(&engine, &binary).unwrap();
+        Module::validate(&engine, &binary).unwrap();
+        assert!(Module::new(&engine, b"\0asm\x02\0\0\0").is_err());
+        assert!(Module::new(&engine, "(module (func (result i32)))").is_err());
+        assert!(Module::from_binary(&engine, b"(module)").is_err());
+    }
+
+    #[test]
+    fn module_types_are_registered_in_the_engine() {
+        let engine = Engine::default();
+        let module = Module::new(
+            &engine,
+            "(module (type (func (param i32))) (type (func (param i32))))",
+        )
+        .unwrap();
+        assert_eq!(module.type_ids()[0], module.type_ids()[1]);
+        let ty = FuncType::new(&engine, [ValType::I32], []);
+        assert_eq!(ty.type_index(), module.type_ids()[0]);
+    }
+}

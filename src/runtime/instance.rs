@@ -1,0 +1,59 @@
+//! `InstanceData`: the store's record of an instance.
+//!
+//! The instance itself is its vmctx block; the record owns that block and
+//! everything it points into that is not owned elsewhere (the module, whose
+//! bytecode and data bytes the vmctx references, and the evaluated element
+//! segments), plus the handles of the instance's memories, tables and
+//! globals so that exporting one yields the same handle every time.
+
+use super::vmctx::{self, VmctxAllocation};
+use crate::module::EntityIndex;
+use crate::store::StoreId;
+use crate::{Extern, Func, Global, Memory, Module, Table};
+use kiln_interp::vm::VMFuncRef;
+use std::ptr::NonNull;
+
+/// An instance, as the store keeps it.
+pub(crate) struct InstanceData {
+    /// The instantiated module.
+    pub(crate) module: Module,
+    /// The vmctx block.
+    pub(crate) vmctx: VmctxAllocation,
+    /// Every memory of the instance, imports first.
+    pub(crate) memories: Box<[Memory]>,
+    /// Every table, imports first.
+    pub(crate) tables: Box<[Table]>,
+    /// Every global, imports first.
+    pub(crate) globals: Box<[Global]>,
+    /// Storage of the evaluated element segments (the vmctx points here).
+    pub(crate) _elems: Box<[Box<[u64]>]>,
+}
+
+impl InstanceData {
+    /// The `VMFuncRef` of function `index`, if in range.
+    pub(crate) fn func_ref(&self, index: u32) -> Option<NonNull<VMFuncRef>> {
+        if index as usize >= self.module.info().funcs.len() {
+            return None;
+        }
+        // SAFETY: the vmctx was fully initialised at instantiation and
+        // `index` is within its function count.
+        let ptr = unsafe { *vmctx::func_ref_slot(self.vmctx.vmctx(), index) };
+        NonNull::new(ptr.cast_mut())
+    }
+
+    /// The item at `index` as an `Extern` of store `store`.
+    pub(crate) fn get(&self, store: StoreId, index: EntityIndex) -> Option<Extern> {
+        Some(match index {
+            EntityIndex::Func(i) => Extern::Func(Func::from_vm(store, self.func_ref(i)?)),
+            EntityIndex::Memory(i) => Extern::Memory(*self.memories.get(i as usize)?),
+            EntityIndex::Table(i) => Extern::Table(*self.tables.get(i as usize)?),
+            EntityIndex::Global(i) => Extern::Global(*self.globals.get(i as usize)?),
+        })
+    }
+
+    /// The export named `name`.
+    pub(crate) fn export(&self, store: StoreId, name: &str) -> Option<Extern> {
+        let export = self.module.info().export(name)?;
+        self.get(store, export.index)
+    }
+}

@@ -1,0 +1,357 @@
+//! Instantiation: from a module and its imports to a running instance.
+//!
+//! The steps follow the WebAssembly spec (and wasmtime's `Instance::new`):
+//!
+//! 1. match the provided imports 1:1, in order, against the module's import
+//!    types (kind, signature, limits against the *current* size, global
+//!    mutability); items from another store are rejected;
+//! 2. create the defined memories and tables, allocate the vmctx and fill
+//!    every region (function records, entity pointers, globals from their
+//!    constant initialisers, data and evaluated element segments);
+//! 3. apply the active element segments, then the active data segments, in
+//!    order, with bulk-memory semantics: each is bounds-checked and copied in
+//!    turn, so a trap leaves the earlier ones applied; applied (and
+//!    declarative) segments are dropped;
+//! 4. run the start function.
+//!
+//! The instance is registered in the store as soon as its vmctx exists, so
+//! the objects a failed step 3 or 4 already modified stay reachable.
+
+use super::call::invoke;
+use super::const_eval::{eval, eval_offset};
+use super::instance::InstanceData;
+use super::memory::MemoryObject;
+use super::table::TableObject;
+use super::vmctx::{self, VmctxAllocation};
+use super::{builtins::BUILTINS, global::GlobalRecord};
+use crate::module::{DataKind, ElemKind, ModuleInfo};
+use crate::store::StoreOpaque;
+use crate::trap::trap_error;
+use crate::types::ExternType;
+use crate::types::matching::{kind_mismatch, match_func, match_global, match_memory, match_table};
+use crate::{Engine, Extern, Global, Instance, Memory, Module, Table, Trap};
+use anyhow::{Context as _, Result, bail};
+use kiln_interp::vm::{
+    VMCONTEXT_MAGIC, VMContext, VMDataSegment, VMElemSegment, VMFuncRef, VMGlobalDefinition,
+    VMInterpFunc,
+};
+use std::ptr::NonNull;
+
+/// Imports, checked and sorted by kind, in index order.
+#[derive(Default)]
+struct Imports {
+    funcs: Vec<NonNull<VMFuncRef>>,
+    tables: Vec<Table>,
+    memories: Vec<Memory>,
+    globals: Vec<Global>,
+}
+
+/// Instantiates `module` in the store at `store` with `imports`.
+///
+/// # Safety
+/// `store` is a live store that no reference is held into for the duration
+/// of the call (the start function may re-enter it).
+pub(crate) unsafe fn instantiate(
+    store: NonNull<StoreOpaque>,
+    module: &Module,
+    imports: &[Extern],
+) -> Result<Instance> {
+    let (instance, start) = {
+        // SAFETY: per the contract; this borrow ends before the start
+        // function runs.
+        let store = unsafe { &mut *store.as_ptr() };
+        let imports = resolve_imports(store, module, imports)?;
+        let instance = build(store, module, imports)?;
+        initialize_segments(store, instance.index())?;
+        let data = &store.instances[instance.index() as usize];
+        let start = module.info().start.and_then(|f| data.func_ref(f));
+        (instance, start)
+    };
+    if let Some(start) = start {
+        // SAFETY: the start function belongs to this store, takes no
+        // parameters and returns nothing (validated); `store` is unborrowed.
+        unsafe { invoke(store, start, &mut [])? };
+    }
+    Ok(instance)
+}
+
+/// Step 1: checks every provided import against the module's.
+fn resolve_imports(store: &StoreOpaque, module: &Module, provided: &[Extern]) -> Result<Imports> {
+    if !Engine::same(&store.engine, module.engine()) {
+        bail!("cross-`Engine` instantiation is not currently supported");
+    }
+    let info = module.info();
+    if provided.len() != info.imports.len() {
+        bail!(
+            "expected {} imports, found {}",
+            info.imports.len(),
+            provided.len()
+        );
+    }
+    let mut imports = Imports::default();
+    for (decl, item) in info.imports.iter().zip(provided) {
+        if item.store_id() != store.id {
+            bail!("cross-`Store` instantiation is not currently supported");
+        }
+        let expected = module.entity_type(decl.index);
+        check_import(store, &expected, item, &mut imports).with_context(|| {
+            format!(
+                "incompatible import type for `{}::{}`",
+                decl.module, decl.name
+            )
+        })?;
+    }
+    Ok(imports)
+}
+
+/// Checks one import and records it.
+fn check_import(
+    store: &StoreOpaque,
+    expected: &ExternType,
+    item: &Extern,
+    imports: &mut Imports,
+) -> Result<()> {
+    match (expected, item) {
+        (ExternType::Func(want), Extern::Func(f)) => {
+            match_func(want, &f.load_ty(store)?)?;
+            imports.funcs.push(f.vm_func_ref());
+        }
+        (ExternType::Global(want), Extern::Global(g)) => {
+            match_global(want, &g.record(store)?.ty)?;
+            imports.globals.push(*g);
+        }
+        (ExternType::Table(want), Extern::Table(t)) => {
+            let table = t.object(store)?;
+            match_table(want, table.ty(), table.size())?;
+            imports.tables.push(*t);
+        }
+        (ExternType::Memory(want), Extern::Memory(m)) => {
+            let memory = m.object(store)?;
+            match_memory(want, memory.ty(), memory.pages())?;
+            imports.memories.push(*m);
+        }
+        _ => return Err(kind_mismatch(expected, &item.ty_in(store)?)),
+    }
+    Ok(())
+}
+
+/// Step 2: creates the defined entities and the vmctx, and registers the
+/// instance in the store.
+fn build(store: &mut StoreOpaque, module: &Module, imports: Imports) -> Result<Instance> {
+    let info = module.info();
+    let index = StoreOpaque::next_index(store.instances.len(), "instances")?;
+
+    let mut memories = imports.memories;
+    for ty in &info.memories[info.num_imported_memories as usize..] {
+        memories.push(Memory::create(store, ty)?);
+    }
+    let mut tables = imports.tables;
+    for ty in &info.tables[info.num_imported_tables as usize..] {
+        tables.push(Table::create(store, ty, 0)?);
+    }
+
+    let offsets = *module.offsets();
+    let block = VmctxAllocation::new(&offsets)?;
+    let vmctx = block.vmctx();
+    // SAFETY: `vmctx` is a fresh, zeroed block laid out by `offsets`; the
+    // header is written first, so the region accessors below can read the
+    // offsets, and every index written is within the module's counts (which
+    // sized the block). The pointers stored point at objects owned by this
+    // store, which outlive the instance.
+    unsafe {
+        vmctx.write(VMContext {
+            magic: VMCONTEXT_MAGIC,
+            instance_index: index,
+            store: std::ptr::addr_of_mut!(store.vm),
+            builtins: &BUILTINS,
+            code: std::sync::Arc::as_ptr(module.code()),
+            offsets,
+        });
+        for (i, id) in module.type_ids().iter().enumerate() {
+            *vmctx::type_id_slot(vmctx, i as u32) = *id;
+        }
+        write_funcs(vmctx, module, &imports.funcs);
+        for (i, memory) in memories.iter().enumerate() {
+            let object = memory.object_ptr(store)?;
+            *vmctx::memory_slot(vmctx, i as u32) = MemoryObject::def_ptr(object);
+        }
+        for (i, table) in tables.iter().enumerate() {
+            let object = table.object_ptr(store)?;
+            *vmctx::table_slot(vmctx, i as u32) = TableObject::def_ptr(object);
+        }
+    }
+    // SAFETY: the header, functions and imported entities are initialised.
+    let globals = unsafe { write_globals(store, vmctx, info, imports.globals)? };
+    // SAFETY: as above, plus the globals.
+    let elems = unsafe { write_segments(vmctx, module)? };
+
+    store.instances.push(InstanceData {
+        module: module.clone(),
+        vmctx: block,
+        memories: memories.into(),
+        tables: tables.into(),
+        globals: globals.into(),
+        _elems: elems.into(),
+    });
+    Ok(Instance::from_index(store.id, index))
+}
+
+/// Fills `func_refs`, `defined_func_refs` and `interp_funcs`.
+///
+/// # Safety
+/// `vmctx` is a block for `module` with its header and `type_ids` written.
+unsafe fn write_funcs(vmctx: *mut VMContext, module: &Module, imported: &[NonNull<VMFuncRef>]) {
+    let info = module.info();
+    // SAFETY: indices are within the module's function counts.
+    unsafe {
+        for (i, func_ref) in imported.iter().enumerate() {
+            *vmctx::func_ref_slot(vmctx, i as u32) = func_ref.as_ptr();
+        }
+        for func_index in info.num_imported_funcs..info.funcs.len() as u32 {
+            let def_index = func_index - info.num_imported_funcs;
+            let interp = vmctx::interp_func(vmctx, def_index);
+            interp.write(VMInterpFunc {
+                instance: vmctx,
+                func_index,
+            });
+            let type_index = module.type_ids()[info.funcs[func_index as usize] as usize];
+            let func_ref = vmctx::defined_func_ref(vmctx, def_index);
+            func_ref.write(VMFuncRef {
+                array_call: kiln_interp::exec::interp_array_call,
+                wasm_call: None,
+                type_index,
+                vmctx: interp.cast(),
+            });
+            *vmctx::func_ref_slot(vmctx, func_index) = func_ref;
+        }
+    }
+}
+
+/// Fills the `globals` region, initialising the defined globals, and
+/// returns every global's handle.
+///
+/// # Safety
+/// `vmctx` is a block for the module of `info` with its header and
+/// `func_refs` written.
+unsafe fn write_globals(
+    store: &mut StoreOpaque,
+    vmctx: *mut VMContext,
+    info: &ModuleInfo,
+    mut globals: Vec<Global>,
+) -> Result<Vec<Global>> {
+    for (i, global) in globals.iter().enumerate() {
+        let def = global.record(store)?.def_ptr();
+        // SAFETY: `i` is an imported global index.
+        unsafe { *vmctx::global_slot(vmctx, i as u32) = def };
+    }
+    let defined = info.globals[info.num_imported_globals as usize..].iter();
+    for (def_index, (ty, init)) in defined.zip(&info.global_inits).enumerate() {
+        let def_index = def_index as u32;
+        // SAFETY: the initialiser may only read functions and earlier
+        // globals, all written by now; `def_index` and the global index are
+        // within the module's counts.
+        let def = unsafe {
+            let value = eval(init, vmctx)?;
+            let def = vmctx::defined_global(vmctx, def_index);
+            def.write(VMGlobalDefinition { value });
+            *vmctx::global_slot(vmctx, info.num_imported_globals + def_index) = def;
+            NonNull::new_unchecked(def)
+        };
+        globals.push(Global::from_record(
+            store,
+            GlobalRecord::new_borrowed(ty.clone(), def),
+        )?);
+    }
+    Ok(globals)
+}
+
+/// Fills the data and element segment regions; returns the storage of the
+/// evaluated element segments.
+///
+/// # Safety
+/// `vmctx` is a block for `module` with everything but the segments written.
+unsafe fn write_segments(vmctx: *mut VMContext, module: &Module) -> Result<Vec<Box<[u64]>>> {
+    let info = module.info();
+    let bytes = module.bytes();
+    for (i, segment) in info.data.iter().enumerate() {
+        let data = &bytes[segment.range.clone()];
+        // SAFETY: `i` is within the data count; the bytes are owned by the
+        // module, which the instance keeps alive.
+        unsafe {
+            vmctx::data_segment(vmctx, i as u32).write(VMDataSegment {
+                ptr: data.as_ptr(),
+                len: data.len(),
+            });
+        }
+    }
+    let mut storage = Vec::with_capacity(info.elems.len());
+    for (i, segment) in info.elems.iter().enumerate() {
+        let items = segment
+            .items
+            .iter()
+            // SAFETY: items only name functions and globals, all written.
+            .map(|item| unsafe { eval(item, vmctx) }.map(|v| v.bits()))
+            .collect::<Result<Box<[u64]>>>()?;
+        // SAFETY: `i` is within the element count; the items are owned by
+        // the instance record, which lives as long as the vmctx.
+        unsafe {
+            vmctx::elem_segment(vmctx, i as u32).write(VMElemSegment {
+                ptr: items.as_ptr(),
+                len: items.len(),
+            });
+        }
+        storage.push(items);
+    }
+    Ok(storage)
+}
+
+/// Step 3: applies the active segments of instance `index`.
+fn initialize_segments(store: &StoreOpaque, index: u32) -> Result<()> {
+    let data = &store.instances[index as usize];
+    let vmctx = data.vmctx.vmctx();
+    let info = data.module.info();
+    for (i, segment) in info.elems.iter().enumerate() {
+        // SAFETY: the instance is fully built; indices come from the
+        // validated module. The table is owned by the store and no
+        // reference to its elements is live.
+        unsafe {
+            let elems = vmctx::elem_segment(vmctx, i as u32);
+            match &segment.kind {
+                ElemKind::Passive => continue,
+                ElemKind::Declared => {}
+                ElemKind::Active { table, offset } => {
+                    let offset = eval_offset(offset, vmctx)?;
+                    let def = *vmctx::table_slot(vmctx, *table);
+                    let len = (*elems).len;
+                    if offset + len as u64 > (*def).current_elements as u64 {
+                        return Err(trap_error(store, Trap::TableOutOfBounds, &[]));
+                    }
+                    std::ptr::copy_nonoverlapping(
+                        (*elems).ptr,
+                        (*def).base.add(offset as usize),
+                        len,
+                    );
+                }
+            }
+            (*elems).len = 0;
+        }
+    }
+    for (i, segment) in info.data.iter().enumerate() {
+        let DataKind::Active { memory, offset } = &segment.kind else {
+            continue;
+        };
+        // SAFETY: as above, for the memory's bytes.
+        unsafe {
+            let data = vmctx::data_segment(vmctx, i as u32);
+            let offset = eval_offset(offset, vmctx)?;
+            let def = *vmctx::memory_slot(vmctx, *memory);
+            let len = (*data).len;
+            if offset + len as u64 > (*def).current_length as u64 {
+                return Err(trap_error(store, Trap::MemoryOutOfBounds, &[]));
+            }
+            std::ptr::copy_nonoverlapping((*data).ptr, (*def).base.add(offset as usize), len);
+            (*data).len = 0;
+        }
+    }
+    Ok(())
+}

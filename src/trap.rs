@@ -1,0 +1,194 @@
+//! Traps and WebAssembly backtraces.
+//!
+//! A trap comes back to the embedder as an `anyhow::Error` built from the
+//! [`Trap`] value itself, so `err.downcast_ref::<Trap>()` tells which trap
+//! it was, with a [`WasmBacktrace`] attached as context listing the
+//! WebAssembly frames that were live, innermost first. This is wasmtime's
+//! shape: `{err}` shows the backtrace, `{err:?}` (or `{err:#}`) the whole
+//! chain ending in `wasm trap: <message>`.
+//!
+//! Errors returned by host functions are not traps: they travel through
+//! WebAssembly frames untouched and come back exactly as the host returned
+//! them.
+
+use crate::Module;
+use crate::store::StoreOpaque;
+use std::fmt;
+
+/// Why WebAssembly execution stopped: `Trap::MemoryOutOfBounds`,
+/// `Trap::UnreachableCodeReached`, ... Displays as `wasm trap: <message>`.
+pub use kiln_interp::vm::TrapCode as Trap;
+
+/// The WebAssembly frames live when a trap happened, innermost first.
+#[derive(Debug, Clone)]
+pub struct WasmBacktrace {
+    frames: Vec<FrameInfo>,
+}
+
+/// One frame of a [`WasmBacktrace`].
+#[derive(Debug, Clone)]
+pub struct FrameInfo {
+    module: Module,
+    func_index: u32,
+    func_name: Option<String>,
+    func_start: Option<usize>,
+}
+
+impl WasmBacktrace {
+    /// The frames, innermost first.
+    pub fn frames(&self) -> &[FrameInfo] {
+        &self.frames
+    }
+
+    /// Resolves the executor's raw frames against the store's instances.
+    pub(crate) fn from_vm_frames(
+        store: &StoreOpaque,
+        frames: &[kiln_interp::vm::FrameInfo],
+    ) -> WasmBacktrace {
+        let frames = frames
+            .iter()
+            .filter_map(|frame| {
+                let instance = store
+                    .instances
+                    .iter()
+                    .find(|i| i.vmctx.vmctx() == frame.vmctx)?;
+                let info = instance.module.info();
+                let func_start = frame
+                    .func_index
+                    .checked_sub(info.num_imported_funcs)
+                    .and_then(|def| info.bodies.get(def as usize))
+                    .map(|body| body.start);
+                Some(FrameInfo {
+                    module: instance.module.clone(),
+                    func_index: frame.func_index,
+                    func_name: info.func_names.get(&frame.func_index).cloned(),
+                    func_start,
+                })
+            })
+            .collect();
+        WasmBacktrace { frames }
+    }
+}
+
+impl FrameInfo {
+    /// The module the function belongs to.
+    pub fn module(&self) -> &Module {
+        &self.module
+    }
+
+    /// The function's index in its module (imports included).
+    pub fn func_index(&self) -> u32 {
+        self.func_index
+    }
+
+    /// The function's name from the module's `name` section, if any.
+    pub fn func_name(&self) -> Option<&str> {
+        self.func_name.as_deref()
+    }
+
+    /// Byte offset of the function's body in the module binary. (Kiln does
+    /// not map bytecode back to individual instructions yet, so this is the
+    /// function's position rather than the trapping instruction's.)
+    pub fn module_offset(&self) -> Option<usize> {
+        self.func_start
+    }
+
+    /// Offset of the trapping instruction within the function; not tracked
+    /// by Kiln yet.
+    pub fn func_offset(&self) -> Option<usize> {
+        None
+    }
+}
+
+impl fmt::Display for WasmBacktrace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "error while executing at wasm backtrace:")?;
+        for (i, frame) in self.frames.iter().enumerate() {
+            let module = frame.module.name().unwrap_or("<unknown>");
+            write!(
+                f,
+                "  {i:>3}: {:#8x} - {module}!",
+                frame.func_start.unwrap_or(0)
+            )?;
+            match &frame.func_name {
+                Some(name) => write!(f, "{name}")?,
+                None => write!(f, "<wasm function {}>", frame.func_index)?,
+            }
+            if i + 1 < self.frames.len() {
+                writeln!(f)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The error returned for trap `code` with the executor's `frames`.
+pub(crate) fn trap_error(
+    store: &StoreOpaque,
+    code: Trap,
+    frames: &[kiln_interp::vm::FrameInfo],
+) -> anyhow::Error {
+    let error = anyhow::Error::new(code);
+    if frames.is_empty() {
+        return error;
+    }
+    error.context(WasmBacktrace::from_vm_frames(store, frames))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AsContext, Engine, Store};
+
+    #[test]
+    fn trap_errors_downcast_and_display_the_message() {
+        let store = Store::new(&Engine::default(), ());
+        let err = trap_error(store.as_context().opaque(), Trap::MemoryOutOfBounds, &[]);
+        assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::MemoryOutOfBounds));
+        assert_eq!(err.to_string(), "wasm trap: out of bounds memory access");
+    }
+}
+
+#[cfg(test)]
+mod backtrace_tests {
+    use crate::{Engine, Instance, Module, Store, Trap, WasmBacktrace};
+
+    #[test]
+    fn backtraces_name_frames_innermost_first() {
+        let engine = Engine::default();
+        let module = Module::new(
+            &engine,
+            r#"(module $m
+                 (func $outer (export "run") call $inner)
+                 (func $inner unreachable)
+                 (func (export "anon") (i32.div_u (i32.const 1) (i32.const 0)) drop))"#,
+        )
+        .unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let run = instance
+            .get_typed_func::<(), ()>(&mut store, "run")
+            .unwrap();
+        let err = run.call(&mut store, ()).unwrap_err();
+        assert_eq!(
+            err.downcast_ref::<Trap>(),
+            Some(&Trap::UnreachableCodeReached)
+        );
+        let bt = err.downcast_ref::<WasmBacktrace>().unwrap();
+        let names: Vec<_> = bt.frames().iter().map(|f| f.func_name()).collect();
+        assert_eq!(names, [Some("inner"), Some("outer")]);
+        assert_eq!(bt.frames()[0].module().name(), Some("m"));
+        let text = bt.to_string();
+        assert!(
+            text.contains("m!inner") && text.contains("m!outer"),
+            "{text}"
+        );
+        assert!(format!("{err:?}").contains("wasm trap: wasm `unreachable` instruction executed"));
+
+        let anon = instance
+            .get_typed_func::<(), ()>(&mut store, "anon")
+            .unwrap();
+        let err = anon.call(&mut store, ()).unwrap_err();
+        assert!(err.to_string().contains("m!<wasm function 2>"), "{err}");
+    }
+}

@@ -1,0 +1,660 @@
+//! A runner for `.wast` spec scripts.
+//!
+//! The official WebAssembly test suite is written as `.wast` scripts: a
+//! sequence of *directives* that define modules, invoke their exports and
+//! assert what must happen (`assert_return`, `assert_trap`,
+//! `assert_invalid`, ...). This module executes such scripts against Kiln's
+//! public embedding API — the same [`Engine`], [`Module`], [`Store`],
+//! [`Linker`] and [`Func::call`](crate::Func::call) an embedder uses — so the
+//! suite tests exactly what users get, with no private shortcuts.
+//!
+//! Design choices:
+//!
+//! * **Every directive is counted**, as one pass or one failure. A directive
+//!   the runner cannot handle (a component, a thread, a SIMD value...) is a
+//!   failure with an explanation, never silently ignored. The only way not
+//!   to run a directive is a [`Skip`] entry, and every skipped directive is
+//!   printed with its reason.
+//! * **A script keeps going after a failure**, so one report shows every
+//!   problem. A `module` directive that fails clears the "current" module so
+//!   the invocations that follow fail loudly instead of running against the
+//!   previous module. A panic inside the engine is caught and recorded as
+//!   the failure of the directive that caused it.
+//! * **Imports resolve through a [`Linker`]**: the `spectest` host module is
+//!   defined in it up front, and `register` adds an instance's exports under
+//!   a module name, exactly as the scripts' semantics ask.
+//! * **Expected messages are matched loosely where the suite allows it**:
+//!   traps by substring of the error's context chain with a small table of
+//!   equivalent wordings ([`trap_message_matches`]); `assert_invalid` and
+//!   `assert_malformed` only require compilation to fail, and
+//!   `assert_unlinkable` only that instantiation fails, because the exact
+//!   texts are the reference interpreter's and not part of the spec.
+//!
+//! The report format (per-file lines, skips, the closing
+//! `N passed, N failed` line) is produced by [`write_report`] /
+//! [`print_report`], shared by `kiln wast` and the `kiln-spec-tests` crate so
+//! the two cannot drift apart.
+
+mod command;
+mod matching;
+mod report;
+mod spectest;
+#[cfg(test)]
+mod tests;
+
+pub use command::{format_val, parse_arg, run_wasm_file, run_wast_files};
+pub use matching::{f32_matches, f64_matches, trap_message_matches};
+pub use report::{
+    Failure, FileResult, Location, Skip, Skipped, Totals, print_report, write_failures,
+    write_report, write_summary,
+};
+pub use spectest::define_spectest;
+
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use ::wast::core::{AbstractHeapType, HeapType, WastArgCore, WastRetCore};
+use ::wast::lexer::Lexer;
+use ::wast::parser::{self, ParseBuffer};
+use ::wast::token::{Id, Span};
+use ::wast::{QuoteWat, Wast, WastArg, WastDirective, WastExecute, WastInvoke, WastRet, Wat};
+use anyhow::{Context as _, anyhow, bail};
+
+use crate::{Engine, Extern, ExternRef, Instance, Linker, Module, Store, Val};
+
+use matching::{describe_f32, describe_f32_bits, describe_f64, describe_f64_bits};
+
+/// Runs `.wast` scripts, one fresh [`Store`] and [`Linker`] per script, all
+/// sharing one [`Engine`].
+///
+/// ```
+/// let script = r#"
+///     (module
+///       (func (export "add") (param i32 i32) (result i32)
+///         (i32.add (local.get 0) (local.get 1))))
+///     (assert_return (invoke "add" (i32.const 2) (i32.const 3)) (i32.const 5))
+///     (assert_return (invoke "add" (i32.const 2) (i32.const 3)) (i32.const 6))
+/// "#;
+/// let result = kiln::wast::WastRunner::new().run_script("add.wast", script);
+/// assert_eq!((result.passed, result.failed), (2, 1));
+/// assert_eq!(result.failures[0].location.line, 6);
+/// ```
+pub struct WastRunner {
+    engine: Engine,
+    skips: Vec<Skip>,
+    print: bool,
+}
+
+impl Default for WastRunner {
+    fn default() -> Self {
+        WastRunner::new()
+    }
+}
+
+impl WastRunner {
+    /// A runner on a default-configured engine, with no skips and silent
+    /// `spectest.print*` functions.
+    pub fn new() -> WastRunner {
+        WastRunner::with_engine(Engine::default())
+    }
+
+    /// A runner whose modules are compiled by `engine`.
+    pub fn with_engine(engine: Engine) -> WastRunner {
+        WastRunner {
+            engine,
+            skips: Vec::new(),
+            print: false,
+        }
+    }
+
+    /// Directives not to execute; each one met is recorded in
+    /// [`FileResult::skipped`] and printed in the report.
+    pub fn skips(mut self, skips: &[Skip]) -> WastRunner {
+        self.skips = skips.to_vec();
+        self
+    }
+
+    /// Whether `spectest.print*` writes its arguments to standard output
+    /// (off by default, so that a run prints only its report).
+    pub fn print_spectest(mut self, print: bool) -> WastRunner {
+        self.print = print;
+        self
+    }
+
+    /// Runs the script `text`, reporting under the name `name`.
+    ///
+    /// Never panics on a bad script: an unparseable script yields a result
+    /// with a single failure.
+    pub fn run_script(&self, name: &str, text: &str) -> FileResult {
+        let position = |span: Span| {
+            let (line, col) = span.linecol_in(text);
+            (line + 1, col + 1)
+        };
+        let mut lexer = Lexer::new(text);
+        // The suite deliberately uses unusual Unicode in names (names.wast).
+        lexer.allow_confusing_unicode(true);
+        let buffer = match ParseBuffer::new_with_lexer(lexer) {
+            Ok(buffer) => buffer,
+            Err(e) => {
+                let (line, col) = position(e.span());
+                return FileResult::file_error(
+                    name,
+                    line,
+                    col,
+                    format!("failed to parse script: {}", e.message()),
+                );
+            }
+        };
+        let script = match parser::parse::<Wast<'_>>(&buffer) {
+            Ok(script) => script,
+            Err(e) => {
+                let (line, col) = position(e.span());
+                return FileResult::file_error(
+                    name,
+                    line,
+                    col,
+                    format!("failed to parse script: {}", e.message()),
+                );
+            }
+        };
+
+        let mut result = FileResult::new(name);
+        let mut cx = match ScriptContext::new(&self.engine, text, self.print) {
+            Ok(cx) => cx,
+            Err(e) => {
+                return FileResult::file_error(
+                    name,
+                    1,
+                    1,
+                    format!("failed to set up the spectest module: {e:#}"),
+                );
+            }
+        };
+        for directive in script.directives {
+            let (line, col) = position(directive.span());
+            let location = result.location(line, col);
+            let kind = directive_name(&directive);
+            if let Some(skip) = self.skips.iter().find(|s| s.file == name && s.line == line) {
+                result.skip(location, kind, skip.reason);
+                continue;
+            }
+            match catch_unwind(AssertUnwindSafe(|| cx.run(directive))) {
+                Ok(Ok(())) => result.pass(),
+                Ok(Err(e)) => result.fail(location, kind, format!("{e:#}")),
+                Err(payload) => {
+                    let message = payload
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| payload.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "(non-string panic payload)".to_string());
+                    result.fail(location, kind, format!("panicked: {message}"));
+                }
+            }
+        }
+        result
+    }
+}
+
+/// Runs the script `text` named `name` on a default [`WastRunner`].
+pub fn run_script(name: &str, text: &str) -> FileResult {
+    WastRunner::new().run_script(name, text)
+}
+
+/// The keyword of a directive, for reports.
+pub fn directive_name(directive: &WastDirective<'_>) -> &'static str {
+    match directive {
+        WastDirective::Module(QuoteWat::QuoteModule(..)) => "module quote",
+        WastDirective::Module(_) => "module",
+        WastDirective::ModuleDefinition(_) => "module definition",
+        WastDirective::ModuleInstance { .. } => "module instance",
+        WastDirective::AssertMalformed { .. } => "assert_malformed",
+        WastDirective::AssertInvalid { .. } => "assert_invalid",
+        WastDirective::AssertInvalidCustom { .. } => "assert_invalid_custom",
+        WastDirective::AssertMalformedCustom { .. } => "assert_malformed_custom",
+        WastDirective::Register { .. } => "register",
+        WastDirective::Invoke(_) => "invoke",
+        WastDirective::AssertTrap {
+            exec: WastExecute::Wat(_),
+            ..
+        } => "assert_uninstantiable",
+        WastDirective::AssertTrap { .. } => "assert_trap",
+        WastDirective::AssertReturn { .. } => "assert_return",
+        WastDirective::AssertExhaustion { .. } => "assert_exhaustion",
+        WastDirective::AssertUnlinkable { .. } => "assert_unlinkable",
+        WastDirective::AssertException { .. } => "assert_exception",
+        WastDirective::AssertSuspension { .. } => "assert_suspension",
+        WastDirective::Thread(_) => "thread",
+        WastDirective::Wait { .. } => "wait",
+    }
+}
+
+/// The state of one script run: its store, linker and module namespace.
+struct ScriptContext<'t> {
+    /// The script, for positions inside error messages.
+    text: &'t str,
+    engine: Engine,
+    store: Store<()>,
+    linker: Linker<()>,
+    /// The most recently instantiated module: the target of unnamed
+    /// `invoke`, `get` and `register`.
+    current: Option<Instance>,
+    /// Instances by their `$name`.
+    instances: HashMap<String, Instance>,
+    /// `module definition`s by their `$name`.
+    definitions: HashMap<String, Module>,
+    /// The most recent `module definition`.
+    last_definition: Option<Module>,
+}
+
+/// The outcome of executing an action: `Err` of the outer result is a
+/// problem of the script or the harness (unknown export, bad argument), the
+/// inner result is what Kiln did (values or a trap/error).
+type Outcome = anyhow::Result<anyhow::Result<Vec<Val>>>;
+
+impl<'t> ScriptContext<'t> {
+    fn new(engine: &Engine, text: &'t str, print: bool) -> anyhow::Result<ScriptContext<'t>> {
+        let mut store = Store::new(engine, ());
+        let mut linker = Linker::new(engine);
+        define_spectest(&mut linker, &mut store, print)?;
+        Ok(ScriptContext {
+            text,
+            engine: engine.clone(),
+            store,
+            linker,
+            current: None,
+            instances: HashMap::new(),
+            definitions: HashMap::new(),
+            last_definition: None,
+        })
+    }
+
+    /// Executes one directive; `Ok` means it behaved as the script expects.
+    fn run(&mut self, directive: WastDirective<'_>) -> anyhow::Result<()> {
+        match directive {
+            WastDirective::Module(wat) => {
+                let name = wat.name();
+                // Whatever happens, the previous module stops being current.
+                self.current = None;
+                if let Some(name) = name {
+                    self.instances.remove(name.name());
+                }
+                let module = self.compile(wat)?;
+                let instance = self
+                    .linker
+                    .instantiate(&mut self.store, &module)
+                    .context("instantiation failed")?;
+                self.bind(name, instance);
+                Ok(())
+            }
+            WastDirective::ModuleDefinition(wat) => {
+                let name = wat.name();
+                let module = self.compile(wat)?;
+                if let Some(name) = name {
+                    self.definitions
+                        .insert(name.name().to_string(), module.clone());
+                }
+                self.last_definition = Some(module);
+                Ok(())
+            }
+            WastDirective::ModuleInstance {
+                instance, module, ..
+            } => {
+                self.current = None;
+                let definition =
+                    match module {
+                        Some(id) => self.definitions.get(id.name()).cloned().ok_or_else(|| {
+                            anyhow!("no module definition named `${}`", id.name())
+                        })?,
+                        None => self
+                            .last_definition
+                            .clone()
+                            .ok_or_else(|| anyhow!("no module definition to instantiate"))?,
+                    };
+                let new = self
+                    .linker
+                    .instantiate(&mut self.store, &definition)
+                    .context("instantiation failed")?;
+                self.bind(instance, new);
+                Ok(())
+            }
+            WastDirective::Register { name, module, .. } => {
+                let instance = self.instance(module)?;
+                self.linker
+                    .instance(&mut self.store, name, instance)
+                    .with_context(|| format!("failed to register the instance as `{name}`"))?;
+                Ok(())
+            }
+            WastDirective::Invoke(invoke) => match self.invoke(&invoke)? {
+                Ok(_) => Ok(()),
+                Err(e) => Err(e.context(format!("invoking `{}` failed", invoke.name))),
+            },
+            WastDirective::AssertReturn { exec, results, .. } => match self.execute(exec)? {
+                Ok(actual) => self.check_results(&results, &actual),
+                Err(e) => Err(e.context("expected results, got an error")),
+            },
+            WastDirective::AssertTrap { exec, message, .. } => {
+                let outcome = self.execute(exec)?;
+                self.expect_error(outcome, message)
+            }
+            WastDirective::AssertExhaustion { call, message, .. } => {
+                let outcome = self.invoke(&call)?;
+                self.expect_error(outcome, message)
+            }
+            WastDirective::AssertInvalid { module, .. } => {
+                let bytes = self.encode(module)?;
+                match Module::new(&self.engine, &bytes) {
+                    Ok(_) => bail!("expected the module to be invalid, but it compiled"),
+                    Err(_) => Ok(()),
+                }
+            }
+            WastDirective::AssertMalformed { module, .. } => {
+                let is_quote = matches!(module, QuoteWat::QuoteModule(..));
+                let bytes = match self.encode(module) {
+                    Ok(bytes) => bytes,
+                    // The text itself is malformed: that is the point.
+                    Err(_) if is_quote => return Ok(()),
+                    Err(e) => return Err(e),
+                };
+                match Module::new(&self.engine, &bytes) {
+                    Ok(_) => bail!("expected the module to be malformed, but it compiled"),
+                    Err(_) => Ok(()),
+                }
+            }
+            WastDirective::AssertUnlinkable { module, .. } => {
+                let module = self.compile(QuoteWat::Wat(module))?;
+                match self.linker.instantiate(&mut self.store, &module) {
+                    Ok(_) => bail!("expected instantiation to fail, but it succeeded"),
+                    Err(_) => Ok(()),
+                }
+            }
+            WastDirective::AssertInvalidCustom { .. }
+            | WastDirective::AssertMalformedCustom { .. } => {
+                bail!("custom-section assertions are not supported by this runner")
+            }
+            WastDirective::AssertException { .. } => {
+                bail!("exceptions are not supported by this runner")
+            }
+            WastDirective::AssertSuspension { .. } => {
+                bail!("stack switching is not supported by this runner")
+            }
+            WastDirective::Thread(_) | WastDirective::Wait { .. } => {
+                bail!("threads are not supported by this runner")
+            }
+        }
+    }
+
+    /// Makes `instance` the current one, under `name` too if given.
+    fn bind(&mut self, name: Option<Id<'_>>, instance: Instance) {
+        if let Some(name) = name {
+            self.instances.insert(name.name().to_string(), instance);
+        }
+        self.current = Some(instance);
+    }
+
+    /// The instance named `name`, or the current one.
+    fn instance(&self, name: Option<Id<'_>>) -> anyhow::Result<Instance> {
+        match name {
+            Some(id) => self
+                .instances
+                .get(id.name())
+                .copied()
+                .ok_or_else(|| anyhow!("no instance named `${}`", id.name())),
+            None => self
+                .current
+                .ok_or_else(|| anyhow!("no module is instantiated (did an earlier module fail?)")),
+        }
+    }
+
+    /// The binary of a script module (text, binary or quoted form).
+    fn encode(&self, mut wat: QuoteWat<'_>) -> anyhow::Result<Vec<u8>> {
+        let quoted = match &wat {
+            QuoteWat::QuoteComponent(..) | QuoteWat::Wat(Wat::Component(_)) => {
+                bail!("components are not supported by this runner")
+            }
+            QuoteWat::QuoteModule(..) => true,
+            QuoteWat::Wat(Wat::Module(_)) => false,
+        };
+        wat.encode().map_err(|e| {
+            if quoted {
+                // Spans point into the quoted text, not the script.
+                anyhow!("failed to parse the quoted module: {}", e.message())
+            } else {
+                let (line, col) = e.span().linecol_in(self.text);
+                anyhow!(
+                    "failed to encode the module at {}:{}: {}",
+                    line + 1,
+                    col + 1,
+                    e.message()
+                )
+            }
+        })
+    }
+
+    /// Encodes and compiles a script module.
+    fn compile(&self, wat: QuoteWat<'_>) -> anyhow::Result<Module> {
+        let bytes = self.encode(wat)?;
+        Module::new(&self.engine, &bytes).context("compilation failed")
+    }
+
+    /// Executes the action of an assertion.
+    fn execute(&mut self, exec: WastExecute<'_>) -> Outcome {
+        match exec {
+            WastExecute::Invoke(invoke) => self.invoke(&invoke),
+            WastExecute::Wat(wat) => {
+                let module = self.compile(QuoteWat::Wat(wat))?;
+                Ok(self
+                    .linker
+                    .instantiate(&mut self.store, &module)
+                    .map(|_| Vec::new()))
+            }
+            WastExecute::Get { module, global, .. } => {
+                let instance = self.instance(module)?;
+                match instance.get_export(&mut self.store, global) {
+                    Some(Extern::Global(g)) => Ok(Ok(vec![g.get(&mut self.store)])),
+                    Some(_) => bail!("export `{global}` is not a global"),
+                    None => bail!("no export named `{global}`"),
+                }
+            }
+        }
+    }
+
+    /// Calls an export with the script's arguments.
+    fn invoke(&mut self, invoke: &WastInvoke<'_>) -> Outcome {
+        let instance = self.instance(invoke.module)?;
+        let func = match instance.get_export(&mut self.store, invoke.name) {
+            Some(Extern::Func(f)) => f,
+            Some(_) => bail!("export `{}` is not a function", invoke.name),
+            None => bail!("no export named `{}`", invoke.name),
+        };
+        let args = invoke
+            .args
+            .iter()
+            .map(|arg| self.arg(arg))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let ty = func.ty(&self.store);
+        let params = ty.params().len();
+        if params != args.len() {
+            bail!(
+                "`{}` takes {params} arguments, the script passes {}",
+                invoke.name,
+                args.len()
+            );
+        }
+        let mut results = vec![Val::I32(0); ty.results().len()];
+        Ok(func
+            .call(&mut self.store, &args, &mut results)
+            .map(|()| results))
+    }
+
+    /// Converts a script argument to a value.
+    fn arg(&mut self, arg: &WastArg<'_>) -> anyhow::Result<Val> {
+        let WastArg::Core(arg) = arg else {
+            bail!("component-model arguments are not supported by this runner");
+        };
+        Ok(match arg {
+            WastArgCore::I32(v) => Val::I32(*v),
+            WastArgCore::I64(v) => Val::I64(*v),
+            WastArgCore::F32(v) => Val::F32(v.bits),
+            WastArgCore::F64(v) => Val::F64(v.bits),
+            WastArgCore::RefNull(HeapType::Abstract {
+                ty: AbstractHeapType::Func | AbstractHeapType::NoFunc,
+                ..
+            }) => Val::FuncRef(None),
+            WastArgCore::RefNull(HeapType::Abstract {
+                ty: AbstractHeapType::Extern | AbstractHeapType::NoExtern,
+                ..
+            }) => Val::ExternRef(None),
+            WastArgCore::RefExtern(n) => Val::ExternRef(Some(ExternRef::new(&mut self.store, *n)?)),
+            other => bail!("unsupported argument {other:?}"),
+        })
+    }
+
+    /// Fails unless `outcome` is an error whose message matches `expected`.
+    fn expect_error(
+        &self,
+        outcome: anyhow::Result<Vec<Val>>,
+        expected: &str,
+    ) -> anyhow::Result<()> {
+        match outcome {
+            Ok(values) => bail!(
+                "expected a trap (\"{expected}\"), got [{}]",
+                self.describe_vals(&values)
+            ),
+            Err(e) => {
+                let actual = format!("{e:#}");
+                if trap_message_matches(expected, &actual) {
+                    Ok(())
+                } else {
+                    bail!("expected a trap (\"{expected}\"), got: {actual}")
+                }
+            }
+        }
+    }
+
+    /// Compares results against an `assert_return`'s expectations.
+    fn check_results(&self, expected: &[WastRet<'_>], actual: &[Val]) -> anyhow::Result<()> {
+        if expected.len() != actual.len() {
+            bail!(
+                "expected {} results, got {}: [{}]",
+                expected.len(),
+                actual.len(),
+                self.describe_vals(actual)
+            );
+        }
+        for (i, (expected, actual)) in expected.iter().zip(actual).enumerate() {
+            let WastRet::Core(expected) = expected else {
+                bail!("component-model results are not supported by this runner");
+            };
+            if !self.val_matches(expected, actual)? {
+                bail!(
+                    "result {i}: expected {}, got {}",
+                    describe_expected(expected),
+                    self.describe_val(actual)
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Does `actual` satisfy `expected`? `Err` for expectations this runner
+    /// cannot check (which then count as failures).
+    fn val_matches(&self, expected: &WastRetCore<'_>, actual: &Val) -> anyhow::Result<bool> {
+        Ok(match (expected, actual) {
+            (WastRetCore::I32(e), Val::I32(a)) => e == a,
+            (WastRetCore::I64(e), Val::I64(a)) => e == a,
+            (WastRetCore::F32(p), Val::F32(bits)) => f32_matches(p, *bits),
+            (WastRetCore::F64(p), Val::F64(bits)) => f64_matches(p, *bits),
+            (WastRetCore::RefNull(ty), Val::FuncRef(r)) => r.is_none() && null_type_is(ty, false),
+            (WastRetCore::RefNull(ty), Val::ExternRef(r)) => r.is_none() && null_type_is(ty, true),
+            (WastRetCore::RefFunc(_), Val::FuncRef(r)) => r.is_some(),
+            (WastRetCore::RefExtern(None), Val::ExternRef(r)) => r.is_some(),
+            (WastRetCore::RefExtern(Some(n)), Val::ExternRef(Some(r))) => {
+                r.data(&self.store)?.downcast_ref::<u32>() == Some(n)
+            }
+            (WastRetCore::Either(alternatives), actual) => {
+                for alternative in alternatives {
+                    if self.val_matches(alternative, actual)? {
+                        return Ok(true);
+                    }
+                }
+                false
+            }
+            (
+                WastRetCore::I32(_)
+                | WastRetCore::I64(_)
+                | WastRetCore::F32(_)
+                | WastRetCore::F64(_)
+                | WastRetCore::RefNull(_)
+                | WastRetCore::RefFunc(_)
+                | WastRetCore::RefExtern(_),
+                _,
+            ) => false,
+            (other, _) => bail!("unsupported expected result {other:?}"),
+        })
+    }
+
+    fn describe_vals(&self, vals: &[Val]) -> String {
+        vals.iter()
+            .map(|v| self.describe_val(v))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn describe_val(&self, val: &Val) -> String {
+        match val {
+            Val::I32(v) => format!("i32 {v}"),
+            Val::I64(v) => format!("i64 {v}"),
+            Val::F32(bits) => describe_f32_bits(*bits),
+            Val::F64(bits) => describe_f64_bits(*bits),
+            Val::FuncRef(None) => "ref.null func".to_string(),
+            Val::FuncRef(Some(_)) => "ref.func".to_string(),
+            Val::ExternRef(None) => "ref.null extern".to_string(),
+            Val::ExternRef(Some(r)) => match r.data(&self.store) {
+                Ok(data) => match data.downcast_ref::<u32>() {
+                    Some(n) => format!("ref.extern {n}"),
+                    None => "ref.extern (non-u32 host value)".to_string(),
+                },
+                Err(_) => "ref.extern (unreadable)".to_string(),
+            },
+            #[allow(unreachable_patterns)]
+            other => format!("{other:?}"),
+        }
+    }
+}
+
+/// Does a `ref.null` expectation accept a null of the extern (`true`) or
+/// func (`false`) hierarchy?
+fn null_type_is(ty: &Option<HeapType<'_>>, extern_hierarchy: bool) -> bool {
+    match ty {
+        None => true,
+        Some(HeapType::Abstract { ty, .. }) => match ty {
+            AbstractHeapType::Func | AbstractHeapType::NoFunc => !extern_hierarchy,
+            AbstractHeapType::Extern | AbstractHeapType::NoExtern => extern_hierarchy,
+            _ => false,
+        },
+        Some(HeapType::Concrete(_) | HeapType::Exact(_)) => !extern_hierarchy,
+    }
+}
+
+/// Renders an expectation for a failure message.
+fn describe_expected(expected: &WastRetCore<'_>) -> String {
+    match expected {
+        WastRetCore::I32(v) => format!("i32 {v}"),
+        WastRetCore::I64(v) => format!("i64 {v}"),
+        WastRetCore::F32(p) => describe_f32(p),
+        WastRetCore::F64(p) => describe_f64(p),
+        WastRetCore::RefNull(None) => "ref.null".to_string(),
+        WastRetCore::RefNull(Some(HeapType::Abstract { ty, .. })) => {
+            format!("ref.null {}", format!("{ty:?}").to_lowercase())
+        }
+        WastRetCore::RefNull(Some(_)) => "ref.null (concrete type)".to_string(),
+        WastRetCore::RefFunc(_) => "ref.func".to_string(),
+        WastRetCore::RefExtern(None) => "ref.extern".to_string(),
+        WastRetCore::RefExtern(Some(n)) => format!("ref.extern {n}"),
+        WastRetCore::Either(alternatives) => {
+            let alternatives: Vec<_> = alternatives.iter().map(describe_expected).collect();
+            format!("either({})", alternatives.join(" | "))
+        }
+        other => format!("{other:?}"),
+    }
+}
