@@ -27,10 +27,10 @@ fn seed_modules() -> Vec<Vec<u8>> {
             continue;
         };
         for directive in directives {
-            if let WastDirective::Module(mut wat) = directive {
-                if let Ok(bytes) = wat.encode() {
-                    out.push(bytes);
-                }
+            if let WastDirective::Module(mut wat) = directive
+                && let Ok(bytes) = wat.encode()
+            {
+                out.push(bytes);
             }
         }
     }
@@ -40,7 +40,11 @@ fn seed_modules() -> Vec<Vec<u8>> {
 fn mutate(rng: &mut XorShift, bytes: &mut Vec<u8>) {
     // Mostly one small edit, so a good share of mutants still validate and
     // exercise translation and instantiation rather than only the parser.
-    let edits = if rng.below(4) == 0 { 2 + rng.below(3) } else { 1 };
+    let edits = if rng.below(4) == 0 {
+        2 + rng.below(3)
+    } else {
+        1
+    };
     for _ in 0..edits {
         if bytes.is_empty() {
             bytes.push(rng.next() as u8);

@@ -26,10 +26,9 @@ fn typed_func_with_wrong_signature_is_an_error() -> kiln::Result<()> {
     let module = Module::new(&engine, ADD)?;
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[])?;
-    let err = instance
-        .get_typed_func::<(i64, i32), i32>(&mut store, "add")
-        .err()
-        .expect("mismatch");
+    let Err(err) = instance.get_typed_func::<(i64, i32), i32>(&mut store, "add") else {
+        panic!("a typed func with the wrong params must be refused");
+    };
     let msg = format!("{err:#}");
     assert!(msg.contains("type mismatch"), "{msg}");
     assert!(

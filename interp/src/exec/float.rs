@@ -308,11 +308,21 @@ mod tests {
     #[test]
     fn rounding_quiets_signalling_nans() {
         let snan32 = f32::from_bits(0xffa0_0000);
-        for r in [f32_ceil(snan32), f32_floor(snan32), f32_trunc(snan32), f32_nearest(snan32)] {
+        for r in [
+            f32_ceil(snan32),
+            f32_floor(snan32),
+            f32_trunc(snan32),
+            f32_nearest(snan32),
+        ] {
             assert_eq!(r.to_bits() & 0x0040_0000, 0x0040_0000, "{:#x}", r.to_bits());
         }
         let snan64 = f64::from_bits(0x7ff4_0000_0000_0000);
-        for r in [f64_ceil(snan64), f64_floor(snan64), f64_trunc(snan64), f64_nearest(snan64)] {
+        for r in [
+            f64_ceil(snan64),
+            f64_floor(snan64),
+            f64_trunc(snan64),
+            f64_nearest(snan64),
+        ] {
             assert_eq!(r.to_bits() >> 51 & 1, 1, "{:#x}", r.to_bits());
         }
     }

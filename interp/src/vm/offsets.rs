@@ -151,7 +151,11 @@ mod tests {
             o.size,
         ];
         assert!(starts.windows(2).all(|w| w[0] <= w[1]));
-        assert!(starts.iter().all(|s| *s as usize % VMCTX_ALIGN == 0));
+        assert!(
+            starts
+                .iter()
+                .all(|s| (*s as usize).is_multiple_of(VMCTX_ALIGN))
+        );
         assert_eq!(o.memories - o.func_refs, 48); // 5 pointers, padded to 16
         assert_eq!(o.interp_funcs - o.defined_func_refs, 3 * 32);
         assert_eq!(o.data_segments - o.defined_globals, 3 * 16);
