@@ -12,9 +12,15 @@
 //! ```text
 //! slot 0 .. num_params            parameters
 //! num_params .. num_locals        declared locals (zeroed on entry)
-//! num_locals .. frame_size        the operand stack: the value at wasm stack
-//!                                 height h (0-based) lives in slot num_locals + h
+//! num_locals .. stack_base        the function's constants (`consts`, copied
+//!                                 in on entry), read like any other slot
+//! stack_base .. frame_size        the operand stack: the value at wasm stack
+//!                                 height h (0-based) lives in slot stack_base + h
 //! ```
+//!
+//! (`stack_base = num_locals + consts.len()`.) Constants used as operands
+//! thus cost nothing per use: `i < 100` is one instruction reading the
+//! constant's slot, not a `Const32` plus a compare.
 //!
 //! Slot encoding: `i32` and `f32` values are stored zero-extended in the low
 //! 32 bits (writers must zero-extend; readers may truncate), `i64`/`f64` use
@@ -67,6 +73,17 @@ pub struct Un {
     pub dst: Slot,
     /// Operand slot.
     pub src: Slot,
+}
+
+/// Operands of a fused compare-and-branch: `if lhs CMP rhs { pc += offset }`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct BrCmp {
+    /// Left operand slot.
+    pub lhs: Slot,
+    /// Right operand slot.
+    pub rhs: Slot,
+    /// Relative target, as in [`Op::Br`].
+    pub offset: i32,
 }
 
 /// Operands of a load from memory 0: `dst = mem[addr + offset]`.
@@ -132,6 +149,48 @@ pub enum Op {
     },
     /// Return from the function; results are already in slots `0..results`.
     Return,
+
+    // ----- fused compare-and-branch: `i32.lt_s; br_if`, `i64.ne; if`, ... -----
+    /// Branch if `lhs == rhs` (i32).
+    BrIfI32Eq(BrCmp),
+    /// Branch if `lhs != rhs` (i32).
+    BrIfI32Ne(BrCmp),
+    /// Branch if `lhs < rhs` (i32, signed).
+    BrIfI32LtS(BrCmp),
+    /// Branch if `lhs < rhs` (i32, unsigned).
+    BrIfI32LtU(BrCmp),
+    /// Branch if `lhs > rhs` (i32, signed).
+    BrIfI32GtS(BrCmp),
+    /// Branch if `lhs > rhs` (i32, unsigned).
+    BrIfI32GtU(BrCmp),
+    /// Branch if `lhs <= rhs` (i32, signed).
+    BrIfI32LeS(BrCmp),
+    /// Branch if `lhs <= rhs` (i32, unsigned).
+    BrIfI32LeU(BrCmp),
+    /// Branch if `lhs >= rhs` (i32, signed).
+    BrIfI32GeS(BrCmp),
+    /// Branch if `lhs >= rhs` (i32, unsigned).
+    BrIfI32GeU(BrCmp),
+    /// Branch if `lhs == rhs` (i64).
+    BrIfI64Eq(BrCmp),
+    /// Branch if `lhs != rhs` (i64).
+    BrIfI64Ne(BrCmp),
+    /// Branch if `lhs < rhs` (i64, signed).
+    BrIfI64LtS(BrCmp),
+    /// Branch if `lhs < rhs` (i64, unsigned).
+    BrIfI64LtU(BrCmp),
+    /// Branch if `lhs > rhs` (i64, signed).
+    BrIfI64GtS(BrCmp),
+    /// Branch if `lhs > rhs` (i64, unsigned).
+    BrIfI64GtU(BrCmp),
+    /// Branch if `lhs <= rhs` (i64, signed).
+    BrIfI64LeS(BrCmp),
+    /// Branch if `lhs <= rhs` (i64, unsigned).
+    BrIfI64LeU(BrCmp),
+    /// Branch if `lhs >= rhs` (i64, signed).
+    BrIfI64GeS(BrCmp),
+    /// Branch if `lhs >= rhs` (i64, unsigned).
+    BrIfI64GeU(BrCmp),
     /// `call`: calls function `func` (module index space) with its frame at
     /// `base` (see the module docs).
     Call {
@@ -675,9 +734,236 @@ pub struct CompiledFunc {
     /// Parameters plus declared locals; slots `num_params..num_locals` are
     /// zeroed on entry.
     pub num_locals: u16,
-    /// Slots the frame may touch: `num_locals` + the maximum operand stack
-    /// height. At least `max(num_params, num_results)`.
+    /// Slots the frame may touch: `num_locals` + constants + the maximum
+    /// operand stack height. At least `max(num_params, num_results)`.
     pub frame_size: u16,
+    /// Constants copied into slots `num_locals..num_locals + consts.len()`
+    /// on entry.
+    pub consts: Box<[u64]>,
+}
+
+impl Op {
+    /// Calls `f` on every slot operand of the instruction (read or written),
+    /// letting it rewrite them. The translator uses this to place slots once
+    /// the frame's layout is known.
+    pub fn map_slots(&mut self, mut f: impl FnMut(Slot) -> Slot) {
+        macro_rules! each {
+            ($($s:expr),*) => {{ $( *$s = f(*$s); )* }};
+        }
+        match self {
+            Op::Trap { .. }
+            | Op::Br { .. }
+            | Op::Return
+            | Op::DataDrop { .. }
+            | Op::ElemDrop { .. } => {}
+            Op::BrIfNez { cond, .. } | Op::BrIfEqz { cond, .. } => each!(cond),
+            Op::BrTable { index, .. } => each!(index),
+            Op::BrIfI32Eq(b)
+            | Op::BrIfI32Ne(b)
+            | Op::BrIfI32LtS(b)
+            | Op::BrIfI32LtU(b)
+            | Op::BrIfI32GtS(b)
+            | Op::BrIfI32GtU(b)
+            | Op::BrIfI32LeS(b)
+            | Op::BrIfI32LeU(b)
+            | Op::BrIfI32GeS(b)
+            | Op::BrIfI32GeU(b)
+            | Op::BrIfI64Eq(b)
+            | Op::BrIfI64Ne(b)
+            | Op::BrIfI64LtS(b)
+            | Op::BrIfI64LtU(b)
+            | Op::BrIfI64GtS(b)
+            | Op::BrIfI64GtU(b)
+            | Op::BrIfI64LeS(b)
+            | Op::BrIfI64LeU(b)
+            | Op::BrIfI64GeS(b)
+            | Op::BrIfI64GeU(b) => each!(&mut b.lhs, &mut b.rhs),
+            Op::Call { base, .. } => each!(base),
+            Op::CallIndirect { index, base, .. } => each!(index, base),
+            Op::Copy { dst, src } => each!(dst, src),
+            Op::Const32 { dst, .. } | Op::Const64 { dst, .. } => each!(dst),
+            Op::Select {
+                dst,
+                cond,
+                if_true,
+                if_false,
+            } => each!(dst, cond, if_true, if_false),
+            Op::GlobalGet { dst, .. } => each!(dst),
+            Op::GlobalSet { src, .. } => each!(src),
+            Op::RefFunc { dst, .. } => each!(dst),
+            Op::I32Load(l)
+            | Op::I64Load(l)
+            | Op::F32Load(l)
+            | Op::F64Load(l)
+            | Op::I32Load8S(l)
+            | Op::I32Load8U(l)
+            | Op::I32Load16S(l)
+            | Op::I32Load16U(l)
+            | Op::I64Load8S(l)
+            | Op::I64Load8U(l)
+            | Op::I64Load16S(l)
+            | Op::I64Load16U(l)
+            | Op::I64Load32S(l)
+            | Op::I64Load32U(l) => each!(&mut l.dst, &mut l.addr),
+            Op::I32Store(st)
+            | Op::I64Store(st)
+            | Op::F32Store(st)
+            | Op::F64Store(st)
+            | Op::I32Store8(st)
+            | Op::I32Store16(st)
+            | Op::I64Store8(st)
+            | Op::I64Store16(st)
+            | Op::I64Store32(st) => each!(&mut st.addr, &mut st.value),
+            Op::MemorySize { dst, .. } => each!(dst),
+            Op::MemoryGrow { dst, delta, .. } => each!(dst, delta),
+            Op::MemoryFill { dst, value, len } => each!(dst, value, len),
+            Op::MemoryCopy { dst, src, len } => each!(dst, src, len),
+            Op::MemoryInit { dst, src, len, .. } => each!(dst, src, len),
+            Op::TableGet { dst, index, .. } => each!(dst, index),
+            Op::TableSet { index, value, .. } => each!(index, value),
+            Op::TableSize { dst, .. } => each!(dst),
+            Op::TableGrow {
+                dst, init, delta, ..
+            } => each!(dst, init, delta),
+            Op::TableFill {
+                dst, value, len, ..
+            } => each!(dst, value, len),
+            Op::TableCopy { dst, src, len, .. } => each!(dst, src, len),
+            Op::TableInit { dst, src, len, .. } => each!(dst, src, len),
+            Op::I32Eqz(u)
+            | Op::I32Clz(u)
+            | Op::I32Ctz(u)
+            | Op::I32Popcnt(u)
+            | Op::I64Eqz(u)
+            | Op::I64Clz(u)
+            | Op::I64Ctz(u)
+            | Op::I64Popcnt(u)
+            | Op::F32Abs(u)
+            | Op::F32Neg(u)
+            | Op::F32Ceil(u)
+            | Op::F32Floor(u)
+            | Op::F32Trunc(u)
+            | Op::F32Nearest(u)
+            | Op::F32Sqrt(u)
+            | Op::F64Abs(u)
+            | Op::F64Neg(u)
+            | Op::F64Ceil(u)
+            | Op::F64Floor(u)
+            | Op::F64Trunc(u)
+            | Op::F64Nearest(u)
+            | Op::F64Sqrt(u)
+            | Op::I32WrapI64(u)
+            | Op::I32TruncF32S(u)
+            | Op::I32TruncF32U(u)
+            | Op::I32TruncF64S(u)
+            | Op::I32TruncF64U(u)
+            | Op::I64ExtendI32S(u)
+            | Op::I64ExtendI32U(u)
+            | Op::I64TruncF32S(u)
+            | Op::I64TruncF32U(u)
+            | Op::I64TruncF64S(u)
+            | Op::I64TruncF64U(u)
+            | Op::F32ConvertI32S(u)
+            | Op::F32ConvertI32U(u)
+            | Op::F32ConvertI64S(u)
+            | Op::F32ConvertI64U(u)
+            | Op::F32DemoteF64(u)
+            | Op::F64ConvertI32S(u)
+            | Op::F64ConvertI32U(u)
+            | Op::F64ConvertI64S(u)
+            | Op::F64ConvertI64U(u)
+            | Op::F64PromoteF32(u)
+            | Op::I32Extend8S(u)
+            | Op::I32Extend16S(u)
+            | Op::I64Extend8S(u)
+            | Op::I64Extend16S(u)
+            | Op::I64Extend32S(u)
+            | Op::I32TruncSatF32S(u)
+            | Op::I32TruncSatF32U(u)
+            | Op::I32TruncSatF64S(u)
+            | Op::I32TruncSatF64U(u)
+            | Op::I64TruncSatF32S(u)
+            | Op::I64TruncSatF32U(u)
+            | Op::I64TruncSatF64S(u)
+            | Op::I64TruncSatF64U(u) => each!(&mut u.dst, &mut u.src),
+            Op::I32Eq(b)
+            | Op::I32Ne(b)
+            | Op::I32LtS(b)
+            | Op::I32LtU(b)
+            | Op::I32GtS(b)
+            | Op::I32GtU(b)
+            | Op::I32LeS(b)
+            | Op::I32LeU(b)
+            | Op::I32GeS(b)
+            | Op::I32GeU(b)
+            | Op::I32Add(b)
+            | Op::I32Sub(b)
+            | Op::I32Mul(b)
+            | Op::I32DivS(b)
+            | Op::I32DivU(b)
+            | Op::I32RemS(b)
+            | Op::I32RemU(b)
+            | Op::I32And(b)
+            | Op::I32Or(b)
+            | Op::I32Xor(b)
+            | Op::I32Shl(b)
+            | Op::I32ShrS(b)
+            | Op::I32ShrU(b)
+            | Op::I32Rotl(b)
+            | Op::I32Rotr(b)
+            | Op::I64Eq(b)
+            | Op::I64Ne(b)
+            | Op::I64LtS(b)
+            | Op::I64LtU(b)
+            | Op::I64GtS(b)
+            | Op::I64GtU(b)
+            | Op::I64LeS(b)
+            | Op::I64LeU(b)
+            | Op::I64GeS(b)
+            | Op::I64GeU(b)
+            | Op::I64Add(b)
+            | Op::I64Sub(b)
+            | Op::I64Mul(b)
+            | Op::I64DivS(b)
+            | Op::I64DivU(b)
+            | Op::I64RemS(b)
+            | Op::I64RemU(b)
+            | Op::I64And(b)
+            | Op::I64Or(b)
+            | Op::I64Xor(b)
+            | Op::I64Shl(b)
+            | Op::I64ShrS(b)
+            | Op::I64ShrU(b)
+            | Op::I64Rotl(b)
+            | Op::I64Rotr(b)
+            | Op::F32Eq(b)
+            | Op::F32Ne(b)
+            | Op::F32Lt(b)
+            | Op::F32Gt(b)
+            | Op::F32Le(b)
+            | Op::F32Ge(b)
+            | Op::F32Add(b)
+            | Op::F32Sub(b)
+            | Op::F32Mul(b)
+            | Op::F32Div(b)
+            | Op::F32Min(b)
+            | Op::F32Max(b)
+            | Op::F32Copysign(b)
+            | Op::F64Eq(b)
+            | Op::F64Ne(b)
+            | Op::F64Lt(b)
+            | Op::F64Gt(b)
+            | Op::F64Le(b)
+            | Op::F64Ge(b)
+            | Op::F64Add(b)
+            | Op::F64Sub(b)
+            | Op::F64Mul(b)
+            | Op::F64Div(b)
+            | Op::F64Min(b)
+            | Op::F64Max(b)
+            | Op::F64Copysign(b) => each!(&mut b.dst, &mut b.lhs, &mut b.rhs),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -100,7 +100,7 @@ unsafe fn enter(
             func_index: cur.func_index,
         });
         let regs = Regs::new(stack.values.as_mut_ptr().add(new_base));
-        regs.zero(f.num_params, f.num_locals);
+        regs.init_frame(f);
         if inst != cur.vmctx {
             cur.vmctx = inst;
             cur.mem = Mem::load(inst);

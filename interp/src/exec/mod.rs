@@ -144,7 +144,7 @@ pub unsafe extern "C" fn interp_array_call(
         for i in 0..params {
             regs.ptr(i).write((*args_and_results.add(i)).bits());
         }
-        regs.zero(f.num_params, f.num_locals);
+        regs.init_frame(f);
 
         let cur = Cursor {
             vmctx,
@@ -201,6 +201,15 @@ unsafe fn execute(store: *mut VMStoreContext, entry: Cursor, entry_frames: usize
     let mut cur = entry;
     let fault: Fault = 'run: loop {
         /// Unwraps an operation's result, or stops the loop with its fault.
+        // A fused compare-and-branch: taken when `lhs CMP rhs` as `$t`.
+        macro_rules! br_cmp {
+            ($r:ident, $cur:ident, $b:ident, $t:ty, $cmp:tt) => {
+                if $r.take::<$t>($b.lhs) $cmp $r.take::<$t>($b.rhs) {
+                    $cur.ip = $cur.ip.offset($b.offset as isize);
+                    continue;
+                }
+            };
+        }
         macro_rules! check {
             ($e:expr) => {
                 match $e {
@@ -245,6 +254,26 @@ unsafe fn execute(store: *mut VMStoreContext, entry: Cursor, entry_frames: usize
                         continue;
                     }
                 }
+                Op::BrIfI32Eq(b) => br_cmp!(r, cur, b, u32, ==),
+                Op::BrIfI32Ne(b) => br_cmp!(r, cur, b, u32, !=),
+                Op::BrIfI32LtS(b) => br_cmp!(r, cur, b, i32, <),
+                Op::BrIfI32LtU(b) => br_cmp!(r, cur, b, u32, <),
+                Op::BrIfI32GtS(b) => br_cmp!(r, cur, b, i32, >),
+                Op::BrIfI32GtU(b) => br_cmp!(r, cur, b, u32, >),
+                Op::BrIfI32LeS(b) => br_cmp!(r, cur, b, i32, <=),
+                Op::BrIfI32LeU(b) => br_cmp!(r, cur, b, u32, <=),
+                Op::BrIfI32GeS(b) => br_cmp!(r, cur, b, i32, >=),
+                Op::BrIfI32GeU(b) => br_cmp!(r, cur, b, u32, >=),
+                Op::BrIfI64Eq(b) => br_cmp!(r, cur, b, u64, ==),
+                Op::BrIfI64Ne(b) => br_cmp!(r, cur, b, u64, !=),
+                Op::BrIfI64LtS(b) => br_cmp!(r, cur, b, i64, <),
+                Op::BrIfI64LtU(b) => br_cmp!(r, cur, b, u64, <),
+                Op::BrIfI64GtS(b) => br_cmp!(r, cur, b, i64, >),
+                Op::BrIfI64GtU(b) => br_cmp!(r, cur, b, u64, >),
+                Op::BrIfI64LeS(b) => br_cmp!(r, cur, b, i64, <=),
+                Op::BrIfI64LeU(b) => br_cmp!(r, cur, b, u64, <=),
+                Op::BrIfI64GeS(b) => br_cmp!(r, cur, b, i64, >=),
+                Op::BrIfI64GeU(b) => br_cmp!(r, cur, b, u64, >=),
                 Op::BrTable { index, len } => {
                     cur.ip = control::br_table(cur.ip, r, index, len);
                     continue;

@@ -95,6 +95,30 @@ impl Regs {
     }
 }
 
+impl Regs {
+    /// Prepares a new frame of `f` whose parameters are in place: zeroes the
+    /// declared locals and copies in the constant pool.
+    ///
+    /// # Safety
+    /// The frame has `f.frame_size` allocated slots.
+    #[inline(always)]
+    pub(super) unsafe fn init_frame(self, f: &crate::bytecode::CompiledFunc) {
+        // SAFETY: `num_params <= num_locals` and `num_locals + consts.len()
+        // <= frame_size` by construction of `CompiledFunc`; the caller
+        // guarantees `frame_size` slots.
+        unsafe {
+            self.zero(f.num_params, f.num_locals);
+            if !f.consts.is_empty() {
+                core::ptr::copy_nonoverlapping(
+                    f.consts.as_ptr(),
+                    self.0.add(f.num_locals as usize),
+                    f.consts.len(),
+                );
+            }
+        }
+    }
+}
+
 /// A wasm value type's slot encoding: `i32`/`f32` zero-extended in the low
 /// 32 bits, `i64`/`f64` in all 64, floats as bit patterns, booleans as 0/1.
 pub(super) trait SlotValue: Copy {

@@ -69,7 +69,7 @@ impl Translator<'_> {
 
     /// `br_if`.
     pub(super) fn br_if(&mut self, depth: u32) -> anyhow::Result<()> {
-        let cond = self.pop_slot()?;
+        let cond = self.pop_cond()?;
         self.fusable = None;
         let target = self.label_frame(depth)?;
         let frame = self.control[target];
@@ -83,11 +83,11 @@ impl Translator<'_> {
             // The carried values are already at the label's heights: once in
             // their home slots (for both paths), a single branch does it.
             self.flush_top(n);
-            return self.jump(target, |offset| Op::BrIfNez { cond, offset });
+            return self.jump(target, |offset| cond.branch(true, offset));
         }
         // Values must move, on the taken path only.
         let skip = self.pc()?;
-        self.emit(Op::BrIfEqz { cond, offset: 0 });
+        self.emit(cond.branch(false, 0));
         if target == 0 {
             self.move_results(src);
             self.emit(Op::Return);

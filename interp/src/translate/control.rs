@@ -83,6 +83,26 @@ fn replace_offset(op: &mut Op, new: i32) -> Option<i32> {
         Op::Br { offset } | Op::BrIfNez { offset, .. } | Op::BrIfEqz { offset, .. } => {
             Some(core::mem::replace(offset, new))
         }
+        Op::BrIfI32Eq(b)
+        | Op::BrIfI32Ne(b)
+        | Op::BrIfI32LtS(b)
+        | Op::BrIfI32LtU(b)
+        | Op::BrIfI32GtS(b)
+        | Op::BrIfI32GtU(b)
+        | Op::BrIfI32LeS(b)
+        | Op::BrIfI32LeU(b)
+        | Op::BrIfI32GeS(b)
+        | Op::BrIfI32GeU(b)
+        | Op::BrIfI64Eq(b)
+        | Op::BrIfI64Ne(b)
+        | Op::BrIfI64LtS(b)
+        | Op::BrIfI64LtU(b)
+        | Op::BrIfI64GtS(b)
+        | Op::BrIfI64GtU(b)
+        | Op::BrIfI64LeS(b)
+        | Op::BrIfI64LeU(b)
+        | Op::BrIfI64GeS(b)
+        | Op::BrIfI64GeU(b) => Some(core::mem::replace(&mut b.offset, new)),
         _ => None,
     }
 }
@@ -153,11 +173,11 @@ impl Translator<'_> {
 
     /// `if`: a `BrIfEqz` over the then-arm, patched at `else`/`end`.
     pub(super) fn if_(&mut self, ty: BlockType) -> anyhow::Result<()> {
-        let cond = self.pop_slot()?;
+        let cond = self.pop_cond()?;
         self.flush();
         self.fusable = None;
         let site = self.pc()?;
-        self.emit(Op::BrIfEqz { cond, offset: 0 });
+        self.emit(cond.branch(false, 0));
         self.open(FrameKind::If, ty, site)
     }
 

@@ -16,7 +16,8 @@
 //! *virtual* operand stack (`stack.rs`) whose entries say where a value
 //! currently is:
 //!
-//! * `Temp`: materialised in its home slot `num_locals + height`;
+//! * `Temp`: materialised in its home slot `stack_start + height` (after the
+//!   locals and result slots);
 //! * `Local(slot)`: a `local.get` not copied yet: consumers read the local's
 //!   slot directly;
 //! * `Const(bits)`: a constant not materialised yet: it is written straight
@@ -92,6 +93,7 @@ mod branch;
 mod control;
 mod dispatch;
 mod driver;
+mod fuse;
 mod locals;
 mod ops;
 mod stack;
@@ -190,7 +192,23 @@ struct Translator<'a> {
     fusable: Option<(usize, usize)>,
     /// Reused by `br_table`: stub address per control frame.
     stubs: Vec<u32>,
+    /// Where the operand stack starts during translation: after the locals
+    /// and after the result slots `0..num_results`, so that `finish` can tell
+    /// operand-stack slots (which move up to make room for the constants)
+    /// from local and result slots (which stay).
+    stack_start: usize,
+    /// The function's constant pool: each constant used as an operand gets a
+    /// slot, initialised on entry. Until `finish` places them, constant `k`
+    /// is named by the placeholder slot `u16::MAX - k`.
+    consts: Vec<u64>,
+    /// Placeholder slot of each constant in `consts`, by bits.
+    const_slots: std::collections::HashMap<u64, Slot>,
 }
+
+/// The most constants a function keeps in slots; further constants are
+/// materialised by `Const` instructions where they are used. Every call
+/// copies the pool into the frame, so it stays small.
+const MAX_CONST_SLOTS: usize = 64;
 
 impl<'a> Translator<'a> {
     fn new(
@@ -217,7 +235,26 @@ impl<'a> Translator<'a> {
             dead_depth: 0,
             fusable: None,
             stubs: Vec::new(),
+            stack_start: num_locals.max(num_results),
+            consts: Vec::new(),
+            const_slots: std::collections::HashMap::new(),
         }
+    }
+
+    /// The slot holding constant `bits` for the rest of the function, if
+    /// the pool has room.
+    #[inline]
+    fn const_slot(&mut self, bits: u64) -> Option<Slot> {
+        if let Some(&slot) = self.const_slots.get(&bits) {
+            return Some(slot);
+        }
+        if self.consts.len() >= MAX_CONST_SLOTS {
+            return None;
+        }
+        let slot = u16::MAX - self.consts.len() as u16;
+        self.consts.push(bits);
+        self.const_slots.insert(bits, slot);
+        Some(slot)
     }
 
     /// Appends `op`, returning its index.
@@ -232,7 +269,7 @@ impl<'a> Translator<'a> {
     /// frames over the limit; `finish` then rejects the function.
     #[inline]
     fn home(&self, height: usize) -> Slot {
-        self.num_locals.wrapping_add(height) as Slot
+        self.stack_start.wrapping_add(height) as Slot
     }
 
     /// Checks the frame size and packages the bytecode.
@@ -240,21 +277,42 @@ impl<'a> Translator<'a> {
         if !self.control.is_empty() {
             bail!("function {} ends with unclosed blocks", self.func_index);
         }
-        let frame_size = (self.num_locals + self.stack.max_height())
-            .max(self.num_params)
-            .max(self.num_results);
-        if frame_size > MAX_FRAME_SLOTS {
+        let num_consts = self.consts.len();
+        let frame_size = self.stack_start + num_consts + self.stack.max_height();
+        // Placeholders (`u16::MAX - k`) stay above every real slot as long as
+        // the frame fits; `+ 1` keeps `u16::MAX` itself free of real slots.
+        if frame_size + 1 > MAX_FRAME_SLOTS {
             bail!(frame_limit_message(self.func_index, frame_size));
         }
         if self.ops.len() > i32::MAX as usize {
             bail!("function {} is too large to translate", self.func_index);
         }
+        // Final layout: locals and result slots, then the constants, then the
+        // operand stack (see `crate::bytecode`).
+        let mut ops = self.ops;
+        if num_consts > 0 {
+            let start = self.stack_start as Slot;
+            let placeholders = (u16::MAX as usize + 1 - num_consts) as Slot;
+            let shift = num_consts as Slot;
+            for op in &mut ops {
+                op.map_slots(|s| {
+                    if s >= placeholders {
+                        start + (u16::MAX - s)
+                    } else if s >= start {
+                        s + shift
+                    } else {
+                        s
+                    }
+                });
+            }
+        }
         Ok(CompiledFunc {
-            ops: self.ops.into_boxed_slice(),
+            consts: self.consts.into_boxed_slice(),
+            ops: ops.into_boxed_slice(),
             // All four are at most `frame_size`, checked above.
             num_params: self.num_params as u16,
             num_results: self.num_results as u16,
-            num_locals: self.num_locals as u16,
+            num_locals: self.stack_start as u16,
             frame_size: frame_size as u16,
         })
     }

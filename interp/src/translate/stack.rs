@@ -1,7 +1,7 @@
 //! The virtual operand stack and materialisation of its entries.
 //!
 //! The wasm operand stack is tracked at translation time only. Entry `h`
-//! (height `h`, 0-based) "lives" in home slot `num_locals + h`, but it may not
+//! (height `h`, 0-based) "lives" in home slot `stack_start + h`, but it may not
 //! be there yet: a `local.get` stays a reference to the local and a constant
 //! stays a constant until something needs it in a slot. This is what lets
 //! instructions read locals directly and write constants straight to their
@@ -204,11 +204,14 @@ impl Translator<'_> {
         Ok(match entry {
             Entry::Temp => self.home(h),
             Entry::Local(slot) => slot,
-            Entry::Const { .. } => {
-                let home = self.home(h);
-                self.put(entry, h, home);
-                home
-            }
+            Entry::Const { bits, .. } => match self.const_slot(bits) {
+                Some(slot) => slot,
+                None => {
+                    let home = self.home(h);
+                    self.put(entry, h, home);
+                    home
+                }
+            },
         })
     }
 

@@ -5,7 +5,7 @@
 
 use super::translate_function;
 use crate::ModuleTypes;
-use crate::bytecode::{Bin, CompiledFunc, Load, Op, Store, Un};
+use crate::bytecode::{Bin, BrCmp, CompiledFunc, Load, Op, Store, Un};
 use crate::vm::TrapCode;
 use wasmparser::{
     FuncValidatorAllocations, Parser, Payload, TypeRef, ValidPayload, Validator, WasmFeatures,
@@ -122,9 +122,9 @@ fn tee_retargets_and_leaves_the_local() {
         ops_of(
             "(func (param i32) (result i32) (local i32) local.get 0 i32.const 1 i32.add local.tee 1)"
         ),
+        // The constant 1 lives in pool slot 2, read directly by the add.
         [
-            Op::Const32 { dst: 3, value: 1 },
-            Op::I32Add(bin(1, 0, 3)),
+            Op::I32Add(bin(1, 0, 2)),
             Op::Copy { dst: 0, src: 1 },
             Op::Return
         ]
@@ -192,11 +192,8 @@ fn extend_u_and_reinterpret() {
 fn references() {
     assert_eq!(
         ops_of("(func (result i32) ref.null func ref.is_null)"),
-        [
-            Op::Const64 { dst: 0, value: 0 },
-            Op::I64Eqz(Un { dst: 0, src: 0 }),
-            Op::Return
-        ]
+        // The null reference is the pool constant 0 in slot 1.
+        [Op::I64Eqz(Un { dst: 0, src: 1 }), Op::Return]
     );
 }
 
@@ -209,10 +206,9 @@ fn loads_and_stores() {
                 local.get 0 i32.load8_u offset=1)"
         ),
         [
-            Op::Const32 { dst: 2, value: 7 },
             Op::I32Store(Store {
                 addr: 0,
-                value: 2,
+                value: 1,
                 offset: 4
             }),
             Op::I32Load8U(Load {
@@ -253,11 +249,11 @@ fn block_result_carried_by_br() {
                 (block (result i32) local.get 0 br 0)
                 i32.const 1 i32.add)"
         ),
+        // Pool slot 1 holds the constant; the block result's home is slot 2.
         [
-            Op::Copy { dst: 1, src: 0 },
+            Op::Copy { dst: 2, src: 0 },
             Op::Br { offset: 1 },
-            Op::Const32 { dst: 2, value: 1 },
-            Op::I32Add(bin(0, 1, 2)),
+            Op::I32Add(bin(0, 2, 1)),
             Op::Return
         ]
     );
@@ -412,16 +408,16 @@ fn loop_with_params() {
                 (loop (param i32) (result i32)
                     i32.const 1 i32.sub local.tee 0 local.get 0 br_if 0))"
         ),
+        // Pool slot 1 holds the constant 1; the loop parameter's home is slot 2.
         [
-            Op::Copy { dst: 1, src: 0 },
-            Op::Const32 { dst: 2, value: 1 },
-            Op::I32Sub(bin(0, 1, 2)),
-            Op::Copy { dst: 1, src: 0 },
+            Op::Copy { dst: 2, src: 0 },
+            Op::I32Sub(bin(0, 2, 1)),
+            Op::Copy { dst: 2, src: 0 },
             Op::BrIfNez {
                 cond: 0,
-                offset: -3
+                offset: -2
             },
-            Op::Copy { dst: 0, src: 1 },
+            Op::Copy { dst: 0, src: 2 },
             Op::Return
         ]
     );
@@ -438,20 +434,22 @@ fn call_base_and_results() {
                 i64.const 1))",
     );
     assert_eq!(&*f[0].ops, &[Op::Const64 { dst: 1, value: 9 }, Op::Return]);
-    // The constant below the arguments stays pending across the call.
+    // The constant below the arguments stays pending across the call and is
+    // then read from pool slot 2; an argument constant is materialised into
+    // its argument slot, since arguments must be consecutive.
     assert_eq!(
         &*f[1].ops,
         &[
-            Op::Copy { dst: 3, src: 0 },
-            Op::Const32 { dst: 4, value: 2 },
-            Op::Call { func: 0, base: 3 },
-            Op::Const32 { dst: 2, value: 3 },
-            Op::I32Add(bin(1, 2, 3)),
+            Op::Copy { dst: 4, src: 0 },
+            Op::Const32 { dst: 5, value: 2 },
+            Op::Call { func: 0, base: 4 },
+            Op::I32Add(bin(1, 2, 4)),
             Op::Const64 { dst: 0, value: 1 },
             Op::Return
         ]
     );
-    assert_eq!(f[1].frame_size, 5);
+    assert_eq!(&*f[1].consts, &[3]);
+    assert_eq!(f[1].frame_size, 6);
 }
 
 #[test]
@@ -462,15 +460,14 @@ fn call_indirect_index_is_separate() {
              (func (param i32) (result i32) local.get 0 i32.const 0 call_indirect (type $t))"
         ),
         [
-            Op::Const32 { dst: 2, value: 0 },
-            Op::Copy { dst: 1, src: 0 },
+            Op::Copy { dst: 2, src: 0 },
             Op::CallIndirect {
                 type_index: 0,
                 table: 0,
-                index: 2,
-                base: 1
+                index: 1,
+                base: 2
             },
-            Op::Copy { dst: 0, src: 1 },
+            Op::Copy { dst: 0, src: 2 },
             Op::Return
         ]
     );
@@ -544,7 +541,11 @@ fn frame_size() {
             (func (result i32 i32 i32) unreachable)
             (func))",
     );
-    assert_eq!((f[0].num_locals, f[0].frame_size), (3, 6));
+    // Three locals, three pooled constants, three operand slots.
+    assert_eq!(
+        (f[0].num_locals, f[0].consts.len(), f[0].frame_size),
+        (3, 3, 9)
+    );
     assert_eq!((f[1].num_results, f[1].frame_size), (3, 3));
     assert_eq!(f[2].frame_size, 0);
 }
@@ -668,6 +669,8 @@ impl Eval<'_> {
         for slot in &mut self.slots[base + usize::from(f.num_locals)..frame_end] {
             *slot = POISON;
         }
+        let consts = base + usize::from(f.num_locals);
+        self.slots[consts..consts + f.consts.len()].copy_from_slice(&f.consts);
         let mut pc = 0usize;
         loop {
             let s = &mut self.slots[base..];
@@ -684,6 +687,29 @@ impl Eval<'_> {
                     next = pc.wrapping_add_signed(offset as isize)
                 }
                 Op::BrIfNez { .. } | Op::BrIfEqz { .. } => {}
+                Op::BrIfI32Eq(b)
+                | Op::BrIfI32Ne(b)
+                | Op::BrIfI32LtS(b)
+                | Op::BrIfI32GtS(b)
+                | Op::BrIfI32LeS(b)
+                | Op::BrIfI32GeS(b)
+                | Op::BrIfI32LtU(b)
+                | Op::BrIfI32GeU(b) => {
+                    let (l, r) = (i32_of(s, b.lhs), i32_of(s, b.rhs));
+                    let taken = match f.ops[pc] {
+                        Op::BrIfI32Eq(_) => l == r,
+                        Op::BrIfI32Ne(_) => l != r,
+                        Op::BrIfI32LtS(_) => (l as i32) < (r as i32),
+                        Op::BrIfI32GtS(_) => (l as i32) > (r as i32),
+                        Op::BrIfI32LeS(_) => (l as i32) <= (r as i32),
+                        Op::BrIfI32GeS(_) => (l as i32) >= (r as i32),
+                        Op::BrIfI32LtU(_) => l < r,
+                        _ => l >= r,
+                    };
+                    if taken {
+                        next = pc.wrapping_add_signed(b.offset as isize);
+                    }
+                }
                 Op::BrTable { index, len } => next = pc + 1 + i32_of(s, index).min(len) as usize,
                 Op::Call { func, base: callee } => {
                     self.call(func as usize, base + usize::from(callee))?
@@ -849,4 +875,110 @@ fn runs_calls() {
         run("(func (result i32) unreachable)", &[]),
         Err(TrapCode::UnreachableCodeReached)
     );
+}
+
+// ----- constant pool and fused compare-and-branch -----
+
+#[test]
+fn comparison_folds_into_br_if() {
+    assert_eq!(
+        ops_of("(func (param i32 i32) (block local.get 0 local.get 1 i32.lt_s br_if 0))"),
+        [
+            Op::BrIfI32LtS(BrCmp {
+                lhs: 0,
+                rhs: 1,
+                offset: 1
+            }),
+            Op::Return
+        ]
+    );
+    // `i32.eqz; br_if` branches on zero directly.
+    assert_eq!(
+        ops_of("(func (param i32) (block local.get 0 i32.eqz br_if 0))"),
+        [Op::BrIfEqz { cond: 0, offset: 1 }, Op::Return]
+    );
+}
+
+#[test]
+fn if_folds_the_negated_comparison() {
+    // `if` skips its then-arm when the condition is false: `ge_u` becomes
+    // a `lt_u` branch to the else-arm, reading the constant from the pool.
+    let f = compile(
+        "(module (func (param i64) (result i32)
+            local.get 0 i64.const 10 i64.ge_u
+            if (result i32) i32.const 1 else i32.const 2 end))",
+    );
+    assert_eq!(&*f[0].consts, &[10]);
+    assert_eq!(
+        f[0].ops[0],
+        Op::BrIfI64LtU(BrCmp {
+            lhs: 0,
+            rhs: 1,
+            offset: 3
+        })
+    );
+    // `i32.eqz; if` enters the then-arm on zero: it skips it on non-zero.
+    assert_eq!(
+        ops_of("(func (param i32) local.get 0 i32.eqz if nop end)")[0],
+        Op::BrIfNez { cond: 0, offset: 1 }
+    );
+}
+
+#[test]
+fn float_comparisons_are_not_folded() {
+    // Negating a float comparison is wrong for NaN, so it stays a compare.
+    let ops = ops_of("(func (param f32 f32) local.get 0 local.get 1 f32.lt if nop end)");
+    assert!(matches!(ops[0], Op::F32Lt(_)), "{ops:?}");
+    assert!(matches!(ops[1], Op::BrIfEqz { .. }), "{ops:?}");
+}
+
+#[test]
+fn constants_are_pooled_once_and_the_pool_is_bounded() {
+    let f = compile(
+        "(module (func (param i32) (result i32)
+            local.get 0 i32.const 5 i32.add i32.const 5 i32.mul))",
+    );
+    assert_eq!(&*f[0].consts, &[5]);
+    assert_eq!(
+        &*f[0].ops,
+        &[
+            Op::I32Add(bin(2, 0, 1)),
+            Op::I32Mul(bin(0, 2, 1)),
+            Op::Return
+        ]
+    );
+    // Past the pool's capacity, constants are materialised where used; the
+    // sum must be the same either way.
+    let adds: String = (1..=100)
+        .map(|k| format!("i32.const {} i32.add ", k * 1000))
+        .collect();
+    let wat = format!("(func (param i32) (result i32) local.get 0 {adds})");
+    let f = compile(&format!("(module {wat})"));
+    assert_eq!(f[0].consts.len(), 64);
+    assert!(f[0].ops.iter().any(|op| matches!(op, Op::Const32 { .. })));
+    let expected = 7 + (1..=100).map(|k| k * 1000).sum::<u64>();
+    assert_eq!(run(&wat, &[7]), Ok(vec![expected]));
+}
+
+#[test]
+fn runs_fused_branches() {
+    // Counts down with `i32.gt_s; br_if` and checks `i32.ne; if` and
+    // `i32.ge_u; if` on both arms.
+    let count = "(func (param i32) (result i32) (local i32)
+        (loop
+            local.get 1 i32.const 3 i32.add local.set 1
+            local.get 0 i32.const 1 i32.sub local.tee 0
+            i32.const 0 i32.gt_s br_if 0)
+        local.get 1)";
+    assert_eq!(run(count, &[5]), Ok(vec![15]));
+    assert_eq!(run(count, &[0]), Ok(vec![3]));
+    let pick = "(func (param i32) (result i32)
+        local.get 0 i32.const 7 i32.ne
+        if (result i32) local.get 0 i32.const 100 i32.ge_u
+            if (result i32) i32.const 2 else i32.const 1 end
+        else i32.const 0 end)";
+    assert_eq!(run(pick, &[7]), Ok(vec![0]));
+    assert_eq!(run(pick, &[8]), Ok(vec![1]));
+    assert_eq!(run(pick, &[100]), Ok(vec![2]));
+    assert_eq!(run(pick, &[u32::MAX as u64]), Ok(vec![2]));
 }

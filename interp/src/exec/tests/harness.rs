@@ -439,6 +439,7 @@ impl<'s> Instance<'s> {
                         num_results: ty.results().len() as u16,
                         num_locals: num_params + f.locals,
                         frame_size: f.frame_size,
+                        consts: Box::new([]),
                     },
                 )
             };
