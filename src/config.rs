@@ -3,8 +3,10 @@
 //! Everything here is fixed once the engine exists, because modules compiled
 //! by the engine depend on it: which WebAssembly features the validator
 //! accepts, how much stack a store may use, and whether functions are
-//! translated to bytecode up front or on their first call.
+//! translated to bytecode up front or on their first call, and how
+//! instances are allocated.
 
+use crate::InstanceAllocationStrategy;
 use anyhow::{Result, bail};
 use wasmparser::WasmFeatures;
 
@@ -37,7 +39,10 @@ pub struct Config {
     pub(crate) reference_types: bool,
     pub(crate) simd: bool,
     pub(crate) max_wasm_stack: usize,
+    pub(crate) consume_fuel: bool,
+    pub(crate) epoch_interruption: bool,
     pub(crate) compilation_mode: CompilationMode,
+    pub(crate) allocation_strategy: InstanceAllocationStrategy,
 }
 
 impl Default for Config {
@@ -56,7 +61,10 @@ impl Config {
             reference_types: true,
             simd: false,
             max_wasm_stack: 512 * 1024,
+            consume_fuel: false,
+            epoch_interruption: false,
             compilation_mode: CompilationMode::Lazy,
+            allocation_strategy: InstanceAllocationStrategy::OnDemand,
         }
     }
 
@@ -101,6 +109,86 @@ impl Config {
     /// When function bodies are translated; see [`CompilationMode`].
     pub fn compilation_mode(&mut self, mode: CompilationMode) -> &mut Self {
         self.compilation_mode = mode;
+        self
+    }
+
+    /// How instances, and the memories and tables they define, are
+    /// allocated: [`InstanceAllocationStrategy::OnDemand`] (the default) or
+    /// [`InstanceAllocationStrategy::Pooling`] with its limits. Accepts a
+    /// [`PoolingAllocationConfig`](crate::PoolingAllocationConfig) directly.
+    ///
+    /// The pool belongs to the engine created from this configuration and
+    /// is shared by all of its stores.
+    ///
+    /// ```
+    /// # fn main() -> kiln::Result<()> {
+    /// use kiln::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+    /// let mut config = Config::new();
+    /// config.allocation_strategy(PoolingAllocationConfig::default());
+    /// let pooled = Engine::new(&config)?;
+    /// config.allocation_strategy(InstanceAllocationStrategy::OnDemand);
+    /// let on_demand = Engine::new(&config)?;
+    /// # let _ = (pooled, on_demand);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn allocation_strategy(
+        &mut self,
+        strategy: impl Into<InstanceAllocationStrategy>,
+    ) -> &mut Self {
+        self.allocation_strategy = strategy.into();
+        self
+    }
+
+    /// Makes WebAssembly code consume fuel, and trap with
+    /// [`Trap::OutOfFuel`](crate::Trap::OutOfFuel) when the store's fuel
+    /// runs out (see [`Store::set_fuel`](crate::Store::set_fuel)).
+    ///
+    /// Cost model: one unit of fuel per WebAssembly instruction, except
+    /// `nop`, `drop`, `block`, `loop`, `end` and `else`, which are free.
+    /// Fuel is charged once at the start of each straight-line region of
+    /// code (the function entry and every point a branch can reach) for all
+    /// of the region's instructions, so the interpreter's hot path pays one
+    /// subtraction per region rather than one per instruction; a region left
+    /// early by a branch or trap still paid for all of it. Stores start with
+    /// no fuel, as in wasmtime.
+    ///
+    /// ```
+    /// # fn main() -> kiln::Result<()> {
+    /// let mut config = kiln::Config::new();
+    /// config.consume_fuel(true);
+    /// let engine = kiln::Engine::new(&config)?;
+    /// let mut store = kiln::Store::new(&engine, ());
+    /// store.set_fuel(10_000)?;
+    /// assert_eq!(store.get_fuel()?, 10_000);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn consume_fuel(&mut self, enable: bool) -> &mut Self {
+        self.consume_fuel = enable;
+        self
+    }
+
+    /// Lets the engine interrupt running WebAssembly at epoch deadlines (see
+    /// [`Engine::increment_epoch`](crate::Engine::increment_epoch) and
+    /// [`Store::set_epoch_deadline`](crate::Store::set_epoch_deadline)):
+    /// code checks the epoch at every function entry and loop iteration and
+    /// traps with [`Trap::Interrupt`](crate::Trap::Interrupt) once the
+    /// store's deadline is reached. As in wasmtime, a store's deadline starts
+    /// at 0, so set one before running code.
+    ///
+    /// ```
+    /// # fn main() -> kiln::Result<()> {
+    /// let mut config = kiln::Config::new();
+    /// config.epoch_interruption(true);
+    /// let engine = kiln::Engine::new(&config)?;
+    /// let mut store = kiln::Store::new(&engine, ());
+    /// store.set_epoch_deadline(1); // trap after the next increment_epoch()
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn epoch_interruption(&mut self, enable: bool) -> &mut Self {
+        self.epoch_interruption = enable;
         self
     }
 

@@ -11,11 +11,13 @@
 //! functions from different modules have the same type exactly when their
 //! indices are equal. `call_indirect` and import matching compare one `u32`.
 
-use crate::Config;
+use crate::runtime::pooling::PoolingAllocator;
 use crate::types::registry::TypeRegistry;
+use crate::{Config, InstanceAllocationStrategy};
 use anyhow::Result;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use wasmparser::WasmFeatures;
 
 /// A compilation environment shared by modules and stores.
@@ -28,6 +30,12 @@ struct EngineInner {
     config: Config,
     features: WasmFeatures,
     registry: TypeRegistry,
+    /// The engine's pooling allocator, with
+    /// `InstanceAllocationStrategy::Pooling`: slots are shared by every store
+    /// of this engine and of no other.
+    pool: Option<Arc<PoolingAllocator>>,
+    /// The epoch counter stores' deadlines are measured against.
+    epoch: AtomicU64,
 }
 
 impl Engine {
@@ -40,6 +48,13 @@ impl Engine {
                 config: config.clone(),
                 features: config.features(),
                 registry: TypeRegistry::default(),
+                epoch: AtomicU64::new(0),
+                pool: match &config.allocation_strategy {
+                    InstanceAllocationStrategy::OnDemand => None,
+                    InstanceAllocationStrategy::Pooling(limits) => {
+                        Some(Arc::new(PoolingAllocator::new(limits)))
+                    }
+                },
             }),
         })
     }
@@ -57,6 +72,44 @@ impl Engine {
     /// The WebAssembly features the validator accepts.
     pub(crate) fn features(&self) -> WasmFeatures {
         self.inner.features
+    }
+
+    /// Advances the engine's epoch by one. Code running in any store of this
+    /// engine whose epoch deadline is now reached traps with
+    /// [`Trap::Interrupt`](crate::Trap::Interrupt) at its next function entry
+    /// or loop iteration (with [`Config::epoch_interruption`]). Cheap and
+    /// safe to call from any thread, e.g. a timer.
+    ///
+    /// ```
+    /// let engine = kiln::Engine::default();
+    /// let timer = engine.clone();
+    /// std::thread::spawn(move || timer.increment_epoch()).join().unwrap();
+    /// ```
+    pub fn increment_epoch(&self) {
+        self.inner.epoch.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The current epoch.
+    pub(crate) fn current_epoch(&self) -> u64 {
+        self.inner.epoch.load(Ordering::Relaxed)
+    }
+
+    /// The epoch counter, for running code to poll.
+    pub(crate) fn epoch_ptr(&self) -> *const AtomicU64 {
+        &self.inner.epoch
+    }
+
+    /// What the translator adds to code for this engine's configuration.
+    pub(crate) fn instrument(&self) -> crate::module::parse::Instrument {
+        crate::module::parse::Instrument {
+            consume_fuel: self.inner.config.consume_fuel,
+            epoch_interruption: self.inner.config.epoch_interruption,
+        }
+    }
+
+    /// The engine's pooling allocator, if it pools instances.
+    pub(crate) fn pooling_allocator(&self) -> Option<&Arc<PoolingAllocator>> {
+        self.inner.pool.as_ref()
     }
 
     /// The engine-wide function type registry.

@@ -22,10 +22,13 @@ impl Instance {
     ///
     /// Fails if the imports do not match (``incompatible import type for
     /// `module::name` `` with the reason), if an import belongs to another
-    /// store, or if initialisation traps: an active segment out of bounds,
-    /// or a trap in the start function. Segments applied before the trap
-    /// stay applied (their effects are visible through imported memories
-    /// and tables).
+    /// store, if the instance cannot be allocated (the store's
+    /// [`ResourceLimiter`](crate::ResourceLimiter) or instance count limits,
+    /// or the pooling allocator's limits, see
+    /// [`PoolingAllocationConfig`](crate::PoolingAllocationConfig)), or if
+    /// initialisation traps: an active segment out of bounds, or a trap in
+    /// the start function. Segments applied before the trap stay applied
+    /// (their effects are visible through imported memories and tables).
     pub fn new(
         mut store: impl AsContextMut,
         module: &Module,

@@ -38,6 +38,7 @@
 //!
 //! [wasmtime]: https://docs.rs/wasmtime
 
+mod allocation;
 mod caller;
 mod config;
 mod engine;
@@ -46,6 +47,8 @@ mod externref;
 mod func;
 mod global;
 mod instance;
+mod instance_pre;
+mod limits;
 mod linker;
 mod memory;
 mod module;
@@ -62,6 +65,9 @@ pub mod wast;
 pub use anyhow::{Error, Result};
 pub use kiln_interp::vm::ValRaw;
 
+pub use allocation::{
+    InstanceAllocationStrategy, PoolConcurrencyLimitError, PoolingAllocationConfig,
+};
 pub use caller::Caller;
 pub use config::{CompilationMode, Config};
 pub use engine::Engine;
@@ -70,7 +76,12 @@ pub use externref::ExternRef;
 pub use func::{Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
 pub use global::Global;
 pub use instance::Instance;
-pub use linker::Linker;
+pub use instance_pre::InstancePre;
+pub use limits::{
+    DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_LIMIT, ResourceLimiter,
+    StoreLimits, StoreLimitsBuilder,
+};
+pub use linker::{Linker, UnknownImportError};
 pub use memory::{Memory, MemoryAccessError};
 pub use module::Module;
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};

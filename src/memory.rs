@@ -123,12 +123,19 @@ impl Memory {
 
     /// Grows the memory by `delta` pages, returning the previous size in
     /// pages. Fails (leaving the memory unchanged) beyond its maximum, the
-    /// 4 GiB limit, or available memory.
+    /// 4 GiB limit, the pooling allocator's limit, or available memory, or
+    /// if the store's [`ResourceLimiter`](crate::ResourceLimiter) refuses.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
         let mut store = store.as_context_mut();
         let store = store.opaque_mut();
         store.check(self.store, "memory")?;
-        match store.memories[self.index as usize].get_mut().grow(delta) {
+        let limiter = store.limiter_ptr();
+        // SAFETY: the limiter lives in the store's data, which nothing else
+        // accesses during this call and which the memory object does not
+        // overlap.
+        let limiter = limiter.map(|ptr| unsafe { &mut *ptr.as_ptr() });
+        let object = store.memories[self.index as usize].get_mut();
+        match object.grow_limited(delta, limiter)? {
             Some(old) => Ok(old),
             None => bail!("failed to grow memory by `{delta}`"),
         }
@@ -175,6 +182,16 @@ impl Memory {
     pub(crate) fn create(store: &mut StoreOpaque, ty: &MemoryType) -> Result<Memory> {
         let index = StoreOpaque::next_index(store.memories.len(), "memories")?;
         store.memories.push(StableBox::new(MemoryObject::new(ty)?));
+        Ok(Memory {
+            store: store.id,
+            index,
+        })
+    }
+
+    /// Adds an already created memory object to `store`.
+    pub(crate) fn from_object(store: &mut StoreOpaque, object: MemoryObject) -> Result<Memory> {
+        let index = StoreOpaque::next_index(store.memories.len(), "memories")?;
+        store.memories.push(StableBox::new(object));
         Ok(Memory {
             store: store.id,
             index,

@@ -71,16 +71,21 @@ impl Table {
     }
 
     /// Grows the table by `delta` elements set to `init`, returning the
-    /// previous size. Fails (leaving the table unchanged) beyond its maximum
-    /// or Kiln's limit of ten million elements.
+    /// previous size. Fails (leaving the table unchanged) beyond its maximum,
+    /// Kiln's limit of ten million elements or the pooling allocator's
+    /// limit, or if the store's [`ResourceLimiter`](crate::ResourceLimiter)
+    /// refuses.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Ref) -> Result<u64> {
         let mut store = store.as_context_mut();
         let store = store.opaque_mut();
         let init = element_raw(store, self.object(store)?.ty().element(), &init)?;
-        match store.tables[self.index as usize]
-            .get_mut()
-            .grow(delta, init)
-        {
+        let limiter = store.limiter_ptr();
+        // SAFETY: the limiter lives in the store's data, which nothing else
+        // accesses during this call and which the table object does not
+        // overlap.
+        let limiter = limiter.map(|ptr| unsafe { &mut *ptr.as_ptr() });
+        let object = store.tables[self.index as usize].get_mut();
+        match object.grow_limited(delta, init, limiter)? {
             Some(old) => Ok(old),
             None => bail!("failed to grow table by `{delta}`"),
         }
@@ -108,6 +113,16 @@ impl Table {
         store
             .tables
             .push(StableBox::new(TableObject::new(ty, init)?));
+        Ok(Table {
+            store: store.id,
+            index,
+        })
+    }
+
+    /// Adds an already created table object to `store`.
+    pub(crate) fn from_object(store: &mut StoreOpaque, object: TableObject) -> Result<Table> {
+        let index = StoreOpaque::next_index(store.tables.len(), "tables")?;
+        store.tables.push(StableBox::new(object));
         Ok(Table {
             store: store.id,
             index,

@@ -26,7 +26,8 @@ KERNEL {
         }
         seed = 1 + rep;
         for (int i = 0; i < CAP / 2; i++) {
-            u32 k = (i & 1) ? (xorshift32(&seed) | 1) : (u32)i * 2, h = hash(k) & (CAP - 1);
+            /* Even keys are never inserted: misses. Never 0, the empty-slot marker. */
+            u32 k = (i & 1) ? (xorshift32(&seed) | 1) : (u32)i * 2 + 2, h = hash(k) & (CAP - 1);
             while (keys[h] && keys[h] != k) h = (h + 1) & (CAP - 1);
             if (keys[h] == k) found += vals[h] & 7;
         }

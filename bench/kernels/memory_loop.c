@@ -11,7 +11,7 @@ KERNEL {
             A[i][j] = (int)(xorshift32(&seed) & 0xff);
             B[i][j] = (int)(xorshift32(&seed) & 0xff);
         }
-    int check = 0;
+    u32 check = 0; /* unsigned: the sum may wrap for large n */
     for (int rep = 0; rep < n; rep++) {
         for (int i = 0; i < N; i++)
             for (int j = 0; j < N; j++) C[i][j] = 0;
@@ -20,7 +20,7 @@ KERNEL {
                 int aik = A[i][k] + rep;
                 for (int j = 0; j < N; j++) C[i][j] += aik * B[k][j];
             }
-        check += C[rep % N][(rep * 7) % N];
+        check += (u32)C[rep % N][(rep * 7) % N];
     }
-    return check;
+    return (int)check;
 }

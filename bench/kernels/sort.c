@@ -28,13 +28,13 @@ static void quicksort(int *a, int lo, int hi) {
 
 KERNEL {
     u32 seed = 99;
-    int check = 0;
+    u32 check = 0; /* unsigned: the sum may wrap for large n */
     for (int rep = 0; rep < n; rep++) {
         for (int i = 0; i < LEN; i++) data[i] = (int)(xorshift32(&seed) % 1000000);
         quicksort(data, 0, LEN - 1);
         for (int i = 1; i < LEN; i++)
             if (data[i - 1] > data[i]) return -1;
-        check += data[LEN / 2] + data[rep % LEN];
+        check += (u32)(data[LEN / 2] + data[rep % LEN]);
     }
-    return check;
+    return (int)check;
 }

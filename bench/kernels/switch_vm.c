@@ -13,19 +13,20 @@ static const unsigned char program[] = {
 };
 
 KERNEL {
-    int stack[16];
-    int result = 0;
+    /* Unsigned so the deliberate overflow of MUL/SHL/ADD wraps instead of being UB. */
+    u32 stack[16];
+    u32 result = 0;
     for (int rep = 0; rep < n; rep++) {
         int sp = 0, pc = 0, running = 1;
         while (running) {
             switch (program[pc++]) {
-            case PUSH: stack[sp++] = program[pc++] + rep; break;
+            case PUSH: stack[sp++] = program[pc++] + (u32)rep; break;
             case ADD: sp--; stack[sp - 1] += stack[sp]; break;
             case SUB: sp--; stack[sp - 1] -= stack[sp]; break;
             case MUL: sp--; stack[sp - 1] *= stack[sp]; break;
             case DUP: stack[sp] = stack[sp - 1]; sp++; break;
-            case SWAP: { int t = stack[sp - 1]; stack[sp - 1] = stack[sp - 2]; stack[sp - 2] = t; } break;
-            case JNZ: { int t = stack[--sp]; int target = program[pc++]; if (t > rep) pc = target; } break;
+            case SWAP: { u32 t = stack[sp - 1]; stack[sp - 1] = stack[sp - 2]; stack[sp - 2] = t; } break;
+            case JNZ: { int t = (int)stack[--sp]; int target = program[pc++]; if (t > rep) pc = target; } break;
             case DEC: stack[sp - 1]--; break;
             case POP: sp--; break;
             case XOR: sp--; stack[sp - 1] ^= stack[sp]; break;
@@ -35,5 +36,5 @@ KERNEL {
         }
         result += stack[0];
     }
-    return result;
+    return (int)result;
 }

@@ -1,1 +1,789 @@
-fn main() {}
+//! `kiln-bench`: Kiln side by side with wasmi, wasmtime (Cranelift, Winch,
+//! Pulley), bare `wasmparser` validation and native code.
+//!
+//! ```text
+//! cargo run --release --manifest-path bench/Cargo.toml [-- OPTIONS] [KERNEL...]
+//! ```
+//!
+//! The harness measures three things — compute kernels, start-up of large
+//! real-world modules, and host/wasm call overhead — each engine in its own
+//! child process (the same binary, re-run with `--child`), and writes a
+//! Markdown report plus an SVG chart. See `--help` and `docs/benchmarks.md`.
+
+mod chart;
+mod child;
+mod engines;
+mod kernels;
+mod measure;
+mod report;
+
+use anyhow::{Context, Result, bail};
+use engines::EngineId;
+use kernels::Kernel;
+use measure::{MachineInfo, Sampling, Stats};
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+const USAGE: &str = "\
+kiln-bench: Kiln vs wasmi, wasmtime and native code
+
+USAGE:
+    cargo run --release --manifest-path bench/Cargo.toml -- [OPTIONS] [KERNEL...]
+
+ARGS:
+    KERNEL...            run only these kernels (implies --sections kernels unless
+                         --sections is given)
+
+OPTIONS:
+    --quick              fewer samples (for iterating, not for publishing)
+    --engines A,B,...    only these engines (native and wasmparser, the references,
+                         always run)
+    --sections S,...     any of kernels,startup,hostcalls (default: all)
+    --modules DIR        start-up modules (default: bench/modules, filled by
+                         bench/fetch-modules.sh)
+    --out FILE           the Markdown report; the chart goes next to it as
+                         <stem>-kernels.svg. Default: docs/benchmarks.md for a full
+                         run, bench/target/partial/benchmarks.md for a run narrowed
+                         by --quick, --engines, --sections or KERNEL
+    --list               list the engines and kernels
+    -h, --help           this text
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let outcome = if args.first().map(String::as_str) == Some("--child") {
+        child::main(&args[1..])
+    } else {
+        parent(&args)
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kiln-bench: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Which workloads to run.
+#[derive(Copy, Clone, Debug)]
+pub struct Sections {
+    /// The compute kernels.
+    pub kernels: bool,
+    /// `Module::new` and instantiation of large modules.
+    pub startup: bool,
+    /// Host/wasm call overhead.
+    pub hostcalls: bool,
+}
+
+/// The parsed command line.
+pub struct Options {
+    /// Fewer samples.
+    pub quick: bool,
+    /// The wasm engines to run (the references are added separately).
+    pub engines: Vec<EngineId>,
+    /// The kernels to run.
+    pub kernels: Vec<Kernel>,
+    /// The workloads to run.
+    pub sections: Sections,
+    /// Where the start-up modules are.
+    pub modules_dir: PathBuf,
+    /// The Markdown report's path.
+    pub out: PathBuf,
+    /// Whether the run was narrowed in any way.
+    pub partial: bool,
+    /// The command line as given, for the report.
+    pub command_line: String,
+}
+
+fn bench_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn parse_options(args: &[String]) -> Result<Option<Options>> {
+    let all_kernels = kernels::all();
+    let mut quick = false;
+    let mut engines = None;
+    let mut sections = None;
+    let mut modules_dir = bench_dir().join("modules");
+    let mut out = None;
+    let mut selected = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .with_context(|| format!("{name} needs a value"))
+        };
+        match arg.as_str() {
+            "-h" | "--help" => {
+                print!("{USAGE}");
+                return Ok(None);
+            }
+            "--list" => {
+                println!("engines:");
+                for e in EngineId::ALL {
+                    println!("  {:<20} {}", e.name(), e.describe());
+                }
+                println!("kernels:");
+                for k in &all_kernels {
+                    println!("  {:<20} n = {:<10} {}", k.name, k.n, k.what);
+                }
+                return Ok(None);
+            }
+            "--quick" => quick = true,
+            "--engines" => {
+                let list = value("--engines")?;
+                let mut chosen = Vec::new();
+                for name in list.split(',').filter(|s| !s.is_empty()) {
+                    let Some(engine) = EngineId::from_name(name) else {
+                        let names: Vec<_> = EngineId::ALL.iter().map(|e| e.name()).collect();
+                        bail!("unknown engine {name:?}; known: {}", names.join(", "));
+                    };
+                    chosen.push(engine);
+                }
+                engines = Some(chosen);
+            }
+            "--sections" => {
+                let list = value("--sections")?;
+                let mut s = Sections {
+                    kernels: false,
+                    startup: false,
+                    hostcalls: false,
+                };
+                for name in list.split(',').filter(|s| !s.is_empty()) {
+                    match name {
+                        "kernels" => s.kernels = true,
+                        "startup" => s.startup = true,
+                        "hostcalls" => s.hostcalls = true,
+                        _ => bail!("unknown section {name:?}; known: kernels, startup, hostcalls"),
+                    }
+                }
+                sections = Some(s);
+            }
+            "--modules" => modules_dir = PathBuf::from(value("--modules")?),
+            "--out" => out = Some(PathBuf::from(value("--out")?)),
+            flag if flag.starts_with('-') => bail!("unknown option {flag:?} (see --help)"),
+            name => {
+                let Some(kernel) = all_kernels.iter().find(|k| k.name == name) else {
+                    let names: Vec<_> = all_kernels.iter().map(|k| k.name).collect();
+                    bail!("unknown kernel {name:?}; known: {}", names.join(", "));
+                };
+                selected.push(*kernel);
+            }
+        }
+    }
+    let filtered = !selected.is_empty();
+    let partial = quick || engines.is_some() || sections.is_some() || filtered;
+    let sections = sections.unwrap_or(Sections {
+        kernels: true,
+        startup: !filtered,
+        hostcalls: !filtered,
+    });
+    let engines: Vec<EngineId> = engines
+        .unwrap_or_else(|| EngineId::ALL.to_vec())
+        .into_iter()
+        .filter(|e| e.runs_wasm())
+        .collect();
+    let out = out.unwrap_or_else(|| {
+        if partial {
+            bench_dir().join("target/partial/benchmarks.md")
+        } else {
+            bench_dir().join("../docs/benchmarks.md")
+        }
+    });
+    let mut command_line = String::from("cargo run --release --manifest-path bench/Cargo.toml");
+    if !args.is_empty() {
+        command_line.push_str(" -- ");
+        command_line.push_str(&args.join(" "));
+    }
+    Ok(Some(Options {
+        quick,
+        engines,
+        kernels: if filtered { selected } else { all_kernels },
+        sections,
+        modules_dir,
+        out,
+        partial,
+        command_line,
+    }))
+}
+
+/// Sampling policies for each workload.
+pub struct Policies {
+    /// Kernel runs.
+    pub kernels: Sampling,
+    /// `Module::new` and instantiation.
+    pub startup: Sampling,
+    /// Host-call loops of one million calls.
+    pub hostcalls: Sampling,
+}
+
+impl Policies {
+    fn new(quick: bool) -> Policies {
+        let secs = Duration::from_secs;
+        if quick {
+            let three = Sampling {
+                min: 3,
+                max: 3,
+                budget: Duration::ZERO,
+            };
+            Policies {
+                kernels: three,
+                startup: Sampling {
+                    min: 2,
+                    max: 2,
+                    ..three
+                },
+                hostcalls: three,
+            }
+        } else {
+            Policies {
+                kernels: Sampling {
+                    min: 7,
+                    max: 21,
+                    budget: secs(2),
+                },
+                startup: Sampling {
+                    min: 5,
+                    max: 30,
+                    budget: secs(3),
+                },
+                hostcalls: Sampling {
+                    min: 5,
+                    max: 15,
+                    budget: secs(2),
+                },
+            }
+        }
+    }
+}
+
+/// One kernel's measurement on one engine.
+#[derive(Clone, Debug)]
+pub struct KernelRun {
+    /// What `run(n)` returned.
+    pub result: i32,
+    /// Whether every timed call returned the same.
+    pub consistent: bool,
+    /// Timing of `run(n)`.
+    pub stats: Stats,
+}
+
+/// A start-up measurement of one module on one engine.
+#[derive(Clone, Debug, Default)]
+pub struct StartupRun {
+    /// `Module::new` (or validation, for wasmparser).
+    pub compile: Option<Result<Stats, String>>,
+    /// Instantiation with stub imports.
+    pub instantiate: Option<Result<Stats, String>>,
+}
+
+/// Host-call costs of one engine, nanoseconds per call.
+#[derive(Clone, Debug, Default)]
+pub struct HostRun {
+    /// The host calling an exported wasm function through `TypedFunc::call`.
+    pub host_to_wasm: Option<f64>,
+    /// Wasm calling an imported host function in a loop.
+    pub wasm_to_host: Option<f64>,
+    /// Wasm calling a wasm function in the same loop (the reference).
+    pub wasm_to_wasm: Option<f64>,
+    /// Why the measurement stopped, if it did.
+    pub error: Option<String>,
+}
+
+/// A start-up module.
+#[derive(Clone, Debug)]
+pub struct ModuleInfo {
+    /// The file name.
+    pub file: String,
+    /// The full path.
+    pub path: PathBuf,
+    /// Size in bytes.
+    pub size: u64,
+    /// Functions defined in the module.
+    pub functions: u32,
+    /// Imports.
+    pub imports: u32,
+    /// Where the module came from (from `sources.tsv`).
+    pub source: Option<String>,
+    /// Why the module was not measured, if it was not.
+    pub skipped: Option<String>,
+}
+
+/// Peak resident memory of one child, KiB.
+#[derive(Copy, Clone, Debug)]
+pub struct Memory {
+    /// `VmRSS` when the child started measuring.
+    pub baseline_kib: u64,
+    /// `VmHWM` when it finished.
+    pub peak_kib: u64,
+}
+
+/// Everything one run measured.
+#[derive(Default)]
+pub struct Results {
+    /// Kernel runs by (engine, kernel).
+    pub kernels: HashMap<(EngineId, &'static str), Result<KernelRun, String>>,
+    /// Start-up runs by (engine, module file).
+    pub startup: HashMap<(EngineId, String), StartupRun>,
+    /// Host-call runs by engine.
+    pub host: HashMap<EngineId, HostRun>,
+    /// Peak memory by (engine, workload), where the workload is "kernels",
+    /// "hostcalls" or a module file name.
+    pub memory: HashMap<(EngineId, String), Memory>,
+    /// The start-up modules found.
+    pub modules: Vec<ModuleInfo>,
+    /// Engine failures and mismatches, for the report's problem list.
+    pub problems: Vec<String>,
+    /// Wall time of the whole run.
+    pub wall: Duration,
+    /// The 1-minute load average when the run started (other work on the
+    /// machine skews every number).
+    pub load_before: String,
+    /// The 1-minute load average when it ended.
+    pub load_after: String,
+}
+
+/// What a child printed, and how it ended.
+struct ChildRun {
+    records: Vec<Vec<String>>,
+    failure: Option<String>,
+}
+
+/// Longest a child may run before it is stopped.
+const CHILD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+fn run_child(engine: EngineId, job: &str, policy: Sampling, extra: &[String]) -> Result<ChildRun> {
+    let exe = std::env::current_exe().context("cannot find the harness binary")?;
+    let started = Instant::now();
+    eprint!("  {job:<10} {:<20} ", engine.name());
+    let mut child = Command::new(exe)
+        .arg("--child")
+        .arg(engine.name())
+        .arg(job)
+        .arg(policy.min.to_string())
+        .arg(policy.max.to_string())
+        .arg(policy.budget.as_millis().to_string())
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("cannot start a child process")?;
+    let mut stdout = child.stdout.take().context("no child stdout")?;
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let mut failure = None;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            if !status.success() {
+                failure = Some(format!(
+                    "child process for {engine} ({job}) ended with {status}"
+                ));
+            }
+            break;
+        }
+        if started.elapsed() > CHILD_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            failure = Some(format!(
+                "child process for {engine} ({job}) timed out after {} s",
+                CHILD_TIMEOUT.as_secs()
+            ));
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let text = reader.join().unwrap_or_default();
+    eprintln!(
+        "{:6.1} s{}",
+        started.elapsed().as_secs_f64(),
+        if failure.is_some() { "  FAILED" } else { "" }
+    );
+    let records = text
+        .lines()
+        .map(|l| l.split('\t').map(str::to_string).collect())
+        .collect();
+    Ok(ChildRun { records, failure })
+}
+
+fn parse_stats(fields: &[String]) -> Option<Stats> {
+    let [median, min, count, ..] = fields else {
+        return None;
+    };
+    Some(Stats {
+        median: Duration::from_nanos(median.parse().ok()?),
+        min: Duration::from_nanos(min.parse().ok()?),
+        count: count.parse().ok()?,
+    })
+}
+
+fn parse_memory(records: &[Vec<String>]) -> Option<Memory> {
+    records.iter().find_map(|r| match r.as_slice() {
+        [tag, baseline, peak] if tag == "M" => Some(Memory {
+            baseline_kib: baseline.parse().ok()?,
+            peak_kib: peak.parse().ok()?,
+        }),
+        _ => None,
+    })
+}
+
+fn parent(args: &[String]) -> Result<()> {
+    let Some(options) = parse_options(args)? else {
+        return Ok(());
+    };
+    let policies = Policies::new(options.quick);
+    let info = MachineInfo::gather();
+    let started = Instant::now();
+    let mut results = Results {
+        load_before: measure::load_average(),
+        ..Results::default()
+    };
+    if results
+        .load_before
+        .parse::<f64>()
+        .is_ok_and(|load| load > 0.5)
+    {
+        eprintln!(
+            "warning: the machine is busy (load average {}): numbers will be noisy",
+            results.load_before
+        );
+    }
+    eprintln!(
+        "kiln-bench on {} ({} cores){}",
+        info.cpu,
+        info.cores,
+        if options.quick { ", quick" } else { "" }
+    );
+
+    if options.sections.kernels {
+        run_kernels(&options, &policies, &mut results)?;
+    }
+    if options.sections.startup {
+        run_startup(&options, &policies, &mut results)?;
+    }
+    if options.sections.hostcalls {
+        run_hostcalls(&options, &policies, &mut results)?;
+    }
+    results.wall = started.elapsed();
+    results.load_after = measure::load_average();
+
+    let svg_path = chart_path(&options.out);
+    if let Some(dir) = options.out.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let chart_written = if options.sections.kernels {
+        match report::write_chart(&svg_path, &options, &results) {
+            Ok(written) => written,
+            Err(e) => {
+                results
+                    .problems
+                    .push(format!("the chart could not be drawn: {e:#}"));
+                false
+            }
+        }
+    } else {
+        false
+    };
+    let markdown = report::markdown(
+        &options,
+        &info,
+        &policies,
+        &results,
+        chart_written.then_some(&svg_path),
+    );
+    std::fs::write(&options.out, markdown)
+        .with_context(|| format!("cannot write {}", options.out.display()))?;
+    print!("{}", report::summary(&options, &results));
+    println!("report: {}", display_path(&options.out));
+    if chart_written {
+        println!("chart:  {}", display_path(&svg_path));
+    }
+    Ok(())
+}
+
+/// `docs/benchmarks.md` → `docs/benchmarks-kernels.svg`.
+fn chart_path(out: &Path) -> PathBuf {
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "benchmarks".into());
+    out.with_file_name(format!("{stem}-kernels.svg"))
+}
+
+fn display_path(path: &Path) -> String {
+    std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+fn run_kernels(options: &Options, policies: &Policies, results: &mut Results) -> Result<()> {
+    eprintln!("kernels ({}):", options.kernels.len());
+    let names: Vec<String> = options.kernels.iter().map(|k| k.name.to_string()).collect();
+    let mut engines = vec![EngineId::Native];
+    engines.extend(options.engines.iter().copied());
+    for engine in engines {
+        let run = run_child(engine, "kernels", policies.kernels, &names)?;
+        for record in &run.records {
+            match record.as_slice() {
+                [tag, name, result, consistent, rest @ ..] if tag == "K" => {
+                    let (Some(kernel), Ok(result), Some(stats)) = (
+                        kernel_name(options, name),
+                        result.parse(),
+                        parse_stats(rest),
+                    ) else {
+                        continue;
+                    };
+                    let run = KernelRun {
+                        result,
+                        consistent: consistent == "1",
+                        stats,
+                    };
+                    results.kernels.insert((engine, kernel), Ok(run));
+                }
+                [tag, name, message] if tag == "KE" => {
+                    if let Some(kernel) = kernel_name(options, name) {
+                        results
+                            .kernels
+                            .insert((engine, kernel), Err(message.clone()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for kernel in &options.kernels {
+            results
+                .kernels
+                .entry((engine, kernel.name))
+                .or_insert_with(|| {
+                    Err(run
+                        .failure
+                        .clone()
+                        .unwrap_or_else(|| "no result reported".into()))
+                });
+        }
+        if let Some(memory) = parse_memory(&run.records) {
+            results.memory.insert((engine, "kernels".into()), memory);
+        }
+        if let Some(failure) = run.failure {
+            results.problems.push(failure);
+        }
+    }
+    // Every engine must compute what the native build computes.
+    for kernel in &options.kernels {
+        let expected = match results.kernels.get(&(EngineId::Native, kernel.name)) {
+            Some(Ok(run)) => run.result,
+            _ => {
+                results
+                    .problems
+                    .push(format!("{}: the native build did not run", kernel.name));
+                continue;
+            }
+        };
+        for engine in &options.engines {
+            match results.kernels.get(&(*engine, kernel.name)) {
+                Some(Ok(run)) if run.result != expected => results.problems.push(format!(
+                    "**MISMATCH** {}: {engine} returned {} but native code returns {expected} (an engine bug)",
+                    kernel.name, run.result
+                )),
+                Some(Ok(run)) if !run.consistent => results.problems.push(format!(
+                    "**MISMATCH** {}: {engine} returned different results on repeated calls",
+                    kernel.name
+                )),
+                Some(Err(e)) => results.problems.push(format!("{}: {engine} failed: {e}", kernel.name)),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+fn kernel_name(options: &Options, name: &str) -> Option<&'static str> {
+    options
+        .kernels
+        .iter()
+        .find(|k| k.name == name)
+        .map(|k| k.name)
+}
+
+/// Reads `sources.tsv` (file, package, note) written by `fetch-modules.sh`.
+fn read_sources(dir: &Path) -> HashMap<String, String> {
+    let text = std::fs::read_to_string(dir.join("sources.tsv")).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| {
+            let mut fields = line.split('\t');
+            let file = fields.next()?.trim();
+            let rest: Vec<&str> = fields.map(str::trim).filter(|f| !f.is_empty()).collect();
+            (!file.is_empty() && !rest.is_empty()).then(|| (file.to_string(), rest.join(", ")))
+        })
+        .collect()
+}
+
+/// Counts defined functions and imports; `None` if the module does not parse.
+fn module_shape(bytes: &[u8]) -> Option<(u32, u32)> {
+    let mut functions = 0;
+    let mut imports = 0;
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        match payload.ok()? {
+            wasmparser::Payload::FunctionSection(s) => functions = s.count(),
+            wasmparser::Payload::ImportSection(s) => imports = s.count(),
+            _ => {}
+        }
+    }
+    Some((functions, imports))
+}
+
+fn find_modules(dir: &Path) -> Result<Vec<ModuleInfo>> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let sources = read_sources(dir);
+    let kiln_engine = kiln::Engine::default();
+    let mut modules = Vec::new();
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().is_none_or(|e| e != "wasm") {
+            continue;
+        }
+        let file = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let (functions, imports) = module_shape(&bytes).unwrap_or((0, 0));
+        let skipped = kiln::Module::validate(&kiln_engine, &bytes)
+            .err()
+            .map(|e| format!("fails validation under Kiln: {e:#}"));
+        modules.push(ModuleInfo {
+            source: sources.get(&file).cloned(),
+            file,
+            path,
+            size: bytes.len() as u64,
+            functions,
+            imports,
+            skipped,
+        });
+    }
+    modules.sort_by_key(|m| std::cmp::Reverse(m.size));
+    Ok(modules)
+}
+
+fn run_startup(options: &Options, policies: &Policies, results: &mut Results) -> Result<()> {
+    results.modules = find_modules(&options.modules_dir)?;
+    if results.modules.is_empty() {
+        results.problems.push(format!(
+            "no start-up modules in {}: run bench/fetch-modules.sh first",
+            display_path(&options.modules_dir)
+        ));
+        return Ok(());
+    }
+    let mut engines = vec![EngineId::Wasmparser];
+    engines.extend(options.engines.iter().copied());
+    for module in results.modules.clone() {
+        if let Some(why) = &module.skipped {
+            eprintln!("start-up: skipping {}: {why}", module.file);
+            results
+                .problems
+                .push(format!("start-up: {} skipped: {why}", module.file));
+            continue;
+        }
+        eprintln!(
+            "start-up: {} ({:.1} MB):",
+            module.file,
+            module.size as f64 / 1e6
+        );
+        let path = module.path.to_string_lossy().into_owned();
+        for &engine in &engines {
+            let run = run_child(
+                engine,
+                "startup",
+                policies.startup,
+                std::slice::from_ref(&path),
+            )?;
+            let mut startup = StartupRun::default();
+            for record in &run.records {
+                match record.as_slice() {
+                    [tag, rest @ ..] if tag == "C" => startup.compile = parse_stats(rest).map(Ok),
+                    [tag, message] if tag == "CE" => startup.compile = Some(Err(message.clone())),
+                    [tag, rest @ ..] if tag == "I" => {
+                        startup.instantiate = parse_stats(rest).map(Ok)
+                    }
+                    [tag, message] if tag == "IE" => {
+                        startup.instantiate = Some(Err(message.clone()))
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(failure) = &run.failure {
+                if startup.compile.is_none() {
+                    startup.compile = Some(Err(failure.clone()));
+                }
+                results
+                    .problems
+                    .push(format!("start-up {}: {failure}", module.file));
+            }
+            if let Some(Err(e)) = &startup.compile {
+                results.problems.push(format!(
+                    "start-up {}: {engine}: Module::new failed: {e}",
+                    module.file
+                ));
+            }
+            if let Some(Err(e)) = &startup.instantiate {
+                results.problems.push(format!(
+                    "start-up {}: {engine}: instantiation failed: {e}",
+                    module.file
+                ));
+            }
+            if let Some(memory) = parse_memory(&run.records) {
+                results.memory.insert((engine, module.file.clone()), memory);
+            }
+            results
+                .startup
+                .insert((engine, module.file.clone()), startup);
+        }
+    }
+    Ok(())
+}
+
+fn run_hostcalls(options: &Options, policies: &Policies, results: &mut Results) -> Result<()> {
+    eprintln!("host calls ({} calls per sample):", child::HOST_CALLS);
+    for &engine in &options.engines {
+        let run = run_child(engine, "hostcalls", policies.hostcalls, &[])?;
+        let mut host = HostRun::default();
+        for record in &run.records {
+            match record.as_slice() {
+                [tag, kind, ns] if tag == "H" => {
+                    let ns = ns.parse().ok();
+                    match kind.as_str() {
+                        "host-to-wasm" => host.host_to_wasm = ns,
+                        "wasm-to-host" => host.wasm_to_host = ns,
+                        "wasm-to-wasm" => host.wasm_to_wasm = ns,
+                        _ => {}
+                    }
+                }
+                [tag, message] if tag == "HE" => host.error = Some(message.clone()),
+                _ => {}
+            }
+        }
+        if host.error.is_none() {
+            host.error = run.failure.clone();
+        }
+        if let Some(e) = &host.error {
+            results.problems.push(format!("host calls: {engine}: {e}"));
+        }
+        if let Some(memory) = parse_memory(&run.records) {
+            results.memory.insert((engine, "hostcalls".into()), memory);
+        }
+        results.host.insert(engine, host);
+    }
+    Ok(())
+}

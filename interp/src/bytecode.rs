@@ -48,6 +48,26 @@
 //! (`pc += offset`). Values a branch carries to its label are copied into the
 //! label's result slots by explicit [`Op::Copy`]s before the branch; branch
 //! instructions never move values.
+//!
+//! # The accumulators
+//!
+//! Most instructions that write one slot also leave the value they wrote in
+//! an *accumulator*, a register the executor carries from one instruction
+//! to the next: integer instructions the 64 bits they wrote in the integer
+//! accumulator, `f32` and `f64` arithmetic their result in the float
+//! accumulator of its type ([`Op::acc_dst`] says which instruction sets
+//! which). The `…Acc`, `…AccL`, `…AccR`, `…AccV` and `…AccA` variants are
+//! copies of a base instruction that read one operand (the whole operand,
+//! the left or right one, the stored value or the address) from the
+//! accumulator of its type instead of from its slot. Their slot fields are
+//! those of the base instruction, and they have its semantics exactly: the
+//! translator uses one only right after an instruction that wrote that
+//! operand's slot and set that accumulator, where the instruction is not a
+//! branch target — so the accumulator holds the slot's value, and the
+//! variant only tells the executor it need not load it. Chains of
+//! computations (`(a + b) * c`, address arithmetic then a load) thus pass
+//! their intermediate values in registers instead of through memory, where
+//! each would wait for the store before.
 
 use crate::vm::TrapCode;
 
@@ -112,7 +132,14 @@ pub struct Store {
 ///
 /// The wasm instruction each variant implements is named in its doc; the
 /// semantics (including traps and float bit patterns) are the wasm spec's.
+///
+/// `#[repr(u16)]` makes the layout a contract the executor relies on: the
+/// first two bytes of every `Op` are its variant's index in declaration
+/// order (the executor's handler table is indexed by it), and each variant's
+/// fields follow in declaration order, C-style. Fields are ordered so that
+/// no variant needs more than 16 bytes.
 #[derive(Copy, Clone, Debug, PartialEq)]
+#[repr(u16)]
 pub enum Op {
     // ----- control -----
     /// `unreachable` and other unconditional traps.
@@ -149,6 +176,18 @@ pub enum Op {
     },
     /// Return from the function; results are already in slots `0..results`.
     Return,
+    /// Fuel metering (only with `Config::consume_fuel`): subtracts `amount`
+    /// from the store's fuel and traps with `OutOfFuel` if it goes negative.
+    /// Emitted at the start of each straight-line region for the whole
+    /// region.
+    ConsumeFuel {
+        /// The region's cost.
+        amount: u32,
+    },
+    /// Epoch interruption (only with `Config::epoch_interruption`): traps
+    /// with `Interrupt` if the engine's epoch has reached the store's
+    /// deadline. Emitted at function entry and at every loop header.
+    CheckEpoch,
 
     // ----- fused compare-and-branch: `i32.lt_s; br_if`, `i64.ne; if`, ... -----
     /// Branch if `lhs == rhs` (i32).
@@ -417,29 +456,29 @@ pub enum Op {
     },
     /// `table.copy`.
     TableCopy {
-        /// Destination table.
-        dst_table: u32,
-        /// Source table.
-        src_table: u32,
         /// Slot of the destination index.
         dst: Slot,
         /// Slot of the source index.
         src: Slot,
         /// Slot of the length.
         len: Slot,
+        /// Destination table.
+        dst_table: u32,
+        /// Source table.
+        src_table: u32,
     },
     /// `table.init`.
     TableInit {
-        /// Table index.
-        table: u32,
-        /// Element segment index.
-        elem: u32,
         /// Slot of the destination index.
         dst: Slot,
         /// Slot of the offset in the segment.
         src: Slot,
         /// Slot of the length.
         len: Slot,
+        /// Table index.
+        table: u32,
+        /// Element segment index.
+        elem: u32,
     },
     /// `elem.drop`.
     ElemDrop {
@@ -720,6 +759,241 @@ pub enum Op {
     I64TruncSatF64S(Un),
     /// `i64.trunc_sat_f64_u`.
     I64TruncSatF64U(Un),
+
+    // ----- an operand in the accumulator (see the module docs) -----
+    /// `i32.add` with `lhs` read from the accumulator.
+    I32AddAccL(Bin),
+    /// `i32.sub` with `lhs` read from the accumulator.
+    I32SubAccL(Bin),
+    /// `i32.mul` with `lhs` read from the accumulator.
+    I32MulAccL(Bin),
+    /// `i32.and` with `lhs` read from the accumulator.
+    I32AndAccL(Bin),
+    /// `i32.or` with `lhs` read from the accumulator.
+    I32OrAccL(Bin),
+    /// `i32.xor` with `lhs` read from the accumulator.
+    I32XorAccL(Bin),
+    /// `i32.shl` with `lhs` read from the accumulator.
+    I32ShlAccL(Bin),
+    /// `i32.shr_s` with `lhs` read from the accumulator.
+    I32ShrSAccL(Bin),
+    /// `i32.shr_u` with `lhs` read from the accumulator.
+    I32ShrUAccL(Bin),
+    /// `i32.rotl` with `lhs` read from the accumulator.
+    I32RotlAccL(Bin),
+    /// `i32.rotr` with `lhs` read from the accumulator.
+    I32RotrAccL(Bin),
+    /// `i32.div_u` with `lhs` read from the accumulator.
+    I32DivUAccL(Bin),
+    /// `i32.rem_u` with `lhs` read from the accumulator.
+    I32RemUAccL(Bin),
+    /// `i32.eq` with `lhs` read from the accumulator.
+    I32EqAccL(Bin),
+    /// `i32.ne` with `lhs` read from the accumulator.
+    I32NeAccL(Bin),
+    /// `i32.lt_s` with `lhs` read from the accumulator.
+    I32LtSAccL(Bin),
+    /// `i32.lt_u` with `lhs` read from the accumulator.
+    I32LtUAccL(Bin),
+    /// `i32.gt_s` with `lhs` read from the accumulator.
+    I32GtSAccL(Bin),
+    /// `i32.gt_u` with `lhs` read from the accumulator.
+    I32GtUAccL(Bin),
+    /// `i32.le_s` with `lhs` read from the accumulator.
+    I32LeSAccL(Bin),
+    /// `i32.le_u` with `lhs` read from the accumulator.
+    I32LeUAccL(Bin),
+    /// `i32.ge_s` with `lhs` read from the accumulator.
+    I32GeSAccL(Bin),
+    /// `i32.ge_u` with `lhs` read from the accumulator.
+    I32GeUAccL(Bin),
+    /// `i64.add` with `lhs` read from the accumulator.
+    I64AddAccL(Bin),
+    /// `i64.sub` with `lhs` read from the accumulator.
+    I64SubAccL(Bin),
+    /// `i64.mul` with `lhs` read from the accumulator.
+    I64MulAccL(Bin),
+    /// `i64.and` with `lhs` read from the accumulator.
+    I64AndAccL(Bin),
+    /// `i64.or` with `lhs` read from the accumulator.
+    I64OrAccL(Bin),
+    /// `i64.xor` with `lhs` read from the accumulator.
+    I64XorAccL(Bin),
+    /// `i64.shl` with `lhs` read from the accumulator.
+    I64ShlAccL(Bin),
+    /// `i64.shr_u` with `lhs` read from the accumulator.
+    I64ShrUAccL(Bin),
+    /// `i64.div_u` with `lhs` read from the accumulator.
+    I64DivUAccL(Bin),
+    /// `i64.rem_u` with `lhs` read from the accumulator.
+    I64RemUAccL(Bin),
+    /// `i32.sub` with `rhs` read from the accumulator.
+    I32SubAccR(Bin),
+    /// `i32.shl` with `rhs` read from the accumulator.
+    I32ShlAccR(Bin),
+    /// `i32.shr_s` with `rhs` read from the accumulator.
+    I32ShrSAccR(Bin),
+    /// `i32.shr_u` with `rhs` read from the accumulator.
+    I32ShrUAccR(Bin),
+    /// `i64.sub` with `rhs` read from the accumulator.
+    I64SubAccR(Bin),
+    /// `i64.shl` with `rhs` read from the accumulator.
+    I64ShlAccR(Bin),
+    /// `i64.shr_u` with `rhs` read from the accumulator.
+    I64ShrUAccR(Bin),
+    /// `i32.eqz` with `src` read from the accumulator.
+    I32EqzAcc(Un),
+    /// `i64.eqz` with `src` read from the accumulator.
+    I64EqzAcc(Un),
+    /// `i32.wrap_i64` with `src` read from the accumulator.
+    I32WrapI64Acc(Un),
+    /// `i64.extend_i32_s` with `src` read from the accumulator.
+    I64ExtendI32SAcc(Un),
+    /// `i64.extend_i32_u` with `src` read from the accumulator.
+    I64ExtendI32UAcc(Un),
+    /// `i32.extend8_s` with `src` read from the accumulator.
+    I32Extend8SAcc(Un),
+    /// `i32.extend16_s` with `src` read from the accumulator.
+    I32Extend16SAcc(Un),
+    /// `f32.convert_i32_s` with `src` read from the accumulator.
+    F32ConvertI32SAcc(Un),
+    /// `f64.convert_i32_s` with `src` read from the accumulator.
+    F64ConvertI32SAcc(Un),
+    /// `i32.load` with the address read from the accumulator.
+    I32LoadAcc(Load),
+    /// `i64.load` with the address read from the accumulator.
+    I64LoadAcc(Load),
+    /// `f32.load` with the address read from the accumulator.
+    F32LoadAcc(Load),
+    /// `f64.load` with the address read from the accumulator.
+    F64LoadAcc(Load),
+    /// `i32.load8_s` with the address read from the accumulator.
+    I32Load8SAcc(Load),
+    /// `i32.load8_u` with the address read from the accumulator.
+    I32Load8UAcc(Load),
+    /// `i32.load16_s` with the address read from the accumulator.
+    I32Load16SAcc(Load),
+    /// `i32.load16_u` with the address read from the accumulator.
+    I32Load16UAcc(Load),
+    /// `i32.store` with the stored value read from the accumulator.
+    I32StoreAccV(Store),
+    /// `i64.store` with the stored value read from the accumulator.
+    I64StoreAccV(Store),
+    /// `i32.store8` with the stored value read from the accumulator.
+    I32Store8AccV(Store),
+    /// `i32.store16` with the stored value read from the accumulator.
+    I32Store16AccV(Store),
+    /// `i32.store` with the address read from the accumulator.
+    I32StoreAccA(Store),
+    /// `i64.store` with the address read from the accumulator.
+    I64StoreAccA(Store),
+    /// `f32.store` with the address read from the accumulator.
+    F32StoreAccA(Store),
+    /// `f64.store` with the address read from the accumulator.
+    F64StoreAccA(Store),
+    /// `i32.store8` with the address read from the accumulator.
+    I32Store8AccA(Store),
+    /// [`Op::BrIfNez`] with the condition read from the accumulator.
+    BrIfNezAcc {
+        /// Condition slot (its value is in the accumulator).
+        cond: Slot,
+        /// Relative target.
+        offset: i32,
+    },
+    /// [`Op::BrIfEqz`] with the condition read from the accumulator.
+    BrIfEqzAcc {
+        /// Condition slot (its value is in the accumulator).
+        cond: Slot,
+        /// Relative target.
+        offset: i32,
+    },
+    /// [`Op::BrTable`] with the selector read from the accumulator.
+    BrTableAcc {
+        /// Slot of the `i32` selector (its value is in the accumulator).
+        index: Slot,
+        /// Number of non-default entries.
+        len: u32,
+    },
+    /// [`Op::BrIfI32Eq`] with `lhs` read from the accumulator.
+    BrIfI32EqAccL(BrCmp),
+    /// [`Op::BrIfI32Ne`] with `lhs` read from the accumulator.
+    BrIfI32NeAccL(BrCmp),
+    /// [`Op::BrIfI32LtS`] with `lhs` read from the accumulator.
+    BrIfI32LtSAccL(BrCmp),
+    /// [`Op::BrIfI32LtU`] with `lhs` read from the accumulator.
+    BrIfI32LtUAccL(BrCmp),
+    /// [`Op::BrIfI32GtS`] with `lhs` read from the accumulator.
+    BrIfI32GtSAccL(BrCmp),
+    /// [`Op::BrIfI32GtU`] with `lhs` read from the accumulator.
+    BrIfI32GtUAccL(BrCmp),
+    /// [`Op::BrIfI32LeS`] with `lhs` read from the accumulator.
+    BrIfI32LeSAccL(BrCmp),
+    /// [`Op::BrIfI32LeU`] with `lhs` read from the accumulator.
+    BrIfI32LeUAccL(BrCmp),
+    /// [`Op::BrIfI32GeS`] with `lhs` read from the accumulator.
+    BrIfI32GeSAccL(BrCmp),
+    /// [`Op::BrIfI32GeU`] with `lhs` read from the accumulator.
+    BrIfI32GeUAccL(BrCmp),
+    /// `f32.add` with `lhs` read from the `f32` accumulator.
+    F32AddAccL(Bin),
+    /// `f32.add` with `rhs` read from the `f32` accumulator.
+    F32AddAccR(Bin),
+    /// `f32.sub` with `lhs` read from the `f32` accumulator.
+    F32SubAccL(Bin),
+    /// `f32.sub` with `rhs` read from the `f32` accumulator.
+    F32SubAccR(Bin),
+    /// `f32.mul` with `lhs` read from the `f32` accumulator.
+    F32MulAccL(Bin),
+    /// `f32.mul` with `rhs` read from the `f32` accumulator.
+    F32MulAccR(Bin),
+    /// `f32.div` with `lhs` read from the `f32` accumulator.
+    F32DivAccL(Bin),
+    /// `f32.div` with `rhs` read from the `f32` accumulator.
+    F32DivAccR(Bin),
+    /// `f64.add` with `lhs` read from the `f64` accumulator.
+    F64AddAccL(Bin),
+    /// `f64.add` with `rhs` read from the `f64` accumulator.
+    F64AddAccR(Bin),
+    /// `f64.sub` with `lhs` read from the `f64` accumulator.
+    F64SubAccL(Bin),
+    /// `f64.sub` with `rhs` read from the `f64` accumulator.
+    F64SubAccR(Bin),
+    /// `f64.mul` with `lhs` read from the `f64` accumulator.
+    F64MulAccL(Bin),
+    /// `f64.mul` with `rhs` read from the `f64` accumulator.
+    F64MulAccR(Bin),
+    /// `f64.div` with `lhs` read from the `f64` accumulator.
+    F64DivAccL(Bin),
+    /// `f64.div` with `rhs` read from the `f64` accumulator.
+    F64DivAccR(Bin),
+    /// `f32.store` with the stored value read from the `f32` accumulator.
+    F32StoreAccV(Store),
+    /// `f64.store` with the stored value read from the `f64` accumulator.
+    F64StoreAccV(Store),
+    /// `f32.eq` with `lhs` read from the `f32` accumulator.
+    F32EqAccL(Bin),
+    /// `f32.ne` with `lhs` read from the `f32` accumulator.
+    F32NeAccL(Bin),
+    /// `f32.lt` with `lhs` read from the `f32` accumulator.
+    F32LtAccL(Bin),
+    /// `f32.gt` with `lhs` read from the `f32` accumulator.
+    F32GtAccL(Bin),
+    /// `f32.le` with `lhs` read from the `f32` accumulator.
+    F32LeAccL(Bin),
+    /// `f32.ge` with `lhs` read from the `f32` accumulator.
+    F32GeAccL(Bin),
+    /// `f64.eq` with `lhs` read from the `f64` accumulator.
+    F64EqAccL(Bin),
+    /// `f64.ne` with `lhs` read from the `f64` accumulator.
+    F64NeAccL(Bin),
+    /// `f64.lt` with `lhs` read from the `f64` accumulator.
+    F64LtAccL(Bin),
+    /// `f64.gt` with `lhs` read from the `f64` accumulator.
+    F64GtAccL(Bin),
+    /// `f64.le` with `lhs` read from the `f64` accumulator.
+    F64LeAccL(Bin),
+    /// `f64.ge` with `lhs` read from the `f64` accumulator.
+    F64GeAccL(Bin),
 }
 
 /// A translated function: its instructions and the shape of its frame.
@@ -742,7 +1016,245 @@ pub struct CompiledFunc {
     pub consts: Box<[u64]>,
 }
 
+/// Which accumulator an instruction sets (see the module docs).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Acc {
+    /// The integer accumulator: the 64 bits written.
+    Int,
+    /// The `f32` accumulator.
+    F32,
+    /// The `f64` accumulator.
+    F64,
+}
+
 impl Op {
+    /// The slot this instruction writes and the accumulator in which it
+    /// also leaves the value, if it sets one (see the module docs): the
+    /// integer accumulator for the integer instructions (arithmetic,
+    /// comparisons, conversions between integers, loads), float
+    /// comparisons, `Copy`, the constants, `Select` and `GlobalGet`; the
+    /// float accumulators for float arithmetic (not the sign-bit
+    /// operations) and conversions to floats.
+    pub fn acc_dst(&self) -> Option<(Slot, Acc)> {
+        match *self {
+            Op::I32Eq(Bin { dst, .. })
+            | Op::I32Ne(Bin { dst, .. })
+            | Op::I32LtS(Bin { dst, .. })
+            | Op::I32LtU(Bin { dst, .. })
+            | Op::I32GtS(Bin { dst, .. })
+            | Op::I32GtU(Bin { dst, .. })
+            | Op::I32LeS(Bin { dst, .. })
+            | Op::I32LeU(Bin { dst, .. })
+            | Op::I32GeS(Bin { dst, .. })
+            | Op::I32GeU(Bin { dst, .. })
+            | Op::I32Add(Bin { dst, .. })
+            | Op::I32Sub(Bin { dst, .. })
+            | Op::I32Mul(Bin { dst, .. })
+            | Op::I32DivS(Bin { dst, .. })
+            | Op::I32DivU(Bin { dst, .. })
+            | Op::I32RemS(Bin { dst, .. })
+            | Op::I32RemU(Bin { dst, .. })
+            | Op::I32And(Bin { dst, .. })
+            | Op::I32Or(Bin { dst, .. })
+            | Op::I32Xor(Bin { dst, .. })
+            | Op::I32Shl(Bin { dst, .. })
+            | Op::I32ShrS(Bin { dst, .. })
+            | Op::I32ShrU(Bin { dst, .. })
+            | Op::I32Rotl(Bin { dst, .. })
+            | Op::I32Rotr(Bin { dst, .. })
+            | Op::I64Eq(Bin { dst, .. })
+            | Op::I64Ne(Bin { dst, .. })
+            | Op::I64LtS(Bin { dst, .. })
+            | Op::I64LtU(Bin { dst, .. })
+            | Op::I64GtS(Bin { dst, .. })
+            | Op::I64GtU(Bin { dst, .. })
+            | Op::I64LeS(Bin { dst, .. })
+            | Op::I64LeU(Bin { dst, .. })
+            | Op::I64GeS(Bin { dst, .. })
+            | Op::I64GeU(Bin { dst, .. })
+            | Op::I64Add(Bin { dst, .. })
+            | Op::I64Sub(Bin { dst, .. })
+            | Op::I64Mul(Bin { dst, .. })
+            | Op::I64DivS(Bin { dst, .. })
+            | Op::I64DivU(Bin { dst, .. })
+            | Op::I64RemS(Bin { dst, .. })
+            | Op::I64RemU(Bin { dst, .. })
+            | Op::I64And(Bin { dst, .. })
+            | Op::I64Or(Bin { dst, .. })
+            | Op::I64Xor(Bin { dst, .. })
+            | Op::I64Shl(Bin { dst, .. })
+            | Op::I64ShrS(Bin { dst, .. })
+            | Op::I64ShrU(Bin { dst, .. })
+            | Op::I64Rotl(Bin { dst, .. })
+            | Op::I64Rotr(Bin { dst, .. })
+            | Op::I32AddAccL(Bin { dst, .. })
+            | Op::I32SubAccL(Bin { dst, .. })
+            | Op::I32MulAccL(Bin { dst, .. })
+            | Op::I32AndAccL(Bin { dst, .. })
+            | Op::I32OrAccL(Bin { dst, .. })
+            | Op::I32XorAccL(Bin { dst, .. })
+            | Op::I32ShlAccL(Bin { dst, .. })
+            | Op::I32ShrSAccL(Bin { dst, .. })
+            | Op::I32ShrUAccL(Bin { dst, .. })
+            | Op::I32RotlAccL(Bin { dst, .. })
+            | Op::I32RotrAccL(Bin { dst, .. })
+            | Op::I32DivUAccL(Bin { dst, .. })
+            | Op::I32RemUAccL(Bin { dst, .. })
+            | Op::I32EqAccL(Bin { dst, .. })
+            | Op::I32NeAccL(Bin { dst, .. })
+            | Op::I32LtSAccL(Bin { dst, .. })
+            | Op::I32LtUAccL(Bin { dst, .. })
+            | Op::I32GtSAccL(Bin { dst, .. })
+            | Op::I32GtUAccL(Bin { dst, .. })
+            | Op::I32LeSAccL(Bin { dst, .. })
+            | Op::I32LeUAccL(Bin { dst, .. })
+            | Op::I32GeSAccL(Bin { dst, .. })
+            | Op::I32GeUAccL(Bin { dst, .. })
+            | Op::I64AddAccL(Bin { dst, .. })
+            | Op::I64SubAccL(Bin { dst, .. })
+            | Op::I64MulAccL(Bin { dst, .. })
+            | Op::I64AndAccL(Bin { dst, .. })
+            | Op::I64OrAccL(Bin { dst, .. })
+            | Op::I64XorAccL(Bin { dst, .. })
+            | Op::I64ShlAccL(Bin { dst, .. })
+            | Op::I64ShrUAccL(Bin { dst, .. })
+            | Op::I64DivUAccL(Bin { dst, .. })
+            | Op::I64RemUAccL(Bin { dst, .. })
+            | Op::I32SubAccR(Bin { dst, .. })
+            | Op::I32ShlAccR(Bin { dst, .. })
+            | Op::I32ShrSAccR(Bin { dst, .. })
+            | Op::I32ShrUAccR(Bin { dst, .. })
+            | Op::I64SubAccR(Bin { dst, .. })
+            | Op::I64ShlAccR(Bin { dst, .. })
+            | Op::I64ShrUAccR(Bin { dst, .. })
+            | Op::I32Eqz(Un { dst, .. })
+            | Op::I32Clz(Un { dst, .. })
+            | Op::I32Ctz(Un { dst, .. })
+            | Op::I32Popcnt(Un { dst, .. })
+            | Op::I64Eqz(Un { dst, .. })
+            | Op::I64Clz(Un { dst, .. })
+            | Op::I64Ctz(Un { dst, .. })
+            | Op::I64Popcnt(Un { dst, .. })
+            | Op::I32WrapI64(Un { dst, .. })
+            | Op::I64ExtendI32S(Un { dst, .. })
+            | Op::I64ExtendI32U(Un { dst, .. })
+            | Op::I32Extend8S(Un { dst, .. })
+            | Op::I32Extend16S(Un { dst, .. })
+            | Op::I64Extend8S(Un { dst, .. })
+            | Op::I64Extend16S(Un { dst, .. })
+            | Op::I64Extend32S(Un { dst, .. })
+            | Op::I32EqzAcc(Un { dst, .. })
+            | Op::I64EqzAcc(Un { dst, .. })
+            | Op::I32WrapI64Acc(Un { dst, .. })
+            | Op::I64ExtendI32SAcc(Un { dst, .. })
+            | Op::I64ExtendI32UAcc(Un { dst, .. })
+            | Op::I32Extend8SAcc(Un { dst, .. })
+            | Op::I32Extend16SAcc(Un { dst, .. })
+            | Op::I32Load(Load { dst, .. })
+            | Op::I64Load(Load { dst, .. })
+            | Op::F32Load(Load { dst, .. })
+            | Op::F64Load(Load { dst, .. })
+            | Op::I32Load8S(Load { dst, .. })
+            | Op::I32Load8U(Load { dst, .. })
+            | Op::I32Load16S(Load { dst, .. })
+            | Op::I32Load16U(Load { dst, .. })
+            | Op::I64Load8S(Load { dst, .. })
+            | Op::I64Load8U(Load { dst, .. })
+            | Op::I64Load16S(Load { dst, .. })
+            | Op::I64Load16U(Load { dst, .. })
+            | Op::I64Load32S(Load { dst, .. })
+            | Op::I64Load32U(Load { dst, .. })
+            | Op::I32LoadAcc(Load { dst, .. })
+            | Op::I64LoadAcc(Load { dst, .. })
+            | Op::F32LoadAcc(Load { dst, .. })
+            | Op::F64LoadAcc(Load { dst, .. })
+            | Op::I32Load8SAcc(Load { dst, .. })
+            | Op::I32Load8UAcc(Load { dst, .. })
+            | Op::I32Load16SAcc(Load { dst, .. })
+            | Op::I32Load16UAcc(Load { dst, .. })
+            | Op::Copy { dst, .. }
+            | Op::Const32 { dst, .. }
+            | Op::Const64 { dst, .. }
+            | Op::Select { dst, .. }
+            | Op::F32Eq(Bin { dst, .. })
+            | Op::F32Ne(Bin { dst, .. })
+            | Op::F32Lt(Bin { dst, .. })
+            | Op::F32Gt(Bin { dst, .. })
+            | Op::F32Le(Bin { dst, .. })
+            | Op::F32Ge(Bin { dst, .. })
+            | Op::F64Eq(Bin { dst, .. })
+            | Op::F64Ne(Bin { dst, .. })
+            | Op::F64Lt(Bin { dst, .. })
+            | Op::F64Gt(Bin { dst, .. })
+            | Op::F64Le(Bin { dst, .. })
+            | Op::F64Ge(Bin { dst, .. })
+            | Op::F32EqAccL(Bin { dst, .. })
+            | Op::F32NeAccL(Bin { dst, .. })
+            | Op::F32LtAccL(Bin { dst, .. })
+            | Op::F32GtAccL(Bin { dst, .. })
+            | Op::F32LeAccL(Bin { dst, .. })
+            | Op::F32GeAccL(Bin { dst, .. })
+            | Op::F64EqAccL(Bin { dst, .. })
+            | Op::F64NeAccL(Bin { dst, .. })
+            | Op::F64LtAccL(Bin { dst, .. })
+            | Op::F64GtAccL(Bin { dst, .. })
+            | Op::F64LeAccL(Bin { dst, .. })
+            | Op::F64GeAccL(Bin { dst, .. })
+            | Op::GlobalGet { dst, .. } => Some((dst, Acc::Int)),
+            Op::F32Add(Bin { dst, .. })
+            | Op::F32Sub(Bin { dst, .. })
+            | Op::F32Mul(Bin { dst, .. })
+            | Op::F32Div(Bin { dst, .. })
+            | Op::F32Min(Bin { dst, .. })
+            | Op::F32Max(Bin { dst, .. })
+            | Op::F32AddAccL(Bin { dst, .. })
+            | Op::F32AddAccR(Bin { dst, .. })
+            | Op::F32SubAccL(Bin { dst, .. })
+            | Op::F32SubAccR(Bin { dst, .. })
+            | Op::F32MulAccL(Bin { dst, .. })
+            | Op::F32MulAccR(Bin { dst, .. })
+            | Op::F32DivAccL(Bin { dst, .. })
+            | Op::F32DivAccR(Bin { dst, .. })
+            | Op::F32Sqrt(Un { dst, .. })
+            | Op::F32Ceil(Un { dst, .. })
+            | Op::F32Floor(Un { dst, .. })
+            | Op::F32Trunc(Un { dst, .. })
+            | Op::F32Nearest(Un { dst, .. })
+            | Op::F32ConvertI32S(Un { dst, .. })
+            | Op::F32ConvertI32U(Un { dst, .. })
+            | Op::F32ConvertI64S(Un { dst, .. })
+            | Op::F32ConvertI64U(Un { dst, .. })
+            | Op::F32DemoteF64(Un { dst, .. })
+            | Op::F32ConvertI32SAcc(Un { dst, .. }) => Some((dst, Acc::F32)),
+            Op::F64Add(Bin { dst, .. })
+            | Op::F64Sub(Bin { dst, .. })
+            | Op::F64Mul(Bin { dst, .. })
+            | Op::F64Div(Bin { dst, .. })
+            | Op::F64Min(Bin { dst, .. })
+            | Op::F64Max(Bin { dst, .. })
+            | Op::F64AddAccL(Bin { dst, .. })
+            | Op::F64AddAccR(Bin { dst, .. })
+            | Op::F64SubAccL(Bin { dst, .. })
+            | Op::F64SubAccR(Bin { dst, .. })
+            | Op::F64MulAccL(Bin { dst, .. })
+            | Op::F64MulAccR(Bin { dst, .. })
+            | Op::F64DivAccL(Bin { dst, .. })
+            | Op::F64DivAccR(Bin { dst, .. })
+            | Op::F64Sqrt(Un { dst, .. })
+            | Op::F64Ceil(Un { dst, .. })
+            | Op::F64Floor(Un { dst, .. })
+            | Op::F64Trunc(Un { dst, .. })
+            | Op::F64Nearest(Un { dst, .. })
+            | Op::F64ConvertI32S(Un { dst, .. })
+            | Op::F64ConvertI32U(Un { dst, .. })
+            | Op::F64ConvertI64S(Un { dst, .. })
+            | Op::F64ConvertI64U(Un { dst, .. })
+            | Op::F64PromoteF32(Un { dst, .. })
+            | Op::F64ConvertI32SAcc(Un { dst, .. }) => Some((dst, Acc::F64)),
+            _ => None,
+        }
+    }
+
     /// Calls `f` on every slot operand of the instruction (read or written),
     /// letting it rewrite them. The translator uses this to place slots once
     /// the frame's layout is known.
@@ -754,10 +1266,15 @@ impl Op {
             Op::Trap { .. }
             | Op::Br { .. }
             | Op::Return
+            | Op::ConsumeFuel { .. }
+            | Op::CheckEpoch
             | Op::DataDrop { .. }
             | Op::ElemDrop { .. } => {}
-            Op::BrIfNez { cond, .. } | Op::BrIfEqz { cond, .. } => each!(cond),
-            Op::BrTable { index, .. } => each!(index),
+            Op::BrIfNez { cond, .. }
+            | Op::BrIfEqz { cond, .. }
+            | Op::BrIfNezAcc { cond, .. }
+            | Op::BrIfEqzAcc { cond, .. } => each!(cond),
+            Op::BrTable { index, .. } | Op::BrTableAcc { index, .. } => each!(index),
             Op::BrIfI32Eq(b)
             | Op::BrIfI32Ne(b)
             | Op::BrIfI32LtS(b)
@@ -777,7 +1294,17 @@ impl Op {
             | Op::BrIfI64LeS(b)
             | Op::BrIfI64LeU(b)
             | Op::BrIfI64GeS(b)
-            | Op::BrIfI64GeU(b) => each!(&mut b.lhs, &mut b.rhs),
+            | Op::BrIfI64GeU(b)
+            | Op::BrIfI32EqAccL(b)
+            | Op::BrIfI32NeAccL(b)
+            | Op::BrIfI32LtSAccL(b)
+            | Op::BrIfI32LtUAccL(b)
+            | Op::BrIfI32GtSAccL(b)
+            | Op::BrIfI32GtUAccL(b)
+            | Op::BrIfI32LeSAccL(b)
+            | Op::BrIfI32LeUAccL(b)
+            | Op::BrIfI32GeSAccL(b)
+            | Op::BrIfI32GeUAccL(b) => each!(&mut b.lhs, &mut b.rhs),
             Op::Call { base, .. } => each!(base),
             Op::CallIndirect { index, base, .. } => each!(index, base),
             Op::Copy { dst, src } => each!(dst, src),
@@ -804,7 +1331,15 @@ impl Op {
             | Op::I64Load16S(l)
             | Op::I64Load16U(l)
             | Op::I64Load32S(l)
-            | Op::I64Load32U(l) => each!(&mut l.dst, &mut l.addr),
+            | Op::I64Load32U(l)
+            | Op::I32LoadAcc(l)
+            | Op::I64LoadAcc(l)
+            | Op::F32LoadAcc(l)
+            | Op::F64LoadAcc(l)
+            | Op::I32Load8SAcc(l)
+            | Op::I32Load8UAcc(l)
+            | Op::I32Load16SAcc(l)
+            | Op::I32Load16UAcc(l) => each!(&mut l.dst, &mut l.addr),
             Op::I32Store(st)
             | Op::I64Store(st)
             | Op::F32Store(st)
@@ -813,7 +1348,18 @@ impl Op {
             | Op::I32Store16(st)
             | Op::I64Store8(st)
             | Op::I64Store16(st)
-            | Op::I64Store32(st) => each!(&mut st.addr, &mut st.value),
+            | Op::I64Store32(st)
+            | Op::I32StoreAccV(st)
+            | Op::I64StoreAccV(st)
+            | Op::I32Store8AccV(st)
+            | Op::I32Store16AccV(st)
+            | Op::I32StoreAccA(st)
+            | Op::I64StoreAccA(st)
+            | Op::F32StoreAccA(st)
+            | Op::F64StoreAccA(st)
+            | Op::I32Store8AccA(st)
+            | Op::F32StoreAccV(st)
+            | Op::F64StoreAccV(st) => each!(&mut st.addr, &mut st.value),
             Op::MemorySize { dst, .. } => each!(dst),
             Op::MemoryGrow { dst, delta, .. } => each!(dst, delta),
             Op::MemoryFill { dst, value, len } => each!(dst, value, len),
@@ -885,7 +1431,16 @@ impl Op {
             | Op::I64TruncSatF32S(u)
             | Op::I64TruncSatF32U(u)
             | Op::I64TruncSatF64S(u)
-            | Op::I64TruncSatF64U(u) => each!(&mut u.dst, &mut u.src),
+            | Op::I64TruncSatF64U(u)
+            | Op::I32EqzAcc(u)
+            | Op::I64EqzAcc(u)
+            | Op::I32WrapI64Acc(u)
+            | Op::I64ExtendI32SAcc(u)
+            | Op::I64ExtendI32UAcc(u)
+            | Op::I32Extend8SAcc(u)
+            | Op::I32Extend16SAcc(u)
+            | Op::F32ConvertI32SAcc(u)
+            | Op::F64ConvertI32SAcc(u) => each!(&mut u.dst, &mut u.src),
             Op::I32Eq(b)
             | Op::I32Ne(b)
             | Op::I32LtS(b)
@@ -961,7 +1516,75 @@ impl Op {
             | Op::F64Div(b)
             | Op::F64Min(b)
             | Op::F64Max(b)
-            | Op::F64Copysign(b) => each!(&mut b.dst, &mut b.lhs, &mut b.rhs),
+            | Op::F64Copysign(b)
+            | Op::I32AddAccL(b)
+            | Op::I32SubAccL(b)
+            | Op::I32MulAccL(b)
+            | Op::I32AndAccL(b)
+            | Op::I32OrAccL(b)
+            | Op::I32XorAccL(b)
+            | Op::I32ShlAccL(b)
+            | Op::I32ShrSAccL(b)
+            | Op::I32ShrUAccL(b)
+            | Op::I32RotlAccL(b)
+            | Op::I32RotrAccL(b)
+            | Op::I32DivUAccL(b)
+            | Op::I32RemUAccL(b)
+            | Op::I32EqAccL(b)
+            | Op::I32NeAccL(b)
+            | Op::I32LtSAccL(b)
+            | Op::I32LtUAccL(b)
+            | Op::I32GtSAccL(b)
+            | Op::I32GtUAccL(b)
+            | Op::I32LeSAccL(b)
+            | Op::I32LeUAccL(b)
+            | Op::I32GeSAccL(b)
+            | Op::I32GeUAccL(b)
+            | Op::I64AddAccL(b)
+            | Op::I64SubAccL(b)
+            | Op::I64MulAccL(b)
+            | Op::I64AndAccL(b)
+            | Op::I64OrAccL(b)
+            | Op::I64XorAccL(b)
+            | Op::I64ShlAccL(b)
+            | Op::I64ShrUAccL(b)
+            | Op::I64DivUAccL(b)
+            | Op::I64RemUAccL(b)
+            | Op::I32SubAccR(b)
+            | Op::I32ShlAccR(b)
+            | Op::I32ShrSAccR(b)
+            | Op::I32ShrUAccR(b)
+            | Op::I64SubAccR(b)
+            | Op::I64ShlAccR(b)
+            | Op::I64ShrUAccR(b)
+            | Op::F32AddAccL(b)
+            | Op::F32AddAccR(b)
+            | Op::F32SubAccL(b)
+            | Op::F32SubAccR(b)
+            | Op::F32MulAccL(b)
+            | Op::F32MulAccR(b)
+            | Op::F32DivAccL(b)
+            | Op::F32DivAccR(b)
+            | Op::F64AddAccL(b)
+            | Op::F64AddAccR(b)
+            | Op::F64SubAccL(b)
+            | Op::F64SubAccR(b)
+            | Op::F64MulAccL(b)
+            | Op::F64MulAccR(b)
+            | Op::F64DivAccL(b)
+            | Op::F64DivAccR(b)
+            | Op::F32EqAccL(b)
+            | Op::F32NeAccL(b)
+            | Op::F32LtAccL(b)
+            | Op::F32GtAccL(b)
+            | Op::F32LeAccL(b)
+            | Op::F32GeAccL(b)
+            | Op::F64EqAccL(b)
+            | Op::F64NeAccL(b)
+            | Op::F64LtAccL(b)
+            | Op::F64GtAccL(b)
+            | Op::F64LeAccL(b)
+            | Op::F64GeAccL(b) => each!(&mut b.dst, &mut b.lhs, &mut b.rhs),
         }
     }
 }

@@ -15,6 +15,10 @@ pub struct ModuleTypes {
     pub funcs: Vec<u32>,
     /// How many of `funcs` are imports.
     pub num_imported_funcs: u32,
+    /// Emit fuel metering (`Op::ConsumeFuel`).
+    pub consume_fuel: bool,
+    /// Emit epoch checks (`Op::CheckEpoch`).
+    pub epoch_interruption: bool,
 }
 
 impl ModuleTypes {

@@ -76,6 +76,11 @@ impl<T: 'static> HostFunc<T> {
         }
     }
 
+    /// The function's type.
+    pub(crate) fn ty(&self) -> &FuncType {
+        &self.ty
+    }
+
     /// Places a new instance of this function in `store`.
     pub(crate) fn to_func(&self, store: &mut StoreContextMut<'_, T>) -> Func {
         let type_index = self.ty.in_engine(store.engine()).type_index();

@@ -8,7 +8,7 @@
 //! clone, so one module can be instantiated in many stores, on many threads.
 
 mod info;
-mod parse;
+pub(crate) mod parse;
 
 pub(crate) use info::{ConstExpr, DataKind, ElemKind, EntityIndex, ModuleInfo};
 
@@ -52,7 +52,7 @@ impl Module {
     /// Compiles a module from the binary format only.
     pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
         let mode = engine.config().compilation_mode;
-        let parsed = parse::parse(binary, engine.features(), mode)?;
+        let parsed = parse::parse(binary, engine.features(), mode, engine.instrument())?;
         let bytes: Arc<[u8]> = Arc::from(binary);
         let info = parsed.info;
 
@@ -95,7 +95,12 @@ impl Module {
     /// Checks that `binary` is a valid module for `engine` without keeping
     /// anything.
     pub fn validate(engine: &Engine, binary: &[u8]) -> Result<()> {
-        parse::parse(binary, engine.features(), CompilationMode::Lazy)?;
+        parse::parse(
+            binary,
+            engine.features(),
+            CompilationMode::Lazy,
+            Default::default(),
+        )?;
         Ok(())
     }
 

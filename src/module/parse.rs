@@ -34,12 +34,32 @@ pub(crate) struct Parsed {
     pub(crate) compiled: Vec<CompiledFunc>,
 }
 
-/// Parses and validates `bytes` (a binary module).
-pub(crate) fn parse(bytes: &[u8], features: WasmFeatures, mode: CompilationMode) -> Result<Parsed> {
+/// Checks the translator adds to the code: fuel metering and epoch checks
+/// (from the engine's `Config`).
+#[derive(Copy, Clone, Debug, Default)]
+pub(crate) struct Instrument {
+    /// `Config::consume_fuel`.
+    pub(crate) consume_fuel: bool,
+    /// `Config::epoch_interruption`.
+    pub(crate) epoch_interruption: bool,
+}
+
+/// Parses and validates `bytes` (a binary module), instrumenting translated
+/// code as `instrument` asks.
+pub(crate) fn parse(
+    bytes: &[u8],
+    features: WasmFeatures,
+    mode: CompilationMode,
+    instrument: Instrument,
+) -> Result<Parsed> {
     let mut validator = Validator::new_with_features(features);
     let mut allocs = FuncValidatorAllocations::default();
     let mut info = ModuleInfo::default();
-    let mut types = ModuleTypes::default();
+    let mut types = ModuleTypes {
+        consume_fuel: instrument.consume_fuel,
+        epoch_interruption: instrument.epoch_interruption,
+        ..ModuleTypes::default()
+    };
     // Eager mode freezes the types when the code section starts (every
     // section the translator needs comes before it).
     let mut frozen: Option<Arc<ModuleTypes>> = None;
@@ -289,6 +309,7 @@ mod tests {
             &bytes,
             crate::Config::new().features(),
             CompilationMode::Lazy,
+            Instrument::default(),
         )
     }
 
@@ -359,6 +380,7 @@ mod tests {
             &bytes,
             crate::Config::new().features(),
             CompilationMode::Lazy,
+            Instrument::default(),
         )
         .unwrap();
         assert_eq!(&bytes[parsed.info.data[0].range.clone()], b"kiln!");
@@ -378,11 +400,20 @@ mod tests {
             wat::parse_str("(module (func (result i32 i32) i32.const 0 i32.const 1))").unwrap();
         let mut config = crate::Config::new();
         config.wasm_multi_value(false);
-        assert!(parse(&bytes, config.features(), CompilationMode::Lazy).is_err());
+        assert!(
+            parse(
+                &bytes,
+                config.features(),
+                CompilationMode::Lazy,
+                Instrument::default()
+            )
+            .is_err()
+        );
         parse(
             &bytes,
             crate::Config::new().features(),
             CompilationMode::Lazy,
+            Instrument::default(),
         )
         .unwrap();
     }
@@ -392,9 +423,14 @@ mod tests {
         // Memory section: no max, minimum 2 encoded in six bytes. Only a
         // 64-bit memory may use that many, and memory64 is not enabled.
         let bytes = b"\0asm\x01\0\0\0\x05\x08\x01\x00\x82\x80\x80\x80\x80\x00";
-        let err = parse(bytes, WasmFeatures::WASM2, CompilationMode::Lazy)
-            .err()
-            .unwrap();
+        let err = parse(
+            bytes,
+            WasmFeatures::WASM2,
+            CompilationMode::Lazy,
+            Instrument::default(),
+        )
+        .err()
+        .unwrap();
         assert!(
             format!("{err:#}").contains("integer representation too long"),
             "{err:#}"
@@ -407,10 +443,19 @@ mod tests {
             parse(
                 b"\0asm\x01\0\0\0\x01",
                 WasmFeatures::WASM2,
-                CompilationMode::Lazy
+                CompilationMode::Lazy,
+                Instrument::default(),
             )
             .is_err()
         );
-        assert!(parse(b"nope", WasmFeatures::WASM2, CompilationMode::Lazy).is_err());
+        assert!(
+            parse(
+                b"nope",
+                WasmFeatures::WASM2,
+                CompilationMode::Lazy,
+                Instrument::default()
+            )
+            .is_err()
+        );
     }
 }

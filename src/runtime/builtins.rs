@@ -5,11 +5,23 @@
 //! holds the address of a `VMMemoryDefinition`/`VMTableDefinition`, which is
 //! the first field of the owning `#[repr(C)]` object in the store, so the
 //! object — with its limits and storage — is found by a cast.
+//!
+//! Growth consults the store's [`ResourceLimiter`](crate::ResourceLimiter),
+//! if one is installed. The store is found from the vmctx too: its
+//! `VMStoreContext::store_data` points at the store's `StoreInner<T>`, whose
+//! first field (`repr(C)`) is the `StoreOpaque`. A limiter error makes the
+//! instruction trap: the error is stored as the store's pending unwind
+//! reason and the builtin returns [`VMBuiltins::GROW_TRAPPED`]; a panic in
+//! the limiter is caught and resumed on the embedder's side, as host
+//! functions' panics are.
 
 use super::memory::MemoryObject;
 use super::table::TableObject;
 use super::vmctx;
-use kiln_interp::vm::{VMBuiltins, VMContext};
+use crate::ResourceLimiter;
+use crate::store::StoreOpaque;
+use kiln_interp::vm::{UnwindReason, VMBuiltins, VMContext};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// The builtins of every Kiln instance.
 pub(crate) static BUILTINS: VMBuiltins = VMBuiltins {
@@ -17,7 +29,74 @@ pub(crate) static BUILTINS: VMBuiltins = VMBuiltins {
     table_grow,
 };
 
-/// `memory.grow`: old size in pages, or [`VMBuiltins::GROW_FAILED`].
+/// The store running instance `vmctx` (null if it was not made by
+/// `Store::new`, which never happens for instances).
+///
+/// # Safety
+/// `vmctx` is a live instance vmctx.
+unsafe fn store_of(vmctx: *mut VMContext) -> *mut StoreOpaque {
+    // SAFETY: per the contract the header's store pointer is the store's
+    // live `VMStoreContext`. Its `store_data`, when set (always, for stores
+    // made by `Store::new`), is the store's `StoreInner<T>`, which is
+    // `repr(C)` with the `StoreOpaque` first.
+    unsafe { (*(*vmctx).store).store_data.cast::<StoreOpaque>() }
+}
+
+/// Runs one growth under the store's resource limiter and turns the outcome
+/// into the builtin's return value. A limiter error becomes the pending
+/// unwind reason (a trap); a panic in the limiter is parked in the store,
+/// like a host function's, and resumed once control is back in the
+/// embedder's call, so it never unwinds through running code.
+///
+/// # Safety
+/// `vmctx` is a live instance vmctx; nothing holds a reference into its
+/// store; `grow` touches nothing of the store but the object it grows.
+unsafe fn grow_with_limiter(
+    vmctx: *mut VMContext,
+    grow: impl FnOnce(Option<&mut dyn ResourceLimiter>) -> anyhow::Result<Option<u64>>,
+) -> u64 {
+    // SAFETY: per the contract; the limiter lives in the store's data, which
+    // is disjoint from the `StoreOpaque` and from the grown object.
+    let store = unsafe { store_of(vmctx) };
+    let limiter = if store.is_null() {
+        None
+    } else {
+        // SAFETY: as above.
+        unsafe { (*store).limiter_ptr() }
+    };
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: as above: the limiter is not otherwise accessed.
+        grow(limiter.map(|ptr| unsafe { &mut *ptr.as_ptr() }))
+    }));
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(payload) => {
+            if !store.is_null() {
+                // SAFETY: the store is live and, with the closure done, not
+                // otherwise accessed.
+                unsafe { (*store).pending_panic = Some(payload) };
+            }
+            Err(anyhow::anyhow!("resource limiter panicked"))
+        }
+    };
+    match outcome {
+        Ok(Some(old)) => old,
+        Ok(None) => VMBuiltins::GROW_FAILED,
+        Err(error) => {
+            // SAFETY: per the contract the store context is live; running
+            // code holds no reference into it while a builtin runs.
+            unsafe {
+                let vm = (*vmctx).store;
+                (*vm).backtrace.clear();
+                (*vm).pending = Some(UnwindReason::Host(error));
+            }
+            VMBuiltins::GROW_TRAPPED
+        }
+    }
+}
+
+/// `memory.grow`: old size in pages, [`VMBuiltins::GROW_FAILED`], or
+/// [`VMBuiltins::GROW_TRAPPED`].
 ///
 /// # Safety
 /// `vmctx` is a live instance and `memory` one of its memory indices (the
@@ -25,22 +104,26 @@ pub(crate) static BUILTINS: VMBuiltins = VMBuiltins {
 unsafe extern "C" fn memory_grow(vmctx: *mut VMContext, memory: u32, delta: u64) -> u64 {
     // SAFETY: per the contract above the slot holds the definition of a
     // memory object owned by the instance's store, which outlives the call;
-    // the definition is that object's first field.
-    let object = unsafe { (*vmctx::memory_slot(vmctx, memory)).cast::<MemoryObject>() };
-    // SAFETY: running code holds no reference into the memory object while
-    // it calls a builtin, so this exclusive access does not alias.
-    let grown = unsafe { (*object).grow(delta) };
-    grown.unwrap_or(VMBuiltins::GROW_FAILED)
+    // the definition is that object's first field. Running code holds no
+    // reference into the store or the memory object while it calls a
+    // builtin, so the exclusive access does not alias.
+    unsafe {
+        let object = (*vmctx::memory_slot(vmctx, memory)).cast::<MemoryObject>();
+        grow_with_limiter(vmctx, |limiter| (*object).grow_limited(delta, limiter))
+    }
 }
 
-/// `table.grow`: old size in elements, or [`VMBuiltins::GROW_FAILED`].
+/// `table.grow`: old size in elements, [`VMBuiltins::GROW_FAILED`], or
+/// [`VMBuiltins::GROW_TRAPPED`].
 ///
 /// # Safety
 /// As for [`memory_grow`], with a table index.
 unsafe extern "C" fn table_grow(vmctx: *mut VMContext, table: u32, delta: u64, init: u64) -> u64 {
     // SAFETY: as in `memory_grow`, for the table object.
-    let object = unsafe { (*vmctx::table_slot(vmctx, table)).cast::<TableObject>() };
-    // SAFETY: as in `memory_grow`.
-    let grown = unsafe { (*object).grow(delta, init) };
-    grown.unwrap_or(VMBuiltins::GROW_FAILED)
+    unsafe {
+        let object = (*vmctx::table_slot(vmctx, table)).cast::<TableObject>();
+        grow_with_limiter(vmctx, |limiter| {
+            (*object).grow_limited(delta, init, limiter)
+        })
+    }
 }

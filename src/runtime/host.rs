@@ -92,7 +92,12 @@ unsafe extern "C" fn host_trampoline<T: 'static>(
         // accessed while the host function runs.
         unsafe { std::slice::from_raw_parts_mut(args, capacity) }
     };
-    let func = ctx.func.clone();
+    // Borrowed, not cloned (an `Arc` clone is two atomic operations per
+    // call): the context lives in its own allocation, owned by the store
+    // through a raw pointer (`ErasedBox`), never moved, and freed only when
+    // the store drops — which cannot happen while one of its functions runs.
+    // The `&mut` store access the closure gets does not cover it.
+    let func = &*ctx.func;
 
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: the store is live; while the host function runs, the code

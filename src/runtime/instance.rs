@@ -6,19 +6,38 @@
 //! segments), plus the handles of the instance's memories, tables and
 //! globals so that exporting one yields the same handle every time.
 
+use super::pooling::PooledVmctx;
 use super::vmctx::{self, VmctxAllocation};
 use crate::module::EntityIndex;
 use crate::store::StoreId;
 use crate::{Extern, Func, Global, Memory, Module, Table};
-use kiln_interp::vm::VMFuncRef;
+use kiln_interp::vm::{VMContext, VMFuncRef};
 use std::ptr::NonNull;
+
+/// An instance's vmctx block, from wherever the engine allocates them.
+pub(crate) enum VmctxBlock {
+    /// Allocated for this instance, freed with it.
+    OnDemand(VmctxAllocation),
+    /// A pooling-allocator slot, zeroed and returned when dropped.
+    Pooled(PooledVmctx),
+}
+
+impl VmctxBlock {
+    /// The block's address (with provenance over all of it).
+    pub(crate) fn vmctx(&self) -> *mut VMContext {
+        match self {
+            VmctxBlock::OnDemand(block) => block.vmctx(),
+            VmctxBlock::Pooled(block) => block.vmctx(),
+        }
+    }
+}
 
 /// An instance, as the store keeps it.
 pub(crate) struct InstanceData {
     /// The instantiated module.
     pub(crate) module: Module,
     /// The vmctx block.
-    pub(crate) vmctx: VmctxAllocation,
+    pub(crate) vmctx: VmctxBlock,
     /// Every memory of the instance, imports first.
     pub(crate) memories: Box<[Memory]>,
     /// Every table, imports first.

@@ -4,10 +4,18 @@
 //!
 //! 1. match the provided imports 1:1, in order, against the module's import
 //!    types (kind, signature, limits against the *current* size, global
-//!    mutability); items from another store are rejected;
-//! 2. create the defined memories and tables, allocate the vmctx and fill
-//!    every region (function records, entity pointers, globals from their
-//!    constant initialisers, data and evaluated element segments);
+//!    mutability); items from another store are rejected. An `InstancePre`
+//!    checked the types once already, so its instantiations only sort the
+//!    imports by kind ([`instantiate_prechecked`]);
+//! 2. count the instance against the store's limits, take the vmctx block,
+//!    memories and tables from the engine's allocator (on demand, or the
+//!    pool, which may reject a module that can never fit or is out of
+//!    slots), asking the store's resource limiter about every initial
+//!    memory and table size; then fill every region of the vmctx (function
+//!    records, entity pointers, globals from their constant initialisers,
+//!    data and evaluated element segments). The new memories and tables
+//!    are added to the store only once every allocation has succeeded (a
+//!    failed allocation returns the pool slots already taken);
 //! 3. apply the active element segments, then the active data segments, in
 //!    order, with bulk-memory semantics: each is bounds-checked and copied in
 //!    turn, so a trap leaves the earlier ones applied; applied (and
@@ -19,21 +27,22 @@
 
 use super::call::invoke;
 use super::const_eval::{eval, eval_offset};
-use super::instance::InstanceData;
-use super::memory::MemoryObject;
-use super::table::TableObject;
+use super::instance::{InstanceData, VmctxBlock};
+use super::memory::{MemoryObject, MemoryStorage};
+use super::pooling::PoolingAllocator;
+use super::table::{TableObject, TableStorage};
 use super::vmctx::{self, VmctxAllocation};
 use super::{builtins::BUILTINS, global::GlobalRecord};
-use crate::module::{DataKind, ElemKind, ModuleInfo};
+use crate::module::{DataKind, ElemKind, EntityIndex, ModuleInfo};
 use crate::store::StoreOpaque;
 use crate::trap::trap_error;
-use crate::types::ExternType;
 use crate::types::matching::{kind_mismatch, match_func, match_global, match_memory, match_table};
+use crate::types::{ExternType, MemoryType, TableType};
 use crate::{Engine, Extern, Global, Instance, Memory, Module, Table, Trap};
 use anyhow::{Context as _, Result, bail};
 use kiln_interp::vm::{
     VMCONTEXT_MAGIC, VMContext, VMDataSegment, VMElemSegment, VMFuncRef, VMGlobalDefinition,
-    VMInterpFunc,
+    VMInterpFunc, WASM_PAGE_SIZE,
 };
 use std::ptr::NonNull;
 
@@ -56,11 +65,40 @@ pub(crate) unsafe fn instantiate(
     module: &Module,
     imports: &[Extern],
 ) -> Result<Instance> {
+    // SAFETY: per the contract.
+    unsafe { instantiate_with(store, module, imports, resolve_imports) }
+}
+
+/// Instantiates `module` with `imports` whose types were already checked
+/// against the module's imports (by `InstancePre`): only the store, the
+/// count and each import's kind are checked.
+///
+/// # Safety
+/// As for [`instantiate`].
+pub(crate) unsafe fn instantiate_prechecked(
+    store: NonNull<StoreOpaque>,
+    module: &Module,
+    imports: &[Extern],
+) -> Result<Instance> {
+    // SAFETY: per the contract.
+    unsafe { instantiate_with(store, module, imports, sort_imports) }
+}
+
+/// Instantiation, with `resolve` checking and sorting the imports.
+///
+/// # Safety
+/// As for [`instantiate`].
+unsafe fn instantiate_with(
+    store: NonNull<StoreOpaque>,
+    module: &Module,
+    imports: &[Extern],
+    resolve: fn(&StoreOpaque, &Module, &[Extern]) -> Result<Imports>,
+) -> Result<Instance> {
     let (instance, start) = {
         // SAFETY: per the contract; this borrow ends before the start
         // function runs.
         let store = unsafe { &mut *store.as_ptr() };
-        let imports = resolve_imports(store, module, imports)?;
+        let imports = resolve(store, module, imports)?;
         let instance = build(store, module, imports)?;
         initialize_segments(store, instance.index())?;
         let data = &store.instances[instance.index() as usize];
@@ -104,6 +142,44 @@ fn resolve_imports(store: &StoreOpaque, module: &Module, provided: &[Extern]) ->
     Ok(imports)
 }
 
+/// Step 1 for imports already type-checked: checks the engine, the count,
+/// the store and the kinds, and sorts the imports by kind.
+fn sort_imports(store: &StoreOpaque, module: &Module, provided: &[Extern]) -> Result<Imports> {
+    if !Engine::same(&store.engine, module.engine()) {
+        bail!("cross-`Engine` instantiation is not currently supported");
+    }
+    let info = module.info();
+    if provided.len() != info.imports.len() {
+        bail!(
+            "expected {} imports, found {}",
+            info.imports.len(),
+            provided.len()
+        );
+    }
+    let mut imports = Imports::default();
+    for (decl, item) in info.imports.iter().zip(provided) {
+        if item.store_id() != store.id {
+            bail!("cross-`Store` instantiation is not currently supported");
+        }
+        match (decl.index, item) {
+            (EntityIndex::Func(_), Extern::Func(f)) => imports.funcs.push(f.vm_func_ref()),
+            (EntityIndex::Global(_), Extern::Global(g)) => imports.globals.push(*g),
+            (EntityIndex::Table(_), Extern::Table(t)) => imports.tables.push(*t),
+            (EntityIndex::Memory(_), Extern::Memory(m)) => imports.memories.push(*m),
+            _ => {
+                let expected = module.entity_type(decl.index);
+                return Err(kind_mismatch(&expected, &item.ty_in(store)?)).with_context(|| {
+                    format!(
+                        "incompatible import type for `{}::{}`",
+                        decl.module, decl.name
+                    )
+                });
+            }
+        }
+    }
+    Ok(imports)
+}
+
 /// Checks one import and records it.
 fn check_import(
     store: &StoreOpaque,
@@ -140,18 +216,40 @@ fn check_import(
 fn build(store: &mut StoreOpaque, module: &Module, imports: Imports) -> Result<Instance> {
     let info = module.info();
     let index = StoreOpaque::next_index(store.instances.len(), "instances")?;
+    let defined_memories = &info.memories[info.num_imported_memories as usize..];
+    let defined_tables = &info.tables[info.num_imported_tables as usize..];
+
+    let pool = store.engine.pooling_allocator().cloned();
+    if let Some(pool) = &pool {
+        pool.validate(module)?;
+    }
+    store.bump_resource_counts(defined_memories.len(), defined_tables.len())?;
+
+    // Every allocation first; each returns its pool slot if a later one
+    // fails.
+    let offsets = *module.offsets();
+    let block = match &pool {
+        Some(pool) => VmctxBlock::Pooled(pool.allocate_vmctx(&offsets)?),
+        None => VmctxBlock::OnDemand(VmctxAllocation::new(&offsets)?),
+    };
+    let new_memories = defined_memories
+        .iter()
+        .map(|ty| create_memory(store, pool.as_deref(), ty))
+        .collect::<Result<Vec<_>>>()?;
+    let new_tables = defined_tables
+        .iter()
+        .map(|ty| create_table(store, pool.as_deref(), ty))
+        .collect::<Result<Vec<_>>>()?;
 
     let mut memories = imports.memories;
-    for ty in &info.memories[info.num_imported_memories as usize..] {
-        memories.push(Memory::create(store, ty)?);
+    for object in new_memories {
+        memories.push(Memory::from_object(store, object)?);
     }
     let mut tables = imports.tables;
-    for ty in &info.tables[info.num_imported_tables as usize..] {
-        tables.push(Table::create(store, ty, 0)?);
+    for object in new_tables {
+        tables.push(Table::from_object(store, object)?);
     }
 
-    let offsets = *module.offsets();
-    let block = VmctxAllocation::new(&offsets)?;
     let vmctx = block.vmctx();
     // SAFETY: `vmctx` is a fresh, zeroed block laid out by `offsets`; the
     // header is written first, so the region accessors below can read the
@@ -194,6 +292,82 @@ fn build(store: &mut StoreOpaque, module: &Module, imports: Imports) -> Result<I
         _elems: elems.into(),
     });
     Ok(Instance::from_index(store.id, index))
+}
+
+/// A memory of type `ty` for a new instance, from `pool` if pooling, after
+/// asking the store's resource limiter about its initial size.
+fn create_memory(
+    store: &mut StoreOpaque,
+    pool: Option<&PoolingAllocator>,
+    ty: &MemoryType,
+) -> Result<MemoryObject> {
+    let allocator_max = pool.map(PoolingAllocator::max_memory_bytes);
+    store.with_limiter(|limiter| {
+        let Some(limiter) = limiter else {
+            return Ok(());
+        };
+        let minimum = ty
+            .minimum()
+            .checked_mul(WASM_PAGE_SIZE)
+            .and_then(|bytes| usize::try_from(bytes).ok());
+        let maximum = MemoryObject::limiter_maximum(ty, allocator_max);
+        match minimum {
+            Some(minimum) if limiter.memory_growing(0, minimum, maximum)? => Ok(()),
+            _ => bail!(
+                "memory minimum size of {} pages exceeds memory limits",
+                ty.minimum()
+            ),
+        }
+    })?;
+    let storage = match pool {
+        Some(pool) => {
+            let (lease, buffer) = pool.allocate_memory()?;
+            MemoryStorage::Pooled {
+                buffer,
+                max_bytes: pool.max_memory_bytes(),
+                lease,
+            }
+        }
+        None => MemoryStorage::OnDemand,
+    };
+    MemoryObject::with_storage(ty, storage)
+}
+
+/// A table of type `ty` for a new instance (null elements), from `pool` if
+/// pooling, after asking the store's resource limiter about its initial
+/// size.
+fn create_table(
+    store: &mut StoreOpaque,
+    pool: Option<&PoolingAllocator>,
+    ty: &TableType,
+) -> Result<TableObject> {
+    let allocator_max = pool.map(PoolingAllocator::max_table_elements);
+    store.with_limiter(|limiter| {
+        let Some(limiter) = limiter else {
+            return Ok(());
+        };
+        let minimum = usize::try_from(ty.minimum()).ok();
+        let maximum = TableObject::limiter_maximum(ty, allocator_max);
+        match minimum {
+            Some(minimum) if limiter.table_growing(0, minimum, maximum)? => Ok(()),
+            _ => bail!(
+                "table minimum size of {} elements exceeds table limits",
+                ty.minimum()
+            ),
+        }
+    })?;
+    let storage = match pool {
+        Some(pool) => {
+            let (lease, elements) = pool.allocate_table()?;
+            TableStorage::Pooled {
+                elements,
+                max_elements: pool.max_table_elements(),
+                lease,
+            }
+        }
+        None => TableStorage::OnDemand,
+    };
+    TableObject::with_storage(ty, 0, storage)
 }
 
 /// Fills `func_refs`, `defined_func_refs` and `interp_funcs`.

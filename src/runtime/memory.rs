@@ -6,35 +6,51 @@
 //! every platform. Growing past the allocation reallocates (geometrically,
 //! so repeated `memory.grow` is amortised linear) and updates the
 //! [`VMMemoryDefinition`] that instances point at — which is why running
-//! code must reload `base` after anything that can grow memory.
+//! code must reload `base` after anything that can grow memory. With the
+//! pooling allocator the allocation comes from (and returns to) a pool slot,
+//! which also caps the memory's size.
 //!
 //! The object is `#[repr(C)]` with the definition as its first field: the
 //! `memory.grow` builtin only receives the definition's address (from the
 //! vmctx) and casts it back to the owning object.
 
+use super::pooling::{Lease, ZeroedBuffer};
+use crate::ResourceLimiter;
 use crate::types::MemoryType;
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow, bail};
 use kiln_interp::vm::{VMMemoryDefinition, WASM_PAGE_SIZE};
-use std::alloc::{Layout, alloc_zeroed, dealloc};
-use std::ptr::NonNull;
 
 /// The most pages a 32-bit memory can have (4 GiB).
 pub(crate) const MAX_PAGES: u64 = 65_536;
 
-/// Alignment of memory allocations (enough for any scalar access).
-const ALIGN: usize = 16;
+/// Where a memory's bytes come from.
+pub(crate) enum MemoryStorage {
+    /// A fresh allocation, freed with the memory.
+    OnDemand,
+    /// A pooling-allocator slot: its kept (all-zero) buffer, the slot's
+    /// byte limit, and the lease that takes the buffer back.
+    Pooled {
+        buffer: ZeroedBuffer,
+        max_bytes: u64,
+        lease: Lease<ZeroedBuffer>,
+    },
+}
 
 /// A linear memory's bytes and limits.
 #[repr(C)]
 pub(crate) struct MemoryObject {
     /// Must stay the first field (see the module docs).
     pub(crate) def: VMMemoryDefinition,
-    /// Bytes allocated at `def.base`. Bytes in `current_length..capacity`
+    /// The allocation at `def.base`. Bytes in `current_length..capacity`
     /// are zero: they were allocated zeroed and running code never writes
     /// beyond `current_length`, which never shrinks.
-    capacity: usize,
+    buffer: ZeroedBuffer,
     /// The declared type.
     ty: MemoryType,
+    /// The allocator's limit in bytes (pooling), if any.
+    allocator_max: Option<u64>,
+    /// The pool slot the buffer returns to when the memory is dropped.
+    lease: Option<Lease<ZeroedBuffer>>,
 }
 
 // SAFETY: the object owns its allocation; the raw pointer in `def` is only a
@@ -43,22 +59,41 @@ unsafe impl Send for MemoryObject {}
 // SAFETY: shared access only reads.
 unsafe impl Sync for MemoryObject {}
 
+/// What a growth attempt came to.
+pub(crate) type GrowResult = Result<Option<u64>>;
+
 impl MemoryObject {
-    /// A memory of type `ty`, `ty.minimum()` pages large.
+    /// A memory of type `ty`, `ty.minimum()` pages large, allocated on
+    /// demand.
     pub(crate) fn new(ty: &MemoryType) -> Result<MemoryObject> {
+        MemoryObject::with_storage(ty, MemoryStorage::OnDemand)
+    }
+
+    /// A memory of type `ty`, `ty.minimum()` pages large, in `storage`.
+    pub(crate) fn with_storage(ty: &MemoryType, storage: MemoryStorage) -> Result<MemoryObject> {
         if ty.minimum() > MAX_PAGES {
             bail!(
                 "memory minimum size of {} pages exceeds memory limits",
                 ty.minimum()
             );
         }
+        let (buffer, allocator_max, lease) = match storage {
+            MemoryStorage::OnDemand => (ZeroedBuffer::empty(), None, None),
+            MemoryStorage::Pooled {
+                buffer,
+                max_bytes,
+                lease,
+            } => (buffer, Some(max_bytes), Some(lease)),
+        };
         let mut memory = MemoryObject {
             def: VMMemoryDefinition {
-                base: NonNull::dangling().as_ptr(),
+                base: buffer.as_ptr(),
                 current_length: 0,
             },
-            capacity: 0,
+            buffer,
             ty: ty.clone(),
+            allocator_max,
+            lease,
         };
         if memory.grow(ty.minimum()).is_none() {
             bail!("failed to allocate a memory of {} pages", ty.minimum());
@@ -81,54 +116,96 @@ impl MemoryObject {
         self.def.current_length
     }
 
-    /// The largest size in pages this memory may grow to.
+    /// The largest size in pages this memory may grow to: its declared
+    /// maximum, 4 GiB and the allocator's limit, whichever is smallest.
     fn max_pages(&self) -> u64 {
-        self.ty.maximum().unwrap_or(MAX_PAGES).min(MAX_PAGES)
+        let mut max = self.ty.maximum().unwrap_or(MAX_PAGES).min(MAX_PAGES);
+        if let Some(bytes) = self.allocator_max {
+            max = max.min(bytes / WASM_PAGE_SIZE);
+        }
+        max
+    }
+
+    /// The maximum reported to a resource limiter, in bytes: the declared
+    /// maximum and the allocator's limit, if either exists.
+    pub(crate) fn limiter_maximum(ty: &MemoryType, allocator_max: Option<u64>) -> Option<usize> {
+        let declared = ty
+            .maximum()
+            .map(|pages| pages.min(MAX_PAGES).saturating_mul(WASM_PAGE_SIZE));
+        let max = match (declared, allocator_max) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
+        };
+        Some(usize::try_from(max).unwrap_or(usize::MAX))
     }
 
     /// Grows by `delta` pages, returning the old size in pages, or `None`
     /// (leaving the memory unchanged) if that exceeds the maximum or the
-    /// allocation fails.
+    /// allocation fails. Does not consult any resource limiter.
     pub(crate) fn grow(&mut self, delta: u64) -> Option<u64> {
-        let old_pages = self.pages();
-        let new_pages = old_pages.checked_add(delta)?;
-        if new_pages > self.max_pages() {
-            return None;
-        }
-        let new_len = usize::try_from(new_pages.checked_mul(WASM_PAGE_SIZE)?).ok()?;
-        if new_len > self.capacity {
-            self.reallocate(new_len)?;
-        }
-        self.def.current_length = new_len;
-        Some(old_pages)
+        self.grow_to(delta).ok()
     }
 
-    /// Moves the bytes to a zeroed allocation of at least `needed` bytes.
-    fn reallocate(&mut self, needed: usize) -> Option<()> {
-        let old_layout = if self.capacity > 0 {
-            Some(layout(self.capacity)?)
-        } else {
-            None
+    /// Grows by `delta` pages under `limiter`, as `memory.grow` does:
+    /// `Ok(Some(old_pages))` on success, `Ok(None)` if refused (by the
+    /// limiter or the memory's limits), `Err` if the limiter turned the
+    /// refusal into a trap.
+    pub(crate) fn grow_limited(
+        &mut self,
+        delta: u64,
+        limiter: Option<&mut dyn ResourceLimiter>,
+    ) -> GrowResult {
+        let old_pages = self.pages();
+        let Some(limiter) = limiter else {
+            return Ok(self.grow(delta));
         };
-        let limit = usize::try_from(self.max_pages() * WASM_PAGE_SIZE).unwrap_or(usize::MAX);
-        let preferred = self.capacity.saturating_mul(2).min(limit).max(needed);
-        let (ptr, capacity) = match allocate_zeroed(preferred) {
-            Some(ptr) => (ptr, preferred),
-            None if preferred > needed => (allocate_zeroed(needed)?, needed),
-            None => return None,
+        if delta == 0 {
+            return Ok(Some(old_pages));
+        }
+        let desired = old_pages
+            .checked_add(delta)
+            .and_then(|pages| pages.checked_mul(WASM_PAGE_SIZE))
+            .and_then(|bytes| usize::try_from(bytes).ok());
+        let Some(desired) = desired else {
+            // Not representable: the limiter is not asked, the growth fails.
+            limiter.memory_grow_failed(anyhow!("memory size overflows the address space"))?;
+            return Ok(None);
         };
-        if let Some(old_layout) = old_layout {
-            // SAFETY: the old allocation (made with `old_layout`) holds
-            // `current_length <= capacity` initialised bytes, the new one at
-            // least `needed > current_length`; they are distinct allocations.
-            unsafe {
-                std::ptr::copy_nonoverlapping(self.def.base, ptr.as_ptr(), self.def.current_length);
-                dealloc(self.def.base, old_layout);
+        let maximum = MemoryObject::limiter_maximum(&self.ty, self.allocator_max);
+        if !limiter.memory_growing(self.byte_len(), desired, maximum)? {
+            return Ok(None);
+        }
+        match self.grow_to(delta) {
+            Ok(old) => Ok(Some(old)),
+            Err(error) => {
+                limiter.memory_grow_failed(error)?;
+                Ok(None)
             }
         }
-        self.def.base = ptr.as_ptr();
-        self.capacity = capacity;
-        Some(())
+    }
+
+    /// Grows by `delta` pages, or says why it cannot.
+    fn grow_to(&mut self, delta: u64) -> Result<u64> {
+        let old_pages = self.pages();
+        let new_pages = old_pages
+            .checked_add(delta)
+            .filter(|&pages| pages <= self.max_pages())
+            .ok_or_else(|| anyhow!("Memory maximum size exceeded"))?;
+        let new_len = new_pages
+            .checked_mul(WASM_PAGE_SIZE)
+            .and_then(|bytes| usize::try_from(bytes).ok())
+            .ok_or_else(|| anyhow!("memory size overflows the address space"))?;
+        if new_len > self.buffer.capacity() {
+            let limit = usize::try_from(self.max_pages() * WASM_PAGE_SIZE).unwrap_or(usize::MAX);
+            // Geometric growth keeps repeated `memory.grow` amortised linear.
+            let preferred = self.buffer.capacity().saturating_mul(2).min(limit);
+            self.buffer
+                .reserve(self.def.current_length, new_len, preferred)
+                .ok_or_else(|| anyhow!("failed to allocate {new_len} bytes of linear memory"))?;
+            self.def.base = self.buffer.as_ptr();
+        }
+        self.def.current_length = new_len;
+        Ok(old_pages)
     }
 
     /// The memory's bytes.
@@ -153,24 +230,14 @@ impl MemoryObject {
 
 impl Drop for MemoryObject {
     fn drop(&mut self) {
-        if self.capacity > 0
-            && let Some(layout) = layout(self.capacity)
-        {
-            // SAFETY: `base` was allocated with this layout by `reallocate`.
-            unsafe { dealloc(self.def.base, layout) }
+        if let Some(lease) = self.lease.take() {
+            // Reset for the next tenant: everything past `current_length`
+            // is already zero.
+            self.buffer.zero_prefix(self.def.current_length);
+            let buffer = std::mem::replace(&mut self.buffer, ZeroedBuffer::empty());
+            lease.release(Some(buffer));
         }
     }
-}
-
-fn layout(size: usize) -> Option<Layout> {
-    Layout::from_size_align(size, ALIGN).ok()
-}
-
-fn allocate_zeroed(size: usize) -> Option<NonNull<u8>> {
-    let layout = layout(size)?;
-    // SAFETY: `size` is non-zero (callers only allocate to grow past a
-    // capacity, so `size > 0`).
-    NonNull::new(unsafe { alloc_zeroed(layout) })
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ pub(crate) mod host;
 pub(crate) mod instance;
 pub(crate) mod instantiate;
 pub(crate) mod memory;
+pub(crate) mod pooling;
 pub(crate) mod stable_box;
 pub(crate) mod table;
 pub(crate) mod vmctx;

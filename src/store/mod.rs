@@ -15,19 +15,25 @@
 //! long-lived `&mut` to the store's contents exists during such calls.
 
 mod context;
+mod interrupts;
 mod opaque;
 
 pub use context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
 pub use opaque::StoreId;
 pub(crate) use opaque::StoreOpaque;
 
-use crate::Engine;
+use crate::{Engine, ResourceLimiter};
 use std::fmt;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 
 /// The typed store contents: the runtime objects plus the embedder's data.
+///
+/// `repr(C)` with `opaque` first, so the type-erased `store_data` pointer
+/// that running code carries (see `VMStoreContext`) is also the address of
+/// the `StoreOpaque`: the growth builtins reach the store that way.
+#[repr(C)]
 pub(crate) struct StoreInner<T: 'static> {
     pub(crate) opaque: StoreOpaque,
     pub(crate) data: T,
@@ -82,6 +88,59 @@ impl<T: 'static> Store<T> {
     /// The engine the store belongs to.
     pub fn engine(&self) -> &Engine {
         &self.inner_ref().opaque.engine
+    }
+
+    /// Installs a [`ResourceLimiter`]: `limiter` projects it out of the
+    /// store's data (so it can keep its accounting there), and is called
+    /// every time the store allocates or grows a memory or table for
+    /// WebAssembly.
+    ///
+    /// The limiter's [`instances`](ResourceLimiter::instances),
+    /// [`memories`](ResourceLimiter::memories) and
+    /// [`tables`](ResourceLimiter::tables) counts are read once, now. Without
+    /// a limiter a store may create 10,000 of each.
+    ///
+    /// ```
+    /// # fn main() -> kiln::Result<()> {
+    /// use kiln::{Engine, Instance, Module, Store, StoreLimits, StoreLimitsBuilder};
+    /// struct State { limits: StoreLimits }
+    /// let engine = Engine::default();
+    /// let mut store = Store::new(&engine, State {
+    ///     limits: StoreLimitsBuilder::new().instances(1).build(),
+    /// });
+    /// store.limiter(|state| &mut state.limits);
+    /// let module = Module::new(&engine, "(module)")?;
+    /// Instance::new(&mut store, &module, &[])?;
+    /// let err = Instance::new(&mut store, &module, &[]).unwrap_err();
+    /// assert!(err.to_string().contains("instance count too high"), "{err}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn limiter(
+        &mut self,
+        mut limiter: impl FnMut(&mut T) -> &mut (dyn ResourceLimiter) + Send + Sync + 'static,
+    ) {
+        let inner = self.inner.as_ptr();
+        // SAFETY: `&mut self` gives exclusive access to the contents; the
+        // borrow of the data ends before the opaque part is written.
+        let (instances, memories, tables) = unsafe {
+            let limits = limiter(&mut (*inner).data);
+            (limits.instances(), limits.memories(), limits.tables())
+        };
+        let hook = move |store_data: *mut ()| -> NonNull<dyn ResourceLimiter> {
+            // SAFETY: the hook is only called with this store's
+            // `store_data`, which points at its live `StoreInner<T>`; the
+            // reference to the data is turned into a pointer at once (see
+            // `StoreOpaque::limiter_ptr`).
+            let data: &'static mut T = unsafe { &mut (*store_data.cast::<StoreInner<T>>()).data };
+            NonNull::from(limiter(data))
+        };
+        // SAFETY: as above.
+        let opaque = unsafe { &mut (*inner).opaque };
+        opaque.limiter = Some(Box::new(hook));
+        opaque.instance_limit = instances;
+        opaque.memory_limit = memories;
+        opaque.table_limit = tables;
     }
 
     /// Drops the store and every object in it, returning the embedder's

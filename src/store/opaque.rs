@@ -5,17 +5,26 @@
 //! once rather than once per `T`; only host-function trampolines need the
 //! typed `StoreInner<T>`.
 
-use crate::Engine;
+use crate::limits::{DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_LIMIT};
 use crate::runtime::global::GlobalRecord;
 use crate::runtime::instance::InstanceData;
 use crate::runtime::memory::MemoryObject;
 use crate::runtime::stable_box::{ErasedBox, StableBox};
 use crate::runtime::table::TableObject;
+use crate::{Engine, Func, ResourceLimiter};
 use anyhow::{Result, bail};
 use kiln_interp::vm::VMStoreContext;
 use std::any::Any;
+use std::collections::HashMap;
 use std::num::NonZeroU64;
+use std::ptr::NonNull;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The installed [`ResourceLimiter`] accessor, with the data type erased:
+/// given the store's `StoreInner<T>` (the `VMStoreContext::store_data`
+/// pointer) it returns the limiter inside the store's data.
+pub(crate) type LimiterHook = Box<dyn FnMut(*mut ()) -> NonNull<dyn ResourceLimiter> + Send + Sync>;
 
 /// The unique identity of a store. Handles carry it so that using one with
 /// another store is detected. Ids are never reused within a process.
@@ -57,6 +66,21 @@ pub(crate) struct StoreOpaque {
     /// A panic raised by a host function, to be resumed once control is
     /// back in the embedder's `Func::call`.
     pub(crate) pending_panic: Option<Box<dyn Any + Send>>,
+    /// Linker host functions already placed in this store, keyed by the
+    /// address of their shared definition (kept alive here, so the address
+    /// cannot be reused by another definition while the entry exists).
+    pub(crate) host_func_cache: HashMap<usize, (Arc<dyn Any + Send + Sync>, Func)>,
+    /// The embedder's resource limiter (`Store::limiter`).
+    pub(crate) limiter: Option<LimiterHook>,
+    /// Instances created so far, and the most allowed.
+    pub(crate) instance_count: usize,
+    pub(crate) instance_limit: usize,
+    /// Memories defined by instances so far, and the most allowed.
+    pub(crate) memory_count: usize,
+    pub(crate) memory_limit: usize,
+    /// Tables defined by instances so far, and the most allowed.
+    pub(crate) table_count: usize,
+    pub(crate) table_limit: usize,
 }
 
 impl StoreOpaque {
@@ -65,7 +89,16 @@ impl StoreOpaque {
         StoreOpaque {
             id: StoreId::allocate(),
             engine: engine.clone(),
-            vm: VMStoreContext::new(engine.config().max_wasm_stack),
+            vm: {
+                let mut vm = VMStoreContext::new(engine.config().max_wasm_stack);
+                vm.epoch_ptr = engine.epoch_ptr();
+                // As in wasmtime: with epochs on, the deadline starts at 0
+                // (already reached) until the embedder sets one.
+                if engine.config().epoch_interruption {
+                    vm.epoch_deadline = 0;
+                }
+                vm
+            },
             instances: Vec::new(),
             memories: Vec::new(),
             tables: Vec::new(),
@@ -73,7 +106,62 @@ impl StoreOpaque {
             externrefs: Vec::new(),
             host_funcs: Vec::new(),
             pending_panic: None,
+            host_func_cache: HashMap::new(),
+            limiter: None,
+            instance_count: 0,
+            instance_limit: DEFAULT_INSTANCE_LIMIT,
+            memory_count: 0,
+            memory_limit: DEFAULT_MEMORY_LIMIT,
+            table_count: 0,
+            table_limit: DEFAULT_TABLE_LIMIT,
         }
+    }
+
+    /// The installed resource limiter, if any.
+    ///
+    /// The pointer is into the store's data `T`, which no part of
+    /// `StoreOpaque` overlaps; it is valid until the store's data is next
+    /// accessed by anything else (the embedder, a host function).
+    pub(crate) fn limiter_ptr(&mut self) -> Option<NonNull<dyn ResourceLimiter>> {
+        let data = self.vm.store_data;
+        if data.is_null() {
+            return None;
+        }
+        let hook = self.limiter.as_mut()?;
+        Some(hook(data))
+    }
+
+    /// Runs `f` with the installed resource limiter, if any.
+    pub(crate) fn with_limiter<R>(
+        &mut self,
+        f: impl FnOnce(Option<&mut dyn ResourceLimiter>) -> R,
+    ) -> R {
+        let limiter = self.limiter_ptr();
+        // SAFETY: per `limiter_ptr`, the limiter lives in the store's data,
+        // which nothing accesses while `f` runs (`f` cannot reach the store:
+        // `self` is borrowed for the call).
+        f(limiter.map(|ptr| unsafe { &mut *ptr.as_ptr() }))
+    }
+
+    /// Counts a new instance defining `memories` memories and `tables`
+    /// tables against the store's limits; fails (counting nothing) if any
+    /// would be exceeded.
+    pub(crate) fn bump_resource_counts(&mut self, memories: usize, tables: usize) -> Result<()> {
+        let checks = [
+            (self.instance_count, 1, self.instance_limit, "instance"),
+            (self.memory_count, memories, self.memory_limit, "memory"),
+            (self.table_count, tables, self.table_limit, "table"),
+        ];
+        for (count, more, limit, what) in checks {
+            let new = count.saturating_add(more);
+            if more > 0 && new > limit {
+                bail!("resource limit exceeded: {what} count too high at {new}");
+            }
+        }
+        self.instance_count += 1;
+        self.memory_count += memories;
+        self.table_count += tables;
+        Ok(())
     }
 
     /// Fails unless a handle tagged `owner` belongs to this store.
@@ -102,8 +190,8 @@ impl StoreOpaque {
 
 // SAFETY: `StoreOpaque` exclusively owns everything it points to (vmctx
 // blocks, memories, tables, host-function contexts); the raw pointers
-// between those objects never leave the store. Host closures and externref
-// objects are `Send + Sync`. So moving a whole store to another thread is
+// between those objects never leave the store. Host closures, externref
+// objects, cached definitions and the limiter hook are `Send + Sync`. So moving a whole store to another thread is
 // as safe as moving a `Vec` of owned values.
 unsafe impl Send for StoreOpaque {}
 // SAFETY: through `&StoreOpaque` nothing is mutated (running code needs

@@ -35,14 +35,12 @@
 //! [`print_report`], shared by `kiln wast` and the `kiln-spec-tests` crate so
 //! the two cannot drift apart.
 
-mod command;
 mod matching;
 mod report;
 mod spectest;
 #[cfg(test)]
 mod tests;
 
-pub use command::{format_val, parse_arg, run_wasm_file, run_wast_files};
 pub use matching::{f32_matches, f64_matches, trap_message_matches};
 pub use report::{
     Failure, FileResult, Location, Skip, Skipped, Totals, print_report, write_failures,
@@ -52,6 +50,7 @@ pub use spectest::define_spectest;
 
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
 
 use ::wast::core::{AbstractHeapType, HeapType, WastArgCore, WastRetCore};
 use ::wast::lexer::Lexer;
@@ -63,6 +62,23 @@ use anyhow::{Context as _, anyhow, bail};
 use crate::{Engine, Extern, ExternRef, Instance, Linker, Module, Store, Val};
 
 use matching::{describe_f32, describe_f32_bits, describe_f64, describe_f64_bits};
+
+/// Runs each `.wast` file, in order, with a fresh [`WastRunner`]; a file
+/// that cannot be read counts as one failure. (What `kiln wast` does.)
+pub fn run_wast_files(paths: &[impl AsRef<Path>]) -> Vec<FileResult> {
+    let runner = WastRunner::new();
+    paths
+        .iter()
+        .map(|path| {
+            let path = path.as_ref();
+            let name = path.display().to_string();
+            match std::fs::read_to_string(path) {
+                Ok(text) => runner.run_script(&name, &text),
+                Err(e) => FileResult::file_error(name, 1, 1, format!("failed to read: {e}")),
+            }
+        })
+        .collect()
+}
 
 /// Runs `.wast` scripts, one fresh [`Store`] and [`Linker`] per script, all
 /// sharing one [`Engine`].

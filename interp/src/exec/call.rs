@@ -1,22 +1,224 @@
 //! Calls and returns.
 //!
 //! A call to another interpreted function (recognised by its `array_call`
-//! being [`interp_array_call`]) pushes the caller's [`Frame`] and switches
-//! the loop's cursor to the callee — no Rust recursion, no allocation once
-//! the stacks have grown. Any other callee (a host function, later native
-//! code) is called through its `array_call` with the arguments in a
-//! `ValRaw` buffer; while it runs, the stack's `top` marks the caller's
-//! frame as live so a re-entrant activation nests above it.
+//! being [`interp_array_call`]) pushes the caller's [`Frame`] and moves the
+//! activation to the callee — no Rust recursion, no allocation once the
+//! stacks have grown: the handlers simply continue at the callee's first
+//! instruction. Any other callee (a host function, later native code) is
+//! called through its `array_call` with the arguments in a `ValRaw`
+//! buffer; while it runs, the stack's `top` marks the caller's frame as
+//! live so a re-entrant activation nests above it.
+//!
+//! The running function's identity (instance, bytecode, index, base) lives
+//! in the activation's [`Ctx`]; the hot state a handler continues with is
+//! returned as a [`Resume`]. Nothing here takes the address of a handler's
+//! local, so the handler's final dispatch stays a sibling call.
+//!
+//! # Fast and slow paths
+//!
+//! Finding an interpreted callee's bytecode takes a chain of a dozen
+//! dependent loads (function reference, `VMInterpFunc`, instance, module,
+//! the lazily translated function), and translating it on first use,
+//! growing the stacks or calling out may call into other code. A handler
+//! that may call anything has to save registers and spill around the call
+//! on every path. So the `Call` and `CallIndirect` handlers only take the
+//! fast path, [`enter_cached`]: the callee is in the activation's small
+//! callee cache (keyed by its `VMFuncRef`, whose `array_call` is still
+//! checked, so a re-pointed reference is noticed), the stacks have room
+//! without growing, and the frame is small enough to set up inline. Anything
+//! else goes to [`call_slow`], a handler in its own right that the fast
+//! handlers jump to, which does the general [`call`] and fills the cache.
 
+use super::dispatch::{Ret, Table, fail, handler_fn, next_with};
 use super::memory::Mem;
-use super::regs::Regs;
+use super::regs::{Regs, SMALL};
 use super::stack::Frame;
-use super::{Cursor, Fault, interp_array_call, raise};
-use crate::bytecode::{CompiledFunc, Slot};
+use super::{Ctx, Fault, interp_array_call, raise, table};
+use crate::bytecode::{CompiledFunc, Op, Slot};
 use crate::vm::{
-    TrapCode, UnwindReason, VMArrayCallFn, VMFuncRef, VMInterpFunc, VMStoreContext, ValRaw,
+    TrapCode, UnwindReason, VMArrayCallFn, VMContext, VMFuncRef, VMInterpFunc, VMStoreContext,
+    ValRaw,
 };
 use smallvec::SmallVec;
+
+/// Entries in an activation's callee cache.
+pub(super) const CALLEE_CACHE: usize = 4;
+
+/// An interpreted function an activation has called, with a small frame
+/// (see [`Regs::init_small_frame`]): everything entering it needs, found
+/// once by the slow path.
+#[derive(Copy, Clone, Debug)]
+pub(super) struct Callee {
+    /// The function's reference (the cache key); null in an empty entry.
+    fr: *const VMFuncRef,
+    /// Its bytecode.
+    func: *const CompiledFunc,
+    /// Its instance.
+    instance: *mut VMContext,
+    /// Its index in its module.
+    func_index: u32,
+}
+
+impl Callee {
+    /// An entry that matches no function.
+    pub(super) const EMPTY: Callee = Callee {
+        fr: core::ptr::null(),
+        func: core::ptr::null(),
+        instance: core::ptr::null_mut(),
+        func_index: 0,
+    };
+}
+
+/// The cache entry for `fr`: direct-mapped by address (a module's function
+/// references are consecutive, so its functions use different entries).
+#[inline(always)]
+fn cache_slot(fr: *const VMFuncRef) -> usize {
+    (fr as usize / size_of::<VMFuncRef>()) % CALLEE_CACHE
+}
+
+/// Whether `fr` is run by this interpreter.
+///
+/// # Safety
+/// `fr` points at a live `VMFuncRef`.
+#[inline(always)]
+unsafe fn is_interpreted(fr: *const VMFuncRef) -> bool {
+    // SAFETY: forwarded to the caller.
+    unsafe { (*fr).array_call as usize == interp_array_call as VMArrayCallFn as usize }
+}
+
+/// The fast path of a call: if `fr` is in the activation's callee cache,
+/// still interpreted, and its frame fits on the stacks as they are, enters
+/// it and returns where to resume; `None` to take [`call_slow`]. Makes no
+/// calls (see the module docs).
+///
+/// # Safety
+/// As for [`call`].
+#[inline(always)]
+pub(super) unsafe fn enter_cached(
+    ctx: *mut Ctx,
+    ip: *const Op,
+    mem: Mem,
+    fr: *const VMFuncRef,
+    base: Slot,
+) -> Option<Resume> {
+    // SAFETY: a cache entry describes a live interpreted function of the
+    // store with a small frame (filled by `enter` during this activation;
+    // instances outlive activations), and `fr` still being interpreted
+    // means the entry's `VMInterpFunc`-derived fields are still right.
+    // `fits` guarantees `frame_size` allocated slots from the new base (so
+    // `Regs` and `init_small_frame` are in bounds) and room for the frame
+    // record.
+    unsafe {
+        let c = &mut *ctx;
+        let e = c.callees[cache_slot(fr)];
+        if e.fr != fr || !is_interpreted(fr) {
+            return None;
+        }
+        let f = &*e.func;
+        let new_base = c.base + base as usize;
+        let stack = &mut (*c.store).interp;
+        if !stack.fits(new_base + f.frame_size as usize) {
+            return None;
+        }
+        let caller = Frame {
+            func: c.func,
+            ip,
+            base: c.base,
+            vmctx: c.vmctx,
+            func_index: c.func_index,
+        };
+        if !stack.push_frame_in_place(caller) {
+            return None;
+        }
+        let regs = Regs::new(stack.values.as_mut_ptr().add(new_base));
+        regs.init_small_frame(f);
+        let mem = if e.instance != c.vmctx {
+            c.vmctx = e.instance;
+            Mem::load(e.instance)
+        } else {
+            mem
+        };
+        c.func = e.func;
+        c.func_index = e.func_index;
+        c.base = new_base;
+        Some(Resume {
+            ip: f.ops.as_ptr(),
+            regs,
+            mem,
+        })
+    }
+}
+
+handler_fn! {
+    /// The slow path of `Call` and `CallIndirect` (see the module docs): a
+    /// handler for either, which their handlers jump to when the fast path
+    /// does not apply. Performs the general call out of line
+    /// ([`general_call`]), which leaves where to resume in the context: a
+    /// handler that lent the address of one of its locals to a callee could
+    /// not end in a sibling call.
+    ///
+    /// # Safety
+    /// As for any handler; the instruction at `ip` is a `Call` or a
+    /// `CallIndirect`.
+    #[cold]
+    fn call_slow(
+        ip: *const Op,
+        regs: *mut u64,
+        mem: *mut u8,
+        ctx: *mut Ctx,
+        t: Table,
+        acc: u64,
+        fa: f32,
+        da: f64,
+    ) -> Ret {
+        // SAFETY: the executor's invariants (see `handlers.rs`) hold for the
+        // call instruction at `ip`; on success `general_call` has stored a
+        // state satisfying them in `resume`.
+        unsafe {
+            let m = Mem {
+                base: mem,
+                len: (*ctx).mem_len,
+            };
+            match general_call(ctx, ip, Regs::new(regs), m) {
+                Ok(()) => {
+                    let to = (*ctx).resume;
+                    next_with(to.ip, to.regs, to.mem, ctx, t, acc, fa, da)
+                }
+                Err(fault) => fail(ctx, ip, fault),
+            }
+        }
+    }
+}
+
+/// The call instruction at `ip`, done in general: resolves its callee
+/// again (what its handler did, without side effects) and performs
+/// [`call`]. Stores where to resume in `ctx.resume`.
+///
+/// # Safety
+/// As for [`call`]; the instruction at `ip` is a `Call` or a
+/// `CallIndirect` of the running function.
+#[inline(never)]
+unsafe fn general_call(ctx: *mut Ctx, ip: *const Op, r: Regs, m: Mem) -> Result<(), Fault> {
+    // SAFETY: forwarded to the caller; the callee and table indices in the
+    // instruction are valid for the running instance (validation).
+    unsafe {
+        let (fr, base, sig) = match *ip {
+            Op::Call { func, base } => ((*(*ctx).vmctx).func_ref(func), base, Sig::Func(func)),
+            Op::CallIndirect {
+                type_index,
+                table,
+                index,
+                base,
+            } => {
+                let fr = table::indirect_target((*ctx).vmctx, r, type_index, table, index)?;
+                (fr, base, Sig::Type(type_index))
+            }
+            _ => core::hint::unreachable_unchecked(),
+        };
+        (*ctx).resume = call(ctx, ip, r, m, fr, base, sig)?;
+        Ok(())
+    }
+}
 
 /// Where the signature of a non-interpreted callee comes from (only needed
 /// to size the argument buffer).
@@ -28,113 +230,151 @@ pub(super) enum Sig {
     Type(u32),
 }
 
+/// Where execution continues after a call or return.
+#[derive(Copy, Clone, Debug)]
+pub(super) struct Resume {
+    /// The next instruction.
+    pub(super) ip: *const Op,
+    /// The frame it runs in.
+    pub(super) regs: Regs,
+    /// Memory 0 of the frame's instance, freshly loaded.
+    pub(super) mem: Mem,
+}
+
 /// Calls `fr` with its arguments at the caller's slot `base`. For an
-/// interpreted callee the cursor moves to its first instruction; for any
-/// other the call completes here, the results land at `base..` and the
-/// cursor moves past the call.
+/// interpreted callee execution continues at its first instruction; for
+/// any other the call completes here, the results land at `base..` and
+/// execution continues after the call.
 ///
 /// # Safety
-/// `store` is the running store, `cur` the running frame (at the call
-/// instruction), `fr` a live function of the store whose parameters are in
-/// the caller's slots `base..` (validation guarantees the types match).
+/// `ctx` is the running activation, `ip` its call instruction, `regs` and
+/// `mem` its frame and memory view; `fr` is a live function of the store
+/// whose parameters are in the caller's slots `base..` (validation
+/// guarantees the types match).
 #[inline(always)]
 pub(super) unsafe fn call(
-    store: *mut VMStoreContext,
-    cur: &mut Cursor,
+    ctx: *mut Ctx,
+    ip: *const Op,
+    regs: Regs,
+    mem: Mem,
     fr: *const VMFuncRef,
     base: Slot,
     sig: Sig,
-) -> Result<(), Fault> {
+) -> Result<Resume, Fault> {
     // SAFETY: forwarded to the caller; a `VMFuncRef` whose entry is
-    // `interp_array_call` has a `VMInterpFunc` as its vmctx.
+    // `interp_array_call` has a `VMInterpFunc` as its vmctx. After a call
+    // out, the caller's slots are re-derived (the value stack may have been
+    // reallocated by a re-entrant activation) and its memory reloaded (the
+    // callee may have grown it).
     unsafe {
-        if (*fr).array_call as usize == interp_array_call as VMArrayCallFn as usize {
-            enter(store, cur, (*fr).vmctx as *const VMInterpFunc, base)
+        if is_interpreted(fr) {
+            enter(ctx, ip, mem, fr, base)
         } else {
-            let (regs, mem) = call_out(store, *cur, fr, base, sig)?;
-            cur.regs = regs;
-            cur.mem = mem;
-            cur.ip = cur.ip.add(1);
-            Ok(())
+            call_out(ctx, regs, fr, base, sig)?;
+            let c = &*ctx;
+            Ok(Resume {
+                ip: ip.add(1),
+                regs: Regs::new((*c.store).interp.values.as_mut_ptr().add(c.base)),
+                mem: Mem::load(c.vmctx),
+            })
         }
     }
 }
 
-/// The fast path: pushes the caller's frame and starts the interpreted
-/// callee in the same loop.
+/// Enters an interpreted callee in general: translates it if needed, grows
+/// the stacks if needed, pushes the caller's frame, moves the activation to
+/// the callee, and caches the callee for [`enter_cached`].
 ///
 /// # Safety
-/// As for [`call`]; `callee` is a live `VMInterpFunc` of an instance in the
-/// same store.
+/// As for [`call`]; `fr` is an interpreted function (its vmctx a live
+/// `VMInterpFunc` of an instance in the same store).
 #[inline(always)]
 unsafe fn enter(
-    store: *mut VMStoreContext,
-    cur: &mut Cursor,
-    callee: *const VMInterpFunc,
+    ctx: *mut Ctx,
+    ip: *const Op,
+    mem: Mem,
+    fr: *const VMFuncRef,
     base: Slot,
-) -> Result<(), Fault> {
+) -> Result<Resume, Fault> {
     // SAFETY: `callee` names a defined function of a live instance (caller);
     // its `InterpModule` outlives the instance, so the `CompiledFunc` stays
     // at its address. `reserve` makes `frame_size` slots from the new base
     // allocated, which is what `Regs` needs; the caller's arguments at
     // `base..` are inside the caller's frame, hence below the new top.
     unsafe {
+        let c = &mut *ctx;
+        let callee = (*fr).vmctx as *const VMInterpFunc;
         let inst = (*callee).instance;
         let func_index = (*callee).func_index;
         let def_index = func_index.wrapping_sub((*inst).offsets.counts.imported_funcs);
         let func: *const CompiledFunc = match (*(*inst).code).compiled(def_index) {
             Ok(f) => f,
-            Err(e) => return Err(translation_failed(store, e)),
+            Err(e) => return Err(translation_failed(c.store, e)),
         };
         let f = &*func;
-        let new_base = cur.base + base as usize;
-        let stack = &mut (*store).interp;
+        // Only small frames are set up inline, so only they are cached.
+        if (f.num_locals - f.num_params) as usize <= SMALL && f.consts.len() <= SMALL {
+            c.callees[cache_slot(fr)] = Callee {
+                fr,
+                func,
+                instance: inst,
+                func_index,
+            };
+        }
+        let new_base = c.base + base as usize;
+        let stack = &mut (*c.store).interp;
         if !stack.reserve(new_base + f.frame_size as usize) {
             return Err(Fault::Trap(TrapCode::StackOverflow));
         }
         stack.frames.push(Frame {
-            func: cur.func,
-            ip: cur.ip,
-            base: cur.base,
-            vmctx: cur.vmctx,
-            func_index: cur.func_index,
+            func: c.func,
+            ip,
+            base: c.base,
+            vmctx: c.vmctx,
+            func_index: c.func_index,
         });
         let regs = Regs::new(stack.values.as_mut_ptr().add(new_base));
         regs.init_frame(f);
-        if inst != cur.vmctx {
-            cur.vmctx = inst;
-            cur.mem = Mem::load(inst);
-        }
-        cur.func = func;
-        cur.func_index = func_index;
-        cur.ip = f.ops.as_ptr();
-        cur.base = new_base;
-        cur.regs = regs;
-        Ok(())
+        let mem = if inst != c.vmctx {
+            c.vmctx = inst;
+            Mem::load(inst)
+        } else {
+            mem
+        };
+        c.func = func;
+        c.func_index = func_index;
+        c.base = new_base;
+        Ok(Resume {
+            ip: f.ops.as_ptr(),
+            regs,
+            mem,
+        })
     }
 }
 
-/// Calls a non-interpreted function through its `array_call`. Returns the
-/// caller's slots and memory view, reloaded because the callee may have
-/// re-entered the interpreter (growing the value stack) or grown memory.
+/// Calls a non-interpreted function through its `array_call`, copying the
+/// arguments from and the results to the caller's slots `base..`.
 ///
 /// # Safety
 /// As for [`call`].
 #[inline(never)]
 unsafe fn call_out(
-    store: *mut VMStoreContext,
-    cur: Cursor,
+    ctx: *mut Ctx,
+    regs: Regs,
     fr: *const VMFuncRef,
     base: Slot,
     sig: Sig,
-) -> Result<(Regs, Mem), Fault> {
-    // SAFETY: the caller guarantees the cursor, `fr` and the argument slots.
+) -> Result<(), Fault> {
+    // SAFETY: the caller guarantees the context, `fr` and the argument slots.
     // The argument and result slots `base..base + max(params, results)` are
     // in the caller's frame (validation and the translator's frame sizing).
     // Nothing borrowed from the store is held across the foreign call, and
     // slot pointers are re-derived after it.
     unsafe {
-        let types = (*(*cur.vmctx).code).types();
+        let c = &*ctx;
+        let (store, vmctx, frame_base) = (c.store, c.vmctx, c.base);
+        let frame_size = (*c.func).frame_size as usize;
+        let types = (*(*vmctx).code).types();
         let ty = match sig {
             Sig::Func(f) => types
                 .funcs
@@ -152,7 +392,7 @@ unsafe fn call_out(
         let (params, results) = (ty.params().len(), ty.results().len());
         // Never an empty buffer, so callees need no special case for it.
         let capacity = params.max(results).max(1);
-        let args = cur.regs.ptr(base as usize);
+        let args = regs.ptr(base as usize);
         let mut buf: SmallVec<[ValRaw; 8]> = (0..capacity)
             .map(|i| {
                 if i < params {
@@ -165,53 +405,50 @@ unsafe fn call_out(
 
         let stack = &mut (*store).interp;
         let saved_top = stack.top;
-        stack.top = cur.base + (*cur.func).frame_size as usize;
-        let ok = ((*fr).array_call)((*fr).vmctx, cur.vmctx, buf.as_mut_ptr(), capacity);
+        stack.top = frame_base + frame_size;
+        let ok = ((*fr).array_call)((*fr).vmctx, vmctx, buf.as_mut_ptr(), capacity);
         (*store).interp.top = saved_top;
         if !ok {
             return Err(Fault::Pending);
         }
 
-        let regs = Regs::new((*store).interp.values.as_mut_ptr().add(cur.base));
+        let regs = Regs::new((*store).interp.values.as_mut_ptr().add(frame_base));
         let results_at = regs.ptr(base as usize);
         for (i, v) in buf.iter().take(results).enumerate() {
             results_at.add(i).write(v.bits());
         }
-        Ok((regs, Mem::load(cur.vmctx)))
+        Ok(())
     }
 }
 
-/// `return`: pops the caller's frame into the cursor. Returns `false` when
-/// the returning function is the activation's entry function.
+/// `return`: pops the caller's frame back into the context and resumes it
+/// after its call. `None` when the returning function is the activation's
+/// entry function.
 ///
 /// # Safety
-/// `store` is the running store, `entry_frames` the frame-stack depth at
-/// which the running activation started.
+/// `ctx` is the running activation.
 #[inline(always)]
-pub(super) unsafe fn ret(
-    store: *mut VMStoreContext,
-    cur: &mut Cursor,
-    entry_frames: usize,
-) -> bool {
+pub(super) unsafe fn ret(ctx: *mut Ctx) -> Option<Resume> {
     // SAFETY: frames above `entry_frames` were pushed by this activation's
     // calls, so they describe live callers whose slots are still allocated
-    // (the value stack only grows while an activation runs).
+    // (the value stack only grows while an activation runs), and their `ip`
+    // is a call instruction, which is never a function's last.
     unsafe {
-        let stack = &mut (*store).interp;
-        if stack.frames.len() <= entry_frames {
-            return false;
+        let c = &mut *ctx;
+        let stack = &mut (*c.store).interp;
+        if stack.frames.len() <= c.entry_frames {
+            return None;
         }
-        let Some(f) = stack.frames.pop() else {
-            return false;
-        };
-        cur.regs = Regs::new(stack.values.as_mut_ptr().add(f.base));
-        cur.func = f.func;
-        cur.func_index = f.func_index;
-        cur.ip = f.ip.add(1);
-        cur.base = f.base;
-        cur.vmctx = f.vmctx;
-        cur.mem = Mem::load(f.vmctx);
-        true
+        let f = stack.frames.pop()?;
+        c.func = f.func;
+        c.func_index = f.func_index;
+        c.base = f.base;
+        c.vmctx = f.vmctx;
+        Some(Resume {
+            ip: f.ip.add(1),
+            regs: Regs::new(stack.values.as_mut_ptr().add(f.base)),
+            mem: Mem::load(f.vmctx),
+        })
     }
 }
 

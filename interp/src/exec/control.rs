@@ -5,17 +5,18 @@ use super::regs::Regs;
 use crate::bytecode::{Op, Slot};
 
 /// The instruction `br_table` continues at: entry `min(index, len)` of the
-/// `len + 1` [`Op::Br`] entries following it, resolved to that entry's target.
+/// `len + 1` [`Op::Br`] entries following it, resolved to that entry's
+/// target; `index` is the selector's value.
 ///
 /// # Safety
-/// `ip` points at a `BrTable` with `len` in its operands, followed by
-/// `len + 1` entries (the translator's contract); `index` is in the frame.
+/// `ip` points at a `BrTable` (or `BrTableAcc`) with `len` in its operands,
+/// followed by `len + 1` entries (the translator's contract).
 #[inline(always)]
-pub(super) unsafe fn br_table(ip: *const Op, r: Regs, index: Slot, len: u32) -> *const Op {
-    // SAFETY: the caller guarantees the entries exist and the slot is in the
-    // frame; a `Br` entry's offset lands inside the function.
+pub(super) unsafe fn br_table(ip: *const Op, index: u32, len: u32) -> *const Op {
+    // SAFETY: the caller guarantees the entries exist; a `Br` entry's offset
+    // lands inside the function.
     unsafe {
-        let i = r.get_u32(index).min(len) as usize;
+        let i = index.min(len) as usize;
         let entry = ip.add(1 + i);
         match *entry {
             Op::Br { offset } => entry.offset(offset as isize),
@@ -26,12 +27,13 @@ pub(super) unsafe fn br_table(ip: *const Op, r: Regs, index: Slot, len: u32) -> 
     }
 }
 
-/// `select`: `dst = if cond != 0 { if_true } else { if_false }`.
+/// `select`: `dst = if cond != 0 { if_true } else { if_false }`. Returns
+/// the bits written.
 ///
 /// # Safety
 /// The slots are in the frame.
 #[inline(always)]
-pub(super) unsafe fn select(r: Regs, dst: Slot, cond: Slot, if_true: Slot, if_false: Slot) {
+pub(super) unsafe fn select(r: Regs, dst: Slot, cond: Slot, if_true: Slot, if_false: Slot) -> u64 {
     // SAFETY: forwarded to the caller.
     unsafe {
         let src = if r.get_u32(cond) != 0 {
@@ -39,6 +41,52 @@ pub(super) unsafe fn select(r: Regs, dst: Slot, cond: Slot, if_true: Slot, if_fa
         } else {
             if_false
         };
-        r.set(dst, r.get(src));
+        let v = r.get(src);
+        r.set(dst, v);
+        v
     }
+}
+
+/// `ConsumeFuel`: charges a region's `amount` to the store, trapping with
+/// `OutOfFuel` once the fuel is exhausted (it stays negative; the embedder
+/// sees 0 left).
+///
+/// # Safety
+/// `store` is the running activation's live store context.
+#[inline(always)]
+pub(super) unsafe fn consume_fuel(
+    store: *mut crate::vm::VMStoreContext,
+    amount: u32,
+) -> Result<(), crate::vm::TrapCode> {
+    // SAFETY: the caller guarantees a live store; nothing else accesses its
+    // fuel while this activation runs.
+    unsafe {
+        let fuel = (*store).fuel - i64::from(amount);
+        (*store).fuel = fuel;
+        if fuel < 0 {
+            return Err(crate::vm::TrapCode::OutOfFuel);
+        }
+    }
+    Ok(())
+}
+
+/// `CheckEpoch`: traps with `Interrupt` once the engine's epoch has reached
+/// the store's deadline.
+///
+/// # Safety
+/// `store` is the running activation's live store context, whose
+/// `epoch_ptr` points at its engine's epoch counter.
+#[inline(always)]
+pub(super) unsafe fn check_epoch(
+    store: *mut crate::vm::VMStoreContext,
+) -> Result<(), crate::vm::TrapCode> {
+    // SAFETY: the caller guarantees both pointers; the counter is atomic,
+    // so other threads may advance it concurrently.
+    unsafe {
+        let epoch = (*(*store).epoch_ptr).load(core::sync::atomic::Ordering::Relaxed);
+        if epoch >= (*store).epoch_deadline {
+            return Err(crate::vm::TrapCode::Interrupt);
+        }
+    }
+    Ok(())
 }

@@ -244,26 +244,72 @@ convert_as! {
     i64_trunc_sat_f64_s: f64 => i64;
     /// `i64.trunc_sat_f64_u`.
     i64_trunc_sat_f64_u: f64 => u64;
-    /// `f32.convert_i32_s`.
-    f32_convert_i32_s: i32 => f32;
-    /// `f32.convert_i32_u`.
-    f32_convert_i32_u: u32 => f32;
-    /// `f32.convert_i64_s`.
-    f32_convert_i64_s: i64 => f32;
     /// `f32.convert_i64_u`.
     f32_convert_i64_u: u64 => f32;
-    /// `f64.convert_i32_s`.
-    f64_convert_i32_s: i32 => f64;
-    /// `f64.convert_i32_u`.
-    f64_convert_i32_u: u32 => f64;
-    /// `f64.convert_i64_s`.
-    f64_convert_i64_s: i64 => f64;
     /// `f64.convert_i64_u`.
     f64_convert_i64_u: u64 => f64;
     /// `f32.demote_f64`.
     f32_demote_f64: f64 => f32;
     /// `f64.promote_f32`.
     f64_promote_f32: f32 => f64;
+}
+
+/// Integer → float conversions that do not wait for unrelated float
+/// results.
+///
+/// x86-64's `cvtsi2ss`/`cvtsi2sd` write only the low lane of their
+/// destination register and keep the rest, so they depend on whatever last
+/// wrote that register. Within one function LLVM breaks such false
+/// dependencies, but each handler is a function of its own, and LLVM treats
+/// registers the function has not written as free — so the conversion would
+/// wait for the last float instruction of some *other* handler (in a loop,
+/// typically a division of the previous iteration), serialising work the
+/// CPU could overlap. On x86-64 these conversions clear the destination
+/// first; elsewhere they are plain `as` casts. The results are the same:
+/// exact or rounded to nearest, as `as` does (the unsigned 32-bit sources
+/// are converted from their 64-bit zero extension, which is exact).
+macro_rules! convert_from_int {
+    ($(#[$doc:meta] $name:ident: $from:ty => $to:ty = $insn:literal, $operand:ty;)*) => {$(
+        #[$doc]
+        #[inline(always)]
+        pub(super) fn $name(x: $from) -> $to {
+            #[cfg(target_arch = "x86_64")]
+            {
+                let r: $to;
+                // SAFETY: two register-only instructions (clear `r`, convert
+                // `x` into its low lane): no memory, stack or flags touched.
+                unsafe {
+                    core::arch::asm!(
+                        "xorps {r}, {r}",
+                        $insn,
+                        r = out(xmm_reg) r,
+                        x = in(reg) x as $operand,
+                        options(pure, nomem, nostack, preserves_flags),
+                    );
+                }
+                r
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                x as $to
+            }
+        }
+    )*};
+}
+
+convert_from_int! {
+    /// `f32.convert_i32_s`.
+    f32_convert_i32_s: i32 => f32 = "cvtsi2ss {r}, {x:e}", i32;
+    /// `f32.convert_i32_u`.
+    f32_convert_i32_u: u32 => f32 = "cvtsi2ss {r}, {x}", u64;
+    /// `f32.convert_i64_s`.
+    f32_convert_i64_s: i64 => f32 = "cvtsi2ss {r}, {x}", i64;
+    /// `f64.convert_i32_s`.
+    f64_convert_i32_s: i32 => f64 = "cvtsi2sd {r}, {x:e}", i32;
+    /// `f64.convert_i32_u`.
+    f64_convert_i32_u: u32 => f64 = "cvtsi2sd {r}, {x}", u64;
+    /// `f64.convert_i64_s`.
+    f64_convert_i64_s: i64 => f64 = "cvtsi2sd {r}, {x}", i64;
 }
 
 #[cfg(test)]
@@ -385,6 +431,31 @@ mod tests {
             i64_trunc_f64_u(f64::NAN),
             Err(TrapCode::BadConversionToInteger)
         );
+    }
+
+    #[test]
+    fn conversions_from_integers_round_as_casts_do() {
+        let ints = [
+            0i64,
+            1,
+            -1,
+            i32::MIN as i64,
+            i32::MAX as i64,
+            u32::MAX as i64,
+            0x0100_0001,
+            0x0020_0000_0000_0001,
+            i64::MIN,
+            i64::MAX,
+        ];
+        for i in ints {
+            let (w, u) = (i as i32, i as u32);
+            assert_eq!(f32_convert_i32_s(w).to_bits(), (w as f32).to_bits());
+            assert_eq!(f32_convert_i32_u(u).to_bits(), (u as f32).to_bits());
+            assert_eq!(f32_convert_i64_s(i).to_bits(), (i as f32).to_bits());
+            assert_eq!(f64_convert_i32_s(w).to_bits(), (w as f64).to_bits());
+            assert_eq!(f64_convert_i32_u(u).to_bits(), (u as f64).to_bits());
+            assert_eq!(f64_convert_i64_s(i).to_bits(), (i as f64).to_bits());
+        }
     }
 
     #[test]

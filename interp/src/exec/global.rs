@@ -5,15 +5,20 @@ use super::regs::Regs;
 use crate::bytecode::Slot;
 use crate::vm::{VMContext, ValRaw};
 
-/// `global.get`: the low 64 bits of the global's value.
+/// `global.get`: the low 64 bits of the global's value. Returns the bits
+/// written.
 ///
 /// # Safety
 /// `vmctx` is live, `global` is one of its globals, `dst` is in the frame.
 #[inline(always)]
-pub(super) unsafe fn global_get(vmctx: *mut VMContext, r: Regs, dst: Slot, global: u32) {
+pub(super) unsafe fn global_get(vmctx: *mut VMContext, r: Regs, dst: Slot, global: u32) -> u64 {
     // SAFETY: forwarded to the caller; `globals[global]` points at a live
     // definition owned by the store.
-    unsafe { r.set(dst, (*(*vmctx).global(global)).value.bits()) }
+    unsafe {
+        let v = (*(*vmctx).global(global)).value.bits();
+        r.set(dst, v);
+        v
+    }
 }
 
 /// `global.set`.

@@ -1,48 +1,57 @@
 //! Loads and stores on memory 0: bounds-checked, unaligned, little-endian.
+//!
+//! The address (and a store's value) are passed in as values, so that the
+//! handlers can take them from their slots or from the accumulator.
 
 use super::memory::Mem;
 use super::regs::{Regs, SlotValue};
-use crate::bytecode::{Load, Store};
+use crate::bytecode::Load;
 use crate::vm::TrapCode;
 
-/// `dst = decode(mem[addr + offset .. + N])`.
+/// `dst = decode(mem[addr + offset .. + N])`, `addr` being the value of
+/// the instruction's address operand. Returns the bits written.
 ///
 /// # Safety
-/// `m` is the current view of memory 0; the slots are in the frame.
+/// `m` is the current view of memory 0; `l.dst` is in the frame.
 #[inline(always)]
 unsafe fn load<const N: usize, T: SlotValue>(
     r: Regs,
     m: Mem,
+    addr: u32,
     l: Load,
     decode: impl FnOnce([u8; N]) -> T,
-) -> Result<(), TrapCode> {
-    // SAFETY: the slots are in the frame (caller); `check` proved the N bytes
+) -> Result<u64, TrapCode> {
+    // SAFETY: the slot is in the frame (caller); `check` proved the N bytes
     // at `at` lie inside the memory, and the read is unaligned.
     unsafe {
-        let at = m.check(r.get_u32(l.addr), l.offset, N as u64)?;
+        let at = m.check(addr, l.offset, N as u64)?;
         let bytes = m.base.add(at).cast::<[u8; N]>().read_unaligned();
-        r.put(l.dst, decode(bytes));
+        let v = decode(bytes).into_slot();
+        r.set(l.dst, v);
+        Ok(v)
     }
-    Ok(())
 }
 
 /// `mem[addr + offset .. + N] = encode(value)`.
 ///
 /// # Safety
-/// `m` is the current view of memory 0; the slots are in the frame.
+/// `m` is the current view of memory 0.
 #[inline(always)]
 unsafe fn store<const N: usize>(
-    r: Regs,
     m: Mem,
-    s: Store,
+    addr: u32,
+    offset: u32,
+    value: u64,
     encode: impl FnOnce(u64) -> [u8; N],
 ) -> Result<(), TrapCode> {
-    // SAFETY: the slots are in the frame (caller); `check` proved the N bytes
-    // at `at` lie inside the memory, and the write is unaligned.
+    // SAFETY: `check` proved the N bytes at `at` lie inside the memory, and
+    // the write is unaligned.
     unsafe {
-        let at = m.check(r.get_u32(s.addr), s.offset, N as u64)?;
-        let bytes = encode(r.get(s.value));
-        m.base.add(at).cast::<[u8; N]>().write_unaligned(bytes);
+        let at = m.check(addr, offset, N as u64)?;
+        m.base
+            .add(at)
+            .cast::<[u8; N]>()
+            .write_unaligned(encode(value));
     }
     Ok(())
 }
@@ -51,12 +60,14 @@ macro_rules! loads {
     ($($(#[$doc:meta])* $name:ident = |$b:ident: [u8; $n:literal]| -> $t:ty $body:block)*) => {$(
         $(#[$doc])*
         ///
+        /// Returns the bits written to `dst`.
+        ///
         /// # Safety
-        /// `m` is the current view of memory 0; the slots are in the frame.
+        /// `m` is the current view of memory 0; `l.dst` is in the frame.
         #[inline(always)]
-        pub(super) unsafe fn $name(r: Regs, m: Mem, l: Load) -> Result<(), TrapCode> {
+        pub(super) unsafe fn $name(r: Regs, m: Mem, addr: u32, l: Load) -> Result<u64, TrapCode> {
             // SAFETY: forwarded to the caller.
-            unsafe { load(r, m, l, |$b: [u8; $n]| -> $t { $body }) }
+            unsafe { load(r, m, addr, l, |$b: [u8; $n]| -> $t { $body }) }
         }
     )*};
 }
@@ -66,11 +77,11 @@ macro_rules! stores {
         $(#[$doc])*
         ///
         /// # Safety
-        /// `m` is the current view of memory 0; the slots are in the frame.
+        /// `m` is the current view of memory 0.
         #[inline(always)]
-        pub(super) unsafe fn $name(r: Regs, m: Mem, s: Store) -> Result<(), TrapCode> {
+        pub(super) unsafe fn $name(m: Mem, addr: u32, offset: u32, value: u64) -> Result<(), TrapCode> {
             // SAFETY: forwarded to the caller.
-            unsafe { store(r, m, s, |$v: u64| -> [u8; $n] { $body }) }
+            unsafe { store(m, addr, offset, value, |$v: u64| -> [u8; $n] { $body }) }
         }
     )*};
 }

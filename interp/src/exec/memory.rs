@@ -84,8 +84,11 @@ pub(super) unsafe fn memory_size(vmctx: *mut VMContext, r: Regs, dst: Slot, memo
 }
 
 /// `memory.grow` through the runtime's builtin: the old size in pages, or
-/// -1 if refused. Returns the reloaded memory-0 view; `Fault::Pending` if the
-/// builtin trapped (it has already set the store's pending reason).
+/// -1 if refused; `Fault::Pending` if the builtin trapped (it has already
+/// set the store's pending reason). The caller reloads its view of memory
+/// 0 afterwards (it is not returned: a `Mem` would be returned through
+/// memory, and a handler lending the address of a local loses its tail
+/// call).
 ///
 /// # Safety
 /// `vmctx` is live, `memory` is one of its memories, the slots are in the frame.
@@ -96,7 +99,7 @@ pub(super) unsafe fn memory_grow(
     dst: Slot,
     delta: Slot,
     memory: u32,
-) -> Result<Mem, Fault> {
+) -> Result<(), Fault> {
     // SAFETY: the caller guarantees vmctx, the memory index and the slots;
     // `builtins` is the store's static table.
     unsafe {
@@ -107,7 +110,7 @@ pub(super) unsafe fn memory_grow(
             VMBuiltins::GROW_FAILED => r.put(dst, -1i32),
             pages => r.put(dst, pages as u32),
         }
-        Ok(Mem::load(vmctx))
+        Ok(())
     }
 }
 

@@ -11,6 +11,7 @@ use crate::vm::TrapCode;
 /// slots from this base (the executor reserves them before entering the
 /// frame, and the translator names only slots below `frame_size`).
 #[derive(Copy, Clone, Debug)]
+#[repr(transparent)]
 pub(super) struct Regs(*mut u64);
 
 impl Regs {
@@ -18,6 +19,12 @@ impl Regs {
     #[inline(always)]
     pub(super) fn new(base: *mut u64) -> Regs {
         Regs(base)
+    }
+
+    /// The address of slot 0 (what handlers pass on in a register).
+    #[inline(always)]
+    pub(super) fn as_ptr(self) -> *mut u64 {
+        self.0
     }
 
     /// Address of slot `s`.
@@ -79,20 +86,6 @@ impl Regs {
         // SAFETY: forwarded to the caller.
         T::from_slot(unsafe { self.get(s) })
     }
-
-    /// Zeroes slots `from..to` (a new frame's declared locals).
-    ///
-    /// # Safety
-    /// `from..to` is within the frame.
-    #[inline(always)]
-    pub(super) unsafe fn zero(self, from: u16, to: u16) {
-        let n = to.saturating_sub(from) as usize;
-        // Most functions declare no locals: skip the `memset` call then.
-        if n != 0 {
-            // SAFETY: the caller keeps the range inside the frame.
-            unsafe { core::ptr::write_bytes(self.0.add(from as usize), 0, n) }
-        }
-    }
 }
 
 impl Regs {
@@ -105,16 +98,88 @@ impl Regs {
     pub(super) unsafe fn init_frame(self, f: &crate::bytecode::CompiledFunc) {
         // SAFETY: `num_params <= num_locals` and `num_locals + consts.len()
         // <= frame_size` by construction of `CompiledFunc`; the caller
-        // guarantees `frame_size` slots.
+        // guarantees `frame_size` slots. The pool is not in the frame.
         unsafe {
-            self.zero(f.num_params, f.num_locals);
-            if !f.consts.is_empty() {
-                core::ptr::copy_nonoverlapping(
-                    f.consts.as_ptr(),
-                    self.0.add(f.num_locals as usize),
-                    f.consts.len(),
-                );
+            let consts = f.consts.as_ptr();
+            let locals = self.0.add(f.num_params as usize);
+            let n = (f.num_locals - f.num_params) as usize;
+            if n <= SMALL && f.consts.len() <= SMALL {
+                fill_small(locals, n, |_| 0);
+                fill_small(self.0.add(f.num_locals as usize), f.consts.len(), |i| {
+                    consts.add(i).read()
+                });
+            } else {
+                core::ptr::write_bytes(locals, 0, n);
+                let to = self.0.add(f.num_locals as usize);
+                core::ptr::copy_nonoverlapping(consts, to, f.consts.len());
             }
+        }
+    }
+
+    /// [`Regs::init_frame`] for a frame known to be small: at most
+    /// [`SMALL`] declared locals and constants. Makes no calls.
+    ///
+    /// # Safety
+    /// As for [`Regs::init_frame`], and the frame is small.
+    #[inline(always)]
+    pub(super) unsafe fn init_small_frame(self, f: &crate::bytecode::CompiledFunc) {
+        // SAFETY: as for `init_frame`; the caller guarantees the counts.
+        unsafe {
+            let consts = f.consts.as_ptr();
+            let n = (f.num_locals - f.num_params) as usize;
+            fill_small(self.0.add(f.num_params as usize), n, |_| 0);
+            fill_small(self.0.add(f.num_locals as usize), f.consts.len(), |i| {
+                consts.add(i).read()
+            });
+        }
+    }
+}
+
+/// The most declared locals and constants a frame may have to count as
+/// small: frames are entered on every call and usually have a handful of
+/// each, which [`fill_small`] writes inline instead of calling `memset` or
+/// `memcpy`.
+pub(super) const SMALL: usize = 8;
+
+/// Writes `value(i)` to `dst[i]` for `i` in `0..n`, where `value` reads
+/// memory that `dst` does not overlap, with two (possibly overlapping)
+/// fixed-size blocks and no calls.
+///
+/// # Safety
+/// `n <= SMALL`, `dst..dst + n` is writable, and `value` is valid for
+/// `0..n`.
+#[inline(always)]
+unsafe fn fill_small(dst: *mut u64, n: usize, value: impl Fn(usize) -> u64) {
+    /// Writes `value(from..from + K)`, a block of constant size. (Word by
+    /// word, not through a `[u64; K]`: a temporary array may end up on the
+    /// stack, and a handler with an escaping stack slot loses its tail call.)
+    ///
+    /// # Safety
+    /// As for `fill_small`, for `from..from + K`.
+    #[inline(always)]
+    unsafe fn block<const K: usize>(dst: *mut u64, from: usize, value: &impl Fn(usize) -> u64) {
+        for i in from..from + K {
+            // SAFETY: forwarded to the caller.
+            unsafe { dst.add(i).write(value(i)) }
+        }
+    }
+    // SAFETY: each block lies within `0..n` (`n >= K` in its arm).
+    unsafe {
+        match n {
+            0 => {}
+            1..=2 => {
+                block::<1>(dst, 0, &value);
+                block::<1>(dst, n - 1, &value);
+            }
+            3..=4 => {
+                block::<2>(dst, 0, &value);
+                block::<2>(dst, n - 2, &value);
+            }
+            5..=SMALL => {
+                block::<4>(dst, 0, &value);
+                block::<4>(dst, n - 4, &value);
+            }
+            _ => core::hint::unreachable_unchecked(),
         }
     }
 }
@@ -205,21 +270,93 @@ impl SlotValue for bool {
     }
 }
 
-/// `dst = f(lhs, rhs)`.
+/// Where an instruction's operand comes from: its slot, or the accumulator
+/// (which then holds the slot's bits, see `crate::bytecode`).
+#[derive(Copy, Clone, Debug)]
+pub(super) enum Src {
+    /// Read the slot.
+    Slot,
+    /// Use these bits, the accumulator's.
+    Acc(u64),
+}
+
+impl Regs {
+    /// The bits of operand slot `s`, taken from where `from` says.
+    ///
+    /// # Safety
+    /// `s` is within the frame.
+    #[inline(always)]
+    pub(super) unsafe fn operand(self, s: Slot, from: Src) -> u64 {
+        match from {
+            // SAFETY: forwarded to the caller.
+            Src::Slot => unsafe { self.get(s) },
+            Src::Acc(bits) => bits,
+        }
+    }
+}
+
+/// `dst = f(lhs, rhs)`, with `lhs` and `rhs` taken from where `l` and `rh`
+/// say. Returns the bits written (the accumulator's next value).
 ///
 /// # Safety
 /// The instruction's slots are within the frame.
 #[inline(always)]
-pub(super) unsafe fn bin<A: SlotValue, R: SlotValue>(r: Regs, o: Bin, f: impl FnOnce(A, A) -> R) {
+pub(super) unsafe fn bin_from<A: SlotValue, R: SlotValue>(
+    r: Regs,
+    o: Bin,
+    l: Src,
+    rh: Src,
+    f: impl FnOnce(A, A) -> R,
+) -> u64 {
     // SAFETY: the caller guarantees the three slots are in the frame.
     unsafe {
-        let v = f(r.take(o.lhs), r.take(o.rhs));
-        r.put(o.dst, v);
+        let v = f(
+            A::from_slot(r.operand(o.lhs, l)),
+            A::from_slot(r.operand(o.rhs, rh)),
+        )
+        .into_slot();
+        r.set(o.dst, v);
+        v
+    }
+}
+
+/// `dst = f(lhs, rhs)`; returns the bits written.
+///
+/// # Safety
+/// The instruction's slots are within the frame.
+#[inline(always)]
+pub(super) unsafe fn bin<A: SlotValue, R: SlotValue>(
+    r: Regs,
+    o: Bin,
+    f: impl FnOnce(A, A) -> R,
+) -> u64 {
+    // SAFETY: forwarded to the caller.
+    unsafe { bin_from(r, o, Src::Slot, Src::Slot, f) }
+}
+
+/// `dst = f(lhs, rhs)` for an operator that may trap, with `lhs` taken from
+/// where `l` says; on a trap `dst` is left untouched. Returns the bits
+/// written.
+///
+/// # Safety
+/// The instruction's slots are within the frame.
+#[inline(always)]
+pub(super) unsafe fn bin_trap_from<A: SlotValue, R: SlotValue>(
+    r: Regs,
+    o: Bin,
+    l: Src,
+    f: impl FnOnce(A, A) -> Result<R, TrapCode>,
+) -> Result<u64, TrapCode> {
+    // SAFETY: the caller guarantees the three slots are in the frame.
+    unsafe {
+        let v = f(A::from_slot(r.operand(o.lhs, l)), r.take(o.rhs))?.into_slot();
+        r.set(o.dst, v);
+        Ok(v)
     }
 }
 
 /// `dst = f(lhs, rhs)` for an operator that may trap; on a trap `dst` is
-/// left untouched.
+/// left untouched. Returns the bits written.
 ///
 /// # Safety
 /// The instruction's slots are within the frame.
@@ -228,29 +365,42 @@ pub(super) unsafe fn bin_trap<A: SlotValue, R: SlotValue>(
     r: Regs,
     o: Bin,
     f: impl FnOnce(A, A) -> Result<R, TrapCode>,
-) -> Result<(), TrapCode> {
-    // SAFETY: the caller guarantees the three slots are in the frame.
-    unsafe {
-        let v = f(r.take(o.lhs), r.take(o.rhs))?;
-        r.put(o.dst, v);
-    }
-    Ok(())
+) -> Result<u64, TrapCode> {
+    // SAFETY: forwarded to the caller.
+    unsafe { bin_trap_from(r, o, Src::Slot, f) }
 }
 
-/// `dst = f(src)`.
+/// `dst = f(src)`, with `src` taken from where `from` says; returns the bits
+/// written.
 ///
 /// # Safety
 /// The instruction's slots are within the frame.
 #[inline(always)]
-pub(super) unsafe fn un<A: SlotValue, R: SlotValue>(r: Regs, o: Un, f: impl FnOnce(A) -> R) {
+pub(super) unsafe fn un_from<A: SlotValue, R: SlotValue>(
+    r: Regs,
+    o: Un,
+    from: Src,
+    f: impl FnOnce(A) -> R,
+) -> u64 {
     // SAFETY: the caller guarantees both slots are in the frame.
     unsafe {
-        let v = f(r.take(o.src));
-        r.put(o.dst, v);
+        let v = f(A::from_slot(r.operand(o.src, from))).into_slot();
+        r.set(o.dst, v);
+        v
     }
 }
 
-/// `dst = f(src)` for an operator that may trap.
+/// `dst = f(src)`; returns the bits written.
+///
+/// # Safety
+/// The instruction's slots are within the frame.
+#[inline(always)]
+pub(super) unsafe fn un<A: SlotValue, R: SlotValue>(r: Regs, o: Un, f: impl FnOnce(A) -> R) -> u64 {
+    // SAFETY: forwarded to the caller.
+    unsafe { un_from(r, o, Src::Slot, f) }
+}
+
+/// `dst = f(src)` for an operator that may trap; returns the bits written.
 ///
 /// # Safety
 /// The instruction's slots are within the frame.
@@ -259,19 +409,23 @@ pub(super) unsafe fn un_trap<A: SlotValue, R: SlotValue>(
     r: Regs,
     o: Un,
     f: impl FnOnce(A) -> Result<R, TrapCode>,
-) -> Result<(), TrapCode> {
+) -> Result<u64, TrapCode> {
     // SAFETY: the caller guarantees both slots are in the frame.
     unsafe {
-        let v = f(r.take(o.src))?;
-        r.put(o.dst, v);
+        let v = f(r.take(o.src))?.into_slot();
+        r.set(o.dst, v);
+        Ok(v)
     }
-    Ok(())
 }
 
 /// The error side of a trapping operator, kept out of the hot path.
-#[cold]
-#[inline(never)]
+///
+/// Inlined but marked cold: a call here (even to a cold function) would make
+/// every handler that can trap set up a stack frame and save registers on
+/// its hot path too, while a cold block only moves the trap code aside.
+#[inline(always)]
 pub(super) fn trap<T>(code: TrapCode) -> Result<T, TrapCode> {
+    core::hint::cold_path();
     Err(code)
 }
 

@@ -78,6 +78,32 @@ impl InterpStack {
         }
     }
 
+    /// Like [`InterpStack::reserve`], but only checks: `true` if slots
+    /// `..new_top` are already allocated and within the limit together
+    /// with one more frame record. Never allocates (no call on the fast path
+    /// of a handler).
+    #[inline(always)]
+    pub(super) fn fits(&self, new_top: usize) -> bool {
+        let used = new_top.saturating_add(self.frames.len().saturating_add(1) * FRAME_SLOTS);
+        used <= self.limit && new_top <= self.values.len()
+    }
+
+    /// Pushes `frame` if the frame stack has room for it without growing;
+    /// `false` (and nothing pushed) otherwise.
+    #[inline(always)]
+    pub(super) fn push_frame_in_place(&mut self, frame: Frame) -> bool {
+        match self.frames.spare_capacity_mut().first_mut() {
+            Some(slot) => {
+                slot.write(frame);
+                // SAFETY: the element at `len` was just initialised and is
+                // within the capacity.
+                unsafe { self.frames.set_len(self.frames.len() + 1) };
+                true
+            }
+            None => false,
+        }
+    }
+
     #[cold]
     #[inline(never)]
     fn reserve_slow(&mut self, new_top: usize, used: usize) -> bool {

@@ -168,7 +168,11 @@ impl Translator<'_> {
     pub(super) fn loop_(&mut self, ty: BlockType) -> anyhow::Result<()> {
         self.flush();
         self.fusable = None;
-        self.open(FrameKind::Loop, ty, NONE)
+        self.open(FrameKind::Loop, ty, NONE)?;
+        // Back-edges land on the label recorded by `open`: the epoch check
+        // and the fuel charge below run on every iteration.
+        self.start_region(true);
+        Ok(())
     }
 
     /// `if`: a `BrIfEqz` over the then-arm, patched at `else`/`end`.
@@ -198,6 +202,7 @@ impl Translator<'_> {
             self.jump(top, |offset| Op::Br { offset })?;
         }
         self.patch(frame.else_site)?;
+        self.start_region(false);
         let frame = &mut self.control[top];
         frame.kind = FrameKind::Else;
         frame.else_site = NONE;
@@ -232,6 +237,7 @@ impl Translator<'_> {
                 }
                 self.bind(frame.label)?;
                 self.patch(frame.else_site)?;
+                self.start_region(false);
                 self.stack.reset(frame.base, frame.results);
                 self.reachable = true;
                 self.fusable = None;

@@ -90,6 +90,9 @@ macro_rules! define_visit_operator {
                 }
                 define_visit_operator!(@frames self $op);
                 let t = &mut *self.translator;
+                if t.reachable {
+                    define_visit_operator!(@fuel t $op);
+                }
                 let result = if t.reachable {
                     translate_op!(t $op ($($($arg),*)?))
                 } else {
@@ -113,6 +116,15 @@ macro_rules! define_visit_operator {
     // Other block-structured operators are not Wasm 2.0: the translator
     // rejects them before the frame kinds could matter.
     (@frames $s:ident $op:ident) => {};
+    // The fuel cost model: structure and no-ops are free, everything else
+    // costs one unit.
+    (@fuel $t:ident Nop) => {};
+    (@fuel $t:ident Drop) => {};
+    (@fuel $t:ident Block) => {};
+    (@fuel $t:ident Loop) => {};
+    (@fuel $t:ident End) => {};
+    (@fuel $t:ident Else) => {};
+    (@fuel $t:ident $op:ident) => { $t.charge() };
 }
 
 #[allow(clippy::clone_on_copy, clippy::redundant_clone)]

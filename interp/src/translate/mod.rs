@@ -81,6 +81,8 @@
 //! * `control.rs`: blocks, labels, forward-branch patching.
 //! * `branch.rs`: `br`, `br_if`, `br_table`, `return`.
 //! * `ops.rs`: everything straight-line (numeric, memory, tables, calls).
+//! * `acc.rs`: the final pass that lets chained instructions pass values
+//!   in the executor's accumulator.
 //!
 //! # Trust
 //!
@@ -89,6 +91,7 @@
 //! checked, and garbage only ever produces an error (or, for bodies that
 //! are well-formed but invalid, meaningless bytecode).
 
+pub(crate) mod acc;
 mod branch;
 mod control;
 mod dispatch;
@@ -158,6 +161,7 @@ pub fn translate_function(
         num_results,
         reader.bytes_remaining(),
     );
+    t.start_region(true);
     Driver::new(&mut t, validator).run(&mut reader)?;
     t.finish()
 }
@@ -203,6 +207,10 @@ struct Translator<'a> {
     consts: Vec<u64>,
     /// Placeholder slot of each constant in `consts`, by bits.
     const_slots: std::collections::HashMap<u64, Slot>,
+    /// The `ConsumeFuel` charging the current region, when metering fuel.
+    fuel_site: Option<usize>,
+    /// Fuel the current region has used so far.
+    fuel_used: u32,
 }
 
 /// The most constants a function keeps in slots; further constants are
@@ -238,7 +246,39 @@ impl<'a> Translator<'a> {
             stack_start: num_locals.max(num_results),
             consts: Vec::new(),
             const_slots: std::collections::HashMap::new(),
+            fuel_site: None,
+            fuel_used: 0,
         }
+    }
+
+    /// Starts a straight-line region at the next instruction: the previous
+    /// region's `ConsumeFuel` gets its final amount and, when metering fuel,
+    /// a new one is emitted. `loop_header` (function entry, loop start) also
+    /// emits the epoch check.
+    pub(super) fn start_region(&mut self, loop_header: bool) {
+        self.close_region();
+        if loop_header && self.types.epoch_interruption {
+            self.emit(Op::CheckEpoch);
+        }
+        if self.types.consume_fuel {
+            self.fuel_site = Some(self.emit(Op::ConsumeFuel { amount: 0 }));
+        }
+    }
+
+    /// Gives the current region's `ConsumeFuel` its amount.
+    fn close_region(&mut self) {
+        if let Some(site) = self.fuel_site.take()
+            && let Some(Op::ConsumeFuel { amount }) = self.ops.get_mut(site)
+        {
+            *amount = self.fuel_used;
+        }
+        self.fuel_used = 0;
+    }
+
+    /// Charges one instruction to the current region.
+    #[inline(always)]
+    pub(super) fn charge(&mut self) {
+        self.fuel_used = self.fuel_used.saturating_add(1);
     }
 
     /// The slot holding constant `bits` for the rest of the function, if
@@ -273,7 +313,8 @@ impl<'a> Translator<'a> {
     }
 
     /// Checks the frame size and packages the bytecode.
-    fn finish(self) -> anyhow::Result<CompiledFunc> {
+    fn finish(mut self) -> anyhow::Result<CompiledFunc> {
+        self.close_region();
         if !self.control.is_empty() {
             bail!("function {} ends with unclosed blocks", self.func_index);
         }
@@ -306,6 +347,7 @@ impl<'a> Translator<'a> {
                 });
             }
         }
+        acc::use_accumulator(&mut ops);
         Ok(CompiledFunc {
             consts: self.consts.into_boxed_slice(),
             ops: ops.into_boxed_slice(),

@@ -418,6 +418,7 @@ impl<'s> Instance<'s> {
             types: b.types.clone(),
             funcs,
             num_imported_funcs: num_imported,
+            ..ModuleTypes::default()
         });
         let source: Arc<[u8]> = Arc::from(Vec::new());
         let bodies = b.funcs.iter().map(|_| 0..0).collect();

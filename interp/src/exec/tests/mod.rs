@@ -3,7 +3,9 @@
 
 mod harness;
 
+mod acc;
 mod calls;
+mod dispatch;
 mod memory;
 mod numeric;
 mod tables;

@@ -1,0 +1,300 @@
+//! The measuring side: one child process per (engine, workload).
+//!
+//! Running each engine in its own process keeps them from disturbing one
+//! another (allocator state, wasmtime's signal handlers and code memory) and
+//! makes the process's peak resident set size a per-engine memory figure.
+//! The child prints tab-separated records on stdout; `main` parses them.
+//!
+//! Records:
+//!
+//! ```text
+//! K   kernel result consistent(0|1) median_ns min_ns samples
+//! KE  kernel message
+//! C   median_ns min_ns samples          (Module::new)
+//! CE  message
+//! I   median_ns min_ns samples          (instantiation)
+//! IE  message
+//! H   kind ns_per_call                  (kind: host-to-wasm, wasm-to-host, wasm-to-wasm)
+//! HE  message
+//! M   baseline_kib peak_kib
+//! ```
+
+use crate::engines::{self, EngineId, Loop, Runtime, Visitor};
+use crate::kernels::{self, Kernel};
+use crate::measure::{Sampling, Stats, proc_status_kib, sample};
+use anyhow::{Context, Result, bail, ensure};
+use std::time::{Duration, Instant};
+
+/// Host-call loop iterations per sample.
+pub const HOST_CALLS: i32 = 1_000_000;
+
+/// What a child measures.
+pub enum Job {
+    /// Run these kernels.
+    Kernels(Vec<Kernel>),
+    /// `Module::new` and instantiation of the module at this path.
+    Startup(std::path::PathBuf),
+    /// The host-call loops.
+    HostCalls,
+}
+
+/// Parses the child's command line (after `--child`) and runs it.
+pub fn main(args: &[String]) -> Result<()> {
+    let [engine, job, min, max, budget_ms, rest @ ..] = args else {
+        bail!("usage: --child ENGINE JOB MIN MAX BUDGET_MS [ARGS...]");
+    };
+    let engine = EngineId::from_name(engine).with_context(|| format!("unknown engine {engine}"))?;
+    let policy = Sampling {
+        min: min.parse()?,
+        max: max.parse()?,
+        budget: Duration::from_millis(budget_ms.parse()?),
+    };
+    let job = match job.as_str() {
+        "kernels" => {
+            let all = kernels::all();
+            let selected = rest
+                .iter()
+                .map(|name| {
+                    all.iter()
+                        .find(|k| k.name == name)
+                        .copied()
+                        .with_context(|| format!("unknown kernel {name}"))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Job::Kernels(selected)
+        }
+        "startup" => {
+            let [path] = rest else {
+                bail!("startup needs one module path")
+            };
+            Job::Startup(path.into())
+        }
+        "hostcalls" => Job::HostCalls,
+        other => bail!("unknown job {other}"),
+    };
+    run(engine, job, policy)
+}
+
+fn run(engine: EngineId, job: Job, policy: Sampling) -> Result<()> {
+    let bytes = match &job {
+        Job::Startup(path) => {
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?
+        }
+        _ => Vec::new(),
+    };
+    let baseline = proc_status_kib("VmRSS");
+    let startup_job = matches!(job, Job::Startup(_));
+    match (engine, job) {
+        (EngineId::Native, Job::Kernels(list)) => native_kernels(&list, policy),
+        (EngineId::Wasmparser, Job::Startup(_)) => {
+            match sample(policy, || {
+                let start = Instant::now();
+                engines::wasmparser_validate(&bytes)?;
+                Ok(start.elapsed())
+            }) {
+                Ok(stats) => record_stats("C", stats),
+                Err(e) => record("CE", &[&message(&e)]),
+            }
+        }
+        (EngineId::Native | EngineId::Wasmparser, _) => {
+            bail!("{engine} only measures one workload")
+        }
+        (_, job) => engines::with_runtime(
+            engine,
+            WasmJob {
+                job,
+                policy,
+                bytes: &bytes,
+                baseline,
+            },
+        )?,
+    }
+    if !matches!(engine, EngineId::Native | EngineId::Wasmparser) && startup_job {
+        // Recorded by `startup` after the first compilation.
+        return Ok(());
+    }
+    record_memory(baseline);
+    Ok(())
+}
+
+/// Records the peak resident memory so far against `baseline`.
+fn record_memory(baseline: Option<u64>) {
+    if let (Some(baseline), Some(peak)) = (baseline, proc_status_kib("VmHWM")) {
+        record("M", &[&baseline.to_string(), &peak.to_string()]);
+    }
+}
+
+/// Prints one record.
+fn record(tag: &str, fields: &[&str]) {
+    let mut line = tag.to_string();
+    for field in fields {
+        line.push('\t');
+        line.push_str(&field.replace(['\t', '\n', '\r'], " "));
+    }
+    println!("{line}");
+}
+
+fn record_stats(tag: &str, stats: Stats) {
+    record(
+        tag,
+        &[
+            &stats.median.as_nanos().to_string(),
+            &stats.min.as_nanos().to_string(),
+            &stats.count.to_string(),
+        ],
+    );
+}
+
+/// An error with its causes on one line.
+fn message(e: &anyhow::Error) -> String {
+    format!("{e:#}")
+}
+
+fn record_kernel(kernel: &Kernel, outcome: Result<(i32, bool, Stats)>) {
+    match outcome {
+        Ok((result, consistent, stats)) => record(
+            "K",
+            &[
+                kernel.name,
+                &result.to_string(),
+                if consistent { "1" } else { "0" },
+                &stats.median.as_nanos().to_string(),
+                &stats.min.as_nanos().to_string(),
+                &stats.count.to_string(),
+            ],
+        ),
+        Err(e) => record("KE", &[kernel.name, &message(&e)]),
+    }
+}
+
+/// Times `call` after one warm-up call, checking every result against the
+/// warm-up's.
+fn time_calls(
+    policy: Sampling,
+    mut call: impl FnMut() -> Result<i32>,
+) -> Result<(i32, bool, Stats)> {
+    let first = call()?;
+    let mut consistent = true;
+    let stats = sample(policy, || {
+        let start = Instant::now();
+        let result = call()?;
+        let elapsed = start.elapsed();
+        consistent &= result == first;
+        Ok(elapsed)
+    })?;
+    Ok((first, consistent, stats))
+}
+
+fn native_kernels(list: &[Kernel], policy: Sampling) {
+    for kernel in list {
+        let outcome = time_calls(policy, || {
+            Ok(std::hint::black_box(kernel.run_native(kernel.n)))
+        });
+        record_kernel(kernel, outcome);
+    }
+}
+
+struct WasmJob<'a> {
+    job: Job,
+    policy: Sampling,
+    bytes: &'a [u8],
+    /// Resident memory before measuring, KiB.
+    baseline: Option<u64>,
+}
+
+impl Visitor for WasmJob<'_> {
+    type Output = ();
+
+    fn visit<R: Runtime>(self, rt: &R) -> Result<()> {
+        let policy = self.policy;
+        match self.job {
+            Job::Kernels(list) => {
+                for kernel in &list {
+                    let outcome = (|| {
+                        let module = rt.compile(kernel.wasm).context("compiling")?;
+                        let mut instance = rt.kernel(&module).context("instantiating")?;
+                        time_calls(policy, || rt.call(&mut instance, kernel.n))
+                    })();
+                    record_kernel(kernel, outcome);
+                }
+            }
+            Job::Startup(_) => startup(rt, self.bytes, policy, self.baseline),
+            Job::HostCalls => match host_calls(rt, policy) {
+                Ok(()) => {}
+                Err(e) => record("HE", &[&message(&e)]),
+            },
+        }
+        Ok(())
+    }
+}
+
+/// Times `Module::new` and instantiation. The peak memory is taken after
+/// the first `Module::new` and one instantiation of its module, before any
+/// repetition: some engines keep per-engine state that repeated compilation
+/// grows, which is not what one start-up costs.
+fn startup<R: Runtime>(rt: &R, bytes: &[u8], policy: Sampling, baseline: Option<u64>) {
+    let mut first = true;
+    let compiled = sample(policy, || {
+        let start = Instant::now();
+        let module = rt.compile(bytes)?;
+        let elapsed = start.elapsed();
+        if std::mem::take(&mut first) {
+            if let Ok(mut ready) = rt.prepare(&module) {
+                let _ = rt.instantiate(&module, &mut ready);
+            }
+            record_memory(baseline);
+        }
+        drop(module);
+        Ok(elapsed)
+    });
+    match compiled {
+        Ok(stats) => record_stats("C", stats),
+        Err(e) => return record("CE", &[&message(&e)]),
+    }
+    let instantiated = (|| {
+        let module = rt.compile(bytes)?;
+        sample(policy, || {
+            let mut ready = rt.prepare(&module).context("defining stub imports")?;
+            let start = Instant::now();
+            rt.instantiate(&module, &mut ready)?;
+            let elapsed = start.elapsed();
+            drop(ready);
+            Ok(elapsed)
+        })
+    })();
+    match instantiated {
+        Ok(stats) => record_stats("I", stats),
+        Err(e) => record("IE", &[&message(&e)]),
+    }
+}
+
+fn host_calls<R: Runtime>(rt: &R, policy: Sampling) -> Result<()> {
+    let wasm = wat::parse_str(engines::HOST_CALL_WAT)?;
+    let module = rt.compile(&wasm)?;
+    let mut calls = rt.host_calls(&module)?;
+    let per_call = |stats: Stats| {
+        format!(
+            "{:.2}",
+            stats.median.as_nanos() as f64 / f64::from(HOST_CALLS)
+        )
+    };
+
+    let mut measure =
+        |name: &str, f: &mut dyn FnMut(&mut R::Calls, i32) -> Result<i32>| -> Result<()> {
+            // Warm-up (and lazy translation), then the timed runs.
+            ensure!(f(&mut calls, 1000)? == 1000, "{name}: wrong result");
+            let stats = sample(policy, || {
+                let start = Instant::now();
+                let result = f(&mut calls, HOST_CALLS)?;
+                let elapsed = start.elapsed();
+                ensure!(result == HOST_CALLS, "{name}: wrong result {result}");
+                Ok(elapsed)
+            })?;
+            record("H", &[name, &per_call(stats)]);
+            Ok(())
+        };
+    measure("host-to-wasm", &mut |c, n| rt.host_loop(c, n))?;
+    measure("wasm-to-host", &mut |c, n| rt.wasm_loop(c, Loop::Host, n))?;
+    measure("wasm-to-wasm", &mut |c, n| rt.wasm_loop(c, Loop::Wasm, n))?;
+    Ok(())
+}

@@ -1,0 +1,559 @@
+//! The engines under test behind one small trait, [`Runtime`].
+//!
+//! Every engine gets the same treatment: compile bytes into a module,
+//! instantiate it with every import satisfied by a stub (a function that
+//! traps, a zero global, a fresh memory or table of the imported type), call
+//! an exported `(i32) -> i32` function through the engine's typed-function
+//! API, and run the host-call loops.
+
+use anyhow::{Context, Result, anyhow, bail};
+use std::fmt;
+
+/// Every engine configuration the harness knows, in report order.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum EngineId {
+    /// The kernels compiled natively by clang: the speed limit.
+    Native,
+    /// `wasmparser`'s validator alone: the start-up floor.
+    Wasmparser,
+    /// Kiln, lazy translation (its default).
+    Kiln,
+    /// Kiln, eager translation.
+    KilnEager,
+    /// wasmi, eager compilation.
+    WasmiEager,
+    /// wasmi, eager validation and lazy translation.
+    WasmiLazy,
+    /// wasmtime with its optimising compiler, Cranelift.
+    WasmtimeCranelift,
+    /// wasmtime with its baseline compiler, Winch.
+    WasmtimeWinch,
+    /// wasmtime with its portable interpreter, Pulley.
+    WasmtimePulley,
+}
+
+impl EngineId {
+    /// Every engine, in report order.
+    pub const ALL: [EngineId; 9] = [
+        EngineId::Native,
+        EngineId::Wasmparser,
+        EngineId::Kiln,
+        EngineId::KilnEager,
+        EngineId::WasmiEager,
+        EngineId::WasmiLazy,
+        EngineId::WasmtimeCranelift,
+        EngineId::WasmtimeWinch,
+        EngineId::WasmtimePulley,
+    ];
+
+    /// The name used on the command line and in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineId::Native => "native",
+            EngineId::Wasmparser => "wasmparser",
+            EngineId::Kiln => "kiln",
+            EngineId::KilnEager => "kiln-eager",
+            EngineId::WasmiEager => "wasmi-eager",
+            EngineId::WasmiLazy => "wasmi-lazy",
+            EngineId::WasmtimeCranelift => "wasmtime-cranelift",
+            EngineId::WasmtimeWinch => "wasmtime-winch",
+            EngineId::WasmtimePulley => "wasmtime-pulley",
+        }
+    }
+
+    /// Looks an engine up by [`name`](Self::name).
+    pub fn from_name(name: &str) -> Option<EngineId> {
+        EngineId::ALL.into_iter().find(|e| e.name() == name)
+    }
+
+    /// A one-line description for the report.
+    pub fn describe(self) -> &'static str {
+        match self {
+            EngineId::Native => "the C kernels compiled natively with `clang -O2` (speed limit)",
+            EngineId::Wasmparser => {
+                "`wasmparser::Validator::validate_all` with Kiln's feature set (start-up floor)"
+            }
+            EngineId::Kiln => {
+                "Kiln, `CompilationMode::Lazy` (default): validate all, translate on first call"
+            }
+            EngineId::KilnEager => {
+                "Kiln, `CompilationMode::Eager`: validate and translate everything up front"
+            }
+            EngineId::WasmiEager => "wasmi, `CompilationMode::Eager`",
+            EngineId::WasmiLazy => {
+                "wasmi, `CompilationMode::LazyTranslation` (its default): validate all, translate on first call"
+            }
+            EngineId::WasmtimeCranelift => "wasmtime, Cranelift (optimising JIT)",
+            EngineId::WasmtimeWinch => "wasmtime, Winch (baseline JIT)",
+            EngineId::WasmtimePulley => "wasmtime, Pulley (portable interpreter, `pulley64`)",
+        }
+    }
+
+    /// Whether this engine runs WebAssembly (and so the instantiation,
+    /// kernel and host-call workloads apply to it).
+    pub fn runs_wasm(self) -> bool {
+        !matches!(self, EngineId::Native | EngineId::Wasmparser)
+    }
+}
+
+impl fmt::Display for EngineId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Which loop of the host-call module to run.
+#[derive(Copy, Clone, Debug)]
+pub enum Loop {
+    /// `loop_host`: wasm calls the imported host function `n` times.
+    Host,
+    /// `loop_wasm`: wasm calls a wasm function `n` times (the reference).
+    Wasm,
+}
+
+impl Loop {
+    fn export(self) -> &'static str {
+        match self {
+            Loop::Host => "loop_host",
+            Loop::Wasm => "loop_wasm",
+        }
+    }
+}
+
+/// The host-call module: `host.inc` is the imported function, `inc` the
+/// exported one, both `(i32) -> i32` returning their argument plus one.
+pub const HOST_CALL_WAT: &str = r#"
+(module
+  (import "host" "inc" (func $host_inc (param i32) (result i32)))
+  (func $wasm_inc (param i32) (result i32)
+    (i32.add (local.get 0) (i32.const 1)))
+  (func (export "inc") (param i32) (result i32)
+    (i32.add (local.get 0) (i32.const 1)))
+  (func (export "loop_host") (param $n i32) (result i32)
+    (local $acc i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.eqz (local.get $n)))
+        (local.set $acc (call $host_inc (local.get $acc)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $next)))
+    (local.get $acc))
+  (func (export "loop_wasm") (param $n i32) (result i32)
+    (local $acc i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.eqz (local.get $n)))
+        (local.set $acc (call $wasm_inc (local.get $acc)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $next)))
+    (local.get $acc)))
+"#;
+
+/// What the harness needs from an engine. Timing happens outside, around
+/// exactly one of these calls.
+pub trait Runtime {
+    /// A compiled module.
+    type Module;
+    /// A fresh store plus a linker defining every import as a stub.
+    type Ready;
+    /// An instance of a kernel with its `run` export, ready to call.
+    type Kernel;
+    /// An instance of the host-call module.
+    type Calls;
+
+    /// `Module::new`: validate (and, depending on the mode, translate).
+    fn compile(&self, wasm: &[u8]) -> Result<Self::Module>;
+    /// Creates a store and stubs for every import of `module`.
+    fn prepare(&self, module: &Self::Module) -> Result<Self::Ready>;
+    /// Instantiates `module` in `ready` (runs the start function, if any).
+    fn instantiate(&self, module: &Self::Module, ready: &mut Self::Ready) -> Result<()>;
+    /// Instantiates a kernel module and looks up `run: (i32) -> i32`.
+    fn kernel(&self, module: &Self::Module) -> Result<Self::Kernel>;
+    /// Calls the kernel's `run(n)`.
+    fn call(&self, kernel: &mut Self::Kernel, n: i32) -> Result<i32>;
+    /// Instantiates the host-call module with `host.inc` defined.
+    fn host_calls(&self, module: &Self::Module) -> Result<Self::Calls>;
+    /// Runs one of the wasm-side loops for `n` iterations.
+    fn wasm_loop(&self, calls: &mut Self::Calls, which: Loop, n: i32) -> Result<i32>;
+    /// Calls the exported `inc` `n` times from the host.
+    fn host_loop(&self, calls: &mut Self::Calls, n: i32) -> Result<i32>;
+}
+
+/// Something to do with a runtime, whichever it is.
+pub trait Visitor {
+    /// What the visit produces.
+    type Output;
+    /// Does the work with `runtime`.
+    fn visit<R: Runtime>(self, runtime: &R) -> Result<Self::Output>;
+}
+
+/// Creates the runtime for `id` and hands it to `visitor`. Fails for the
+/// two pseudo-engines, which do not run WebAssembly.
+pub fn with_runtime<V: Visitor>(id: EngineId, visitor: V) -> Result<V::Output> {
+    match id {
+        EngineId::Native | EngineId::Wasmparser => bail!("{id} does not run WebAssembly"),
+        EngineId::Kiln => visitor.visit(&Kiln::new(kiln::CompilationMode::Lazy)?),
+        EngineId::KilnEager => visitor.visit(&Kiln::new(kiln::CompilationMode::Eager)?),
+        EngineId::WasmiEager => visitor.visit(&Wasmi::new(wasmi::CompilationMode::Eager)),
+        EngineId::WasmiLazy => visitor.visit(&Wasmi::new(wasmi::CompilationMode::LazyTranslation)),
+        EngineId::WasmtimeCranelift => visitor.visit(&Wasmtime::new(WasmtimeKind::Cranelift)?),
+        EngineId::WasmtimeWinch => visitor.visit(&Wasmtime::new(WasmtimeKind::Winch)?),
+        EngineId::WasmtimePulley => visitor.visit(&Wasmtime::new(WasmtimeKind::Pulley)?),
+    }
+}
+
+/// The feature set Kiln validates against (WebAssembly 2.0 without SIMD),
+/// for the bare-`wasmparser` floor.
+pub fn kiln_features() -> wasmparser::WasmFeatures {
+    let mut features = wasmparser::WasmFeatures::WASM2;
+    features.remove(wasmparser::WasmFeatures::SIMD);
+    features.remove(wasmparser::WasmFeatures::RELAXED_SIMD);
+    features
+}
+
+/// The start-up floor: parse and validate, nothing else.
+pub fn wasmparser_validate(wasm: &[u8]) -> Result<()> {
+    wasmparser::Validator::new_with_features(kiln_features()).validate_all(wasm)?;
+    Ok(())
+}
+
+fn stub_message(module: &str, name: &str) -> String {
+    format!("stub import {module}::{name} called")
+}
+
+// ---------------------------------------------------------------------------
+// Kiln
+
+/// Kiln in one compilation mode.
+pub struct Kiln {
+    engine: kiln::Engine,
+}
+
+impl Kiln {
+    /// An engine with the default configuration and `mode`.
+    pub fn new(mode: kiln::CompilationMode) -> Result<Kiln> {
+        let mut config = kiln::Config::new();
+        config.compilation_mode(mode);
+        Ok(Kiln {
+            engine: kiln::Engine::new(&config)?,
+        })
+    }
+}
+
+impl Runtime for Kiln {
+    type Module = kiln::Module;
+    type Ready = (kiln::Store<()>, kiln::Linker<()>);
+    type Kernel = (kiln::Store<()>, kiln::TypedFunc<i32, i32>);
+    type Calls = (kiln::Store<()>, kiln::Instance);
+
+    fn compile(&self, wasm: &[u8]) -> Result<kiln::Module> {
+        kiln::Module::new(&self.engine, wasm)
+    }
+
+    fn prepare(&self, module: &kiln::Module) -> Result<Self::Ready> {
+        use kiln::{ExternType, Global, Memory, Table, Val, ValType};
+        let mut store = kiln::Store::new(&self.engine, ());
+        let mut linker = kiln::Linker::new(&self.engine);
+        linker.allow_shadowing(true);
+        for import in module.imports() {
+            let (m, n) = (import.module(), import.name());
+            match import.ty() {
+                ExternType::Func(ty) => {
+                    let message = stub_message(m, n);
+                    linker.func_new(m, n, ty, move |_, _, _| Err(anyhow!("{message}")))?;
+                }
+                ExternType::Global(ty) => {
+                    let value = Val::default_for_ty(ty.content())
+                        .with_context(|| format!("no default value for global {m}::{n}"))?;
+                    let global = Global::new(&mut store, ty, value)?;
+                    linker.define(&store, m, n, global)?;
+                }
+                ExternType::Table(ty) => {
+                    let init = Val::default_for_ty(&ValType::Ref(*ty.element()))
+                        .and_then(Val::ref_)
+                        .with_context(|| format!("no null value for table {m}::{n}"))?;
+                    let table = Table::new(&mut store, ty, init)?;
+                    linker.define(&store, m, n, table)?;
+                }
+                ExternType::Memory(ty) => {
+                    let memory = Memory::new(&mut store, ty)?;
+                    linker.define(&store, m, n, memory)?;
+                }
+            }
+        }
+        Ok((store, linker))
+    }
+
+    fn instantiate(&self, module: &kiln::Module, (store, linker): &mut Self::Ready) -> Result<()> {
+        linker.instantiate(store, module)?;
+        Ok(())
+    }
+
+    fn kernel(&self, module: &kiln::Module) -> Result<Self::Kernel> {
+        let mut store = kiln::Store::new(&self.engine, ());
+        let instance = kiln::Instance::new(&mut store, module, &[])?;
+        let run = instance.get_typed_func::<i32, i32>(&mut store, "run")?;
+        Ok((store, run))
+    }
+
+    fn call(&self, (store, run): &mut Self::Kernel, n: i32) -> Result<i32> {
+        run.call(store, n)
+    }
+
+    fn host_calls(&self, module: &kiln::Module) -> Result<Self::Calls> {
+        let mut store = kiln::Store::new(&self.engine, ());
+        let mut linker = kiln::Linker::new(&self.engine);
+        linker.func_wrap("host", "inc", |x: i32| x.wrapping_add(1))?;
+        let instance = linker.instantiate(&mut store, module)?;
+        Ok((store, instance))
+    }
+
+    fn wasm_loop(&self, (store, instance): &mut Self::Calls, which: Loop, n: i32) -> Result<i32> {
+        let f = instance.get_typed_func::<i32, i32>(&mut *store, which.export())?;
+        f.call(store, n)
+    }
+
+    fn host_loop(&self, (store, instance): &mut Self::Calls, n: i32) -> Result<i32> {
+        let f = instance.get_typed_func::<i32, i32>(&mut *store, "inc")?;
+        let mut acc = 0;
+        for _ in 0..n {
+            acc = f.call(&mut *store, acc)?;
+        }
+        Ok(acc)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// wasmi
+
+/// wasmi in one compilation mode.
+pub struct Wasmi {
+    engine: wasmi::Engine,
+}
+
+impl Wasmi {
+    /// An engine with the default configuration and `mode`.
+    pub fn new(mode: wasmi::CompilationMode) -> Wasmi {
+        let mut config = wasmi::Config::default();
+        config.compilation_mode(mode);
+        Wasmi {
+            engine: wasmi::Engine::new(&config),
+        }
+    }
+}
+
+impl Runtime for Wasmi {
+    type Module = wasmi::Module;
+    type Ready = (wasmi::Store<()>, wasmi::Linker<()>);
+    type Kernel = (wasmi::Store<()>, wasmi::TypedFunc<i32, i32>);
+    type Calls = (wasmi::Store<()>, wasmi::Instance);
+
+    fn compile(&self, wasm: &[u8]) -> Result<wasmi::Module> {
+        Ok(wasmi::Module::new(&self.engine, wasm)?)
+    }
+
+    fn prepare(&self, module: &wasmi::Module) -> Result<Self::Ready> {
+        use wasmi::{ExternType, Global, Memory, Ref, Table, Val};
+        let mut store = wasmi::Store::new(&self.engine, ());
+        let mut linker = wasmi::Linker::new(&self.engine);
+        linker.allow_shadowing(true);
+        for import in module.imports() {
+            let (m, n) = (import.module(), import.name());
+            match import.ty() {
+                ExternType::Func(ty) => {
+                    let message = stub_message(m, n);
+                    linker.func_new(m, n, ty.clone(), move |_, _, _| {
+                        Err(wasmi::Error::new(message.clone()))
+                    })?;
+                }
+                ExternType::Global(ty) => {
+                    let global = Global::new(
+                        &mut store,
+                        Val::default_for_ty(ty.content()),
+                        ty.mutability(),
+                    );
+                    linker.define(m, n, global)?;
+                }
+                ExternType::Table(ty) => {
+                    let table = Table::new(&mut store, *ty, Ref::null(ty.element()))?;
+                    linker.define(m, n, table)?;
+                }
+                ExternType::Memory(ty) => {
+                    let memory = Memory::new(&mut store, *ty)?;
+                    linker.define(m, n, memory)?;
+                }
+            }
+        }
+        Ok((store, linker))
+    }
+
+    fn instantiate(&self, module: &wasmi::Module, (store, linker): &mut Self::Ready) -> Result<()> {
+        linker.instantiate_and_start(store, module)?;
+        Ok(())
+    }
+
+    fn kernel(&self, module: &wasmi::Module) -> Result<Self::Kernel> {
+        let mut store = wasmi::Store::new(&self.engine, ());
+        let instance =
+            wasmi::Linker::<()>::new(&self.engine).instantiate_and_start(&mut store, module)?;
+        let run = instance.get_typed_func::<i32, i32>(&store, "run")?;
+        Ok((store, run))
+    }
+
+    fn call(&self, (store, run): &mut Self::Kernel, n: i32) -> Result<i32> {
+        Ok(run.call(store, n)?)
+    }
+
+    fn host_calls(&self, module: &wasmi::Module) -> Result<Self::Calls> {
+        let mut store = wasmi::Store::new(&self.engine, ());
+        let mut linker = wasmi::Linker::new(&self.engine);
+        linker.func_wrap("host", "inc", |x: i32| x.wrapping_add(1))?;
+        let instance = linker.instantiate_and_start(&mut store, module)?;
+        Ok((store, instance))
+    }
+
+    fn wasm_loop(&self, (store, instance): &mut Self::Calls, which: Loop, n: i32) -> Result<i32> {
+        let f = instance.get_typed_func::<i32, i32>(&*store, which.export())?;
+        Ok(f.call(store, n)?)
+    }
+
+    fn host_loop(&self, (store, instance): &mut Self::Calls, n: i32) -> Result<i32> {
+        let f = instance.get_typed_func::<i32, i32>(&*store, "inc")?;
+        let mut acc = 0;
+        for _ in 0..n {
+            acc = f.call(&mut *store, acc)?;
+        }
+        Ok(acc)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// wasmtime
+
+/// The three wasmtime configurations.
+#[derive(Copy, Clone, Debug)]
+pub enum WasmtimeKind {
+    /// Cranelift, the optimising compiler (wasmtime's default).
+    Cranelift,
+    /// Winch, the baseline compiler.
+    Winch,
+    /// Pulley, the portable interpreter (Cranelift compiles to its bytecode).
+    Pulley,
+}
+
+/// wasmtime in one configuration.
+pub struct Wasmtime {
+    engine: wasmtime::Engine,
+}
+
+impl Wasmtime {
+    /// An engine with the default configuration and the given back end.
+    pub fn new(kind: WasmtimeKind) -> Result<Wasmtime> {
+        let mut config = wasmtime::Config::new();
+        match kind {
+            WasmtimeKind::Cranelift => {
+                config.strategy(wasmtime::Strategy::Cranelift);
+            }
+            WasmtimeKind::Winch => {
+                config.strategy(wasmtime::Strategy::Winch);
+            }
+            WasmtimeKind::Pulley => {
+                config.target("pulley64")?;
+            }
+        }
+        Ok(Wasmtime {
+            engine: wasmtime::Engine::new(&config)?,
+        })
+    }
+}
+
+impl Runtime for Wasmtime {
+    type Module = wasmtime::Module;
+    type Ready = (wasmtime::Store<()>, wasmtime::Linker<()>);
+    type Kernel = (wasmtime::Store<()>, wasmtime::TypedFunc<i32, i32>);
+    type Calls = (wasmtime::Store<()>, wasmtime::Instance);
+
+    fn compile(&self, wasm: &[u8]) -> Result<wasmtime::Module> {
+        Ok(wasmtime::Module::new(&self.engine, wasm)?)
+    }
+
+    fn prepare(&self, module: &wasmtime::Module) -> Result<Self::Ready> {
+        use wasmtime::{ExternType, Global, Memory, Ref, Table, Val};
+        let mut store = wasmtime::Store::new(&self.engine, ());
+        let mut linker = wasmtime::Linker::new(&self.engine);
+        linker.allow_shadowing(true);
+        for import in module.imports() {
+            let (m, n) = (import.module(), import.name());
+            match import.ty() {
+                ExternType::Func(ty) => {
+                    let message = stub_message(m, n);
+                    linker.func_new(m, n, ty, move |_, _, _| {
+                        Err(wasmtime::Error::msg(message.clone()))
+                    })?;
+                }
+                ExternType::Global(ty) => {
+                    let value = Val::default_for_ty(ty.content())
+                        .with_context(|| format!("no default value for global {m}::{n}"))?;
+                    let global = Global::new(&mut store, ty, value)?;
+                    linker.define(&store, m, n, global)?;
+                }
+                ExternType::Table(ty) => {
+                    let init = Ref::null(ty.element().heap_type());
+                    let table = Table::new(&mut store, ty, init)?;
+                    linker.define(&store, m, n, table)?;
+                }
+                ExternType::Memory(ty) => {
+                    if ty.is_shared() {
+                        bail!("shared memory import {m}::{n} is not supported by the harness");
+                    }
+                    let memory = Memory::new(&mut store, ty)?;
+                    linker.define(&store, m, n, memory)?;
+                }
+                ExternType::Tag(_) => bail!("tag import {m}::{n} is not supported by the harness"),
+            }
+        }
+        Ok((store, linker))
+    }
+
+    fn instantiate(
+        &self,
+        module: &wasmtime::Module,
+        (store, linker): &mut Self::Ready,
+    ) -> Result<()> {
+        linker.instantiate(store, module)?;
+        Ok(())
+    }
+
+    fn kernel(&self, module: &wasmtime::Module) -> Result<Self::Kernel> {
+        let mut store = wasmtime::Store::new(&self.engine, ());
+        let instance = wasmtime::Instance::new(&mut store, module, &[])?;
+        let run = instance.get_typed_func::<i32, i32>(&mut store, "run")?;
+        Ok((store, run))
+    }
+
+    fn call(&self, (store, run): &mut Self::Kernel, n: i32) -> Result<i32> {
+        Ok(run.call(store, n)?)
+    }
+
+    fn host_calls(&self, module: &wasmtime::Module) -> Result<Self::Calls> {
+        let mut store = wasmtime::Store::new(&self.engine, ());
+        let mut linker = wasmtime::Linker::new(&self.engine);
+        linker.func_wrap("host", "inc", |x: i32| x.wrapping_add(1))?;
+        let instance = linker.instantiate(&mut store, module)?;
+        Ok((store, instance))
+    }
+
+    fn wasm_loop(&self, (store, instance): &mut Self::Calls, which: Loop, n: i32) -> Result<i32> {
+        let f = instance.get_typed_func::<i32, i32>(&mut *store, which.export())?;
+        Ok(f.call(store, n)?)
+    }
+
+    fn host_loop(&self, (store, instance): &mut Self::Calls, n: i32) -> Result<i32> {
+        let f = instance.get_typed_func::<i32, i32>(&mut *store, "inc")?;
+        let mut acc = 0;
+        for _ in 0..n {
+            acc = f.call(&mut *store, acc)?;
+        }
+        Ok(acc)
+    }
+}

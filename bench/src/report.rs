@@ -1,0 +1,665 @@
+//! Turns [`Results`] into the Markdown report, the chart and the stdout
+//! summary.
+
+use crate::engines::EngineId;
+use crate::measure::{MachineInfo, Sampling, Stats};
+use crate::{KernelRun, Options, Policies, Results, chart};
+use anyhow::Result;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+/// The engines ratios are given against, when they ran.
+const BASELINES: [EngineId; 2] = [EngineId::WasmiEager, EngineId::WasmtimeCranelift];
+
+/// A kernel run that counts: it ran, and agreed with native code.
+fn valid<'a>(
+    results: &'a Results,
+    engine: EngineId,
+    kernel: &'static str,
+) -> Option<&'a KernelRun> {
+    let run = results.kernels.get(&(engine, kernel))?.as_ref().ok()?;
+    let native = results
+        .kernels
+        .get(&(EngineId::Native, kernel))?
+        .as_ref()
+        .ok()?;
+    (run.result == native.result && run.consistent).then_some(run)
+}
+
+fn kernel_time(results: &Results, engine: EngineId, kernel: &'static str) -> Option<f64> {
+    valid(results, engine, kernel).map(|r| r.stats.median.as_secs_f64())
+}
+
+fn ratio(
+    results: &Results,
+    engine: EngineId,
+    baseline: EngineId,
+    kernel: &'static str,
+) -> Option<f64> {
+    Some(kernel_time(results, engine, kernel)? / kernel_time(results, baseline, kernel)?)
+}
+
+/// The geometric mean of the ratios over the kernels where both ran, with
+/// how many that was.
+fn geomean(
+    results: &Results,
+    options: &Options,
+    engine: EngineId,
+    baseline: EngineId,
+) -> Option<(f64, usize)> {
+    let logs: Vec<f64> = options
+        .kernels
+        .iter()
+        .filter_map(|k| ratio(results, engine, baseline, k.name))
+        .map(f64::ln)
+        .collect();
+    (!logs.is_empty()).then(|| {
+        (
+            (logs.iter().sum::<f64>() / logs.len() as f64).exp(),
+            logs.len(),
+        )
+    })
+}
+
+/// Three significant digits, no exponent.
+fn sig3(v: f64) -> String {
+    let a = v.abs();
+    if a >= 100.0 {
+        format!("{v:.0}")
+    } else if a >= 10.0 {
+        format!("{v:.1}")
+    } else if a >= 1.0 {
+        format!("{v:.2}")
+    } else if a >= 0.1 {
+        format!("{v:.3}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+fn ms(d: Duration) -> String {
+    sig3(d.as_secs_f64() * 1e3)
+}
+
+fn times(v: f64) -> String {
+    format!("{}×", sig3(v))
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1}", kib as f64 / 1024.0)
+}
+
+fn sampling_text(p: Sampling) -> String {
+    if p.max <= p.min || p.budget.is_zero() {
+        format!("median of {}", p.min)
+    } else {
+        format!(
+            "median of at least {} (up to {}, while under {} s)",
+            p.min,
+            p.max,
+            p.budget.as_secs_f64()
+        )
+    }
+}
+
+/// The engines that ran in this run, in report order (references first).
+fn engines_run(options: &Options, with: EngineId) -> Vec<EngineId> {
+    let mut engines = vec![with];
+    engines.extend(options.engines.iter().copied());
+    engines
+}
+
+/// Draws the kernel chart (ratios against wasmi-eager). Returns `false`
+/// when wasmi-eager did not run, so there is nothing to draw.
+pub fn write_chart(path: &Path, options: &Options, results: &Results) -> Result<bool> {
+    let baseline = EngineId::WasmiEager;
+    if !options.engines.contains(&baseline) {
+        return Ok(false);
+    }
+    let kernels: Vec<&str> = options.kernels.iter().map(|k| k.name).collect();
+    let series: Vec<chart::Series> = engines_run(options, EngineId::Native)
+        .into_iter()
+        .filter(|&e| e != baseline)
+        .map(|e| chart::Series {
+            name: e.name().to_string(),
+            ratios: kernels
+                .iter()
+                .map(|k| ratio(results, e, baseline, k))
+                .collect(),
+        })
+        .collect();
+    let title = format!("Kernel execution time relative to {baseline}");
+    chart::kernel_ratios(path, &title, baseline.name(), &kernels, &series)?;
+    Ok(true)
+}
+
+fn table_row(out: &mut String, cells: &[String]) {
+    out.push('|');
+    for cell in cells {
+        out.push(' ');
+        out.push_str(&cell.replace('|', "\\|"));
+        out.push_str(" |");
+    }
+    out.push('\n');
+}
+
+fn table_head(out: &mut String, cells: &[String], right_from: usize) {
+    table_row(out, cells);
+    out.push('|');
+    for i in 0..cells.len() {
+        out.push_str(if i >= right_from { "---:|" } else { "---|" });
+    }
+    out.push('\n');
+}
+
+fn strings<const N: usize>(cells: [&str; N]) -> Vec<String> {
+    cells.iter().map(|s| s.to_string()).collect()
+}
+
+/// Formats a kernel cell: the median in ms, or why there is none.
+fn kernel_cell(results: &Results, engine: EngineId, kernel: &'static str) -> String {
+    match results.kernels.get(&(engine, kernel)) {
+        None => "–".into(),
+        Some(Err(_)) => "failed".into(),
+        Some(Ok(run)) => match valid(results, engine, kernel) {
+            Some(_) => ms(run.stats.median),
+            None => "**wrong result**".into(),
+        },
+    }
+}
+
+/// The full Markdown report.
+pub fn markdown(
+    options: &Options,
+    info: &MachineInfo,
+    policies: &Policies,
+    results: &Results,
+    chart: Option<&std::path::PathBuf>,
+) -> String {
+    let mut out = String::new();
+    let o = &mut out;
+    o.push_str("# Kiln benchmarks\n\n");
+    let _ = writeln!(
+        o,
+        "Generated by `kiln-bench` (`bench/`); do not edit by hand, rerun it:\n\n```sh\n{}\n```\n",
+        options.command_line
+    );
+    if options.partial {
+        o.push_str(
+            "> **Partial run** (narrowed by `--quick`, `--engines`, `--sections` or a kernel filter): \
+             not for publishing.\n\n",
+        );
+    }
+    table_head(o, &strings(["", ""]), 9);
+    for (k, v) in [
+        ("Date", info.date.clone()),
+        (
+            "CPU",
+            format!("{} ({} logical cores)", info.cpu, info.cores),
+        ),
+        ("OS", info.os.clone()),
+        ("rustc", info.rustc.to_string()),
+        ("Kernels built by", info.clang.to_string()),
+        (
+            "Peers",
+            format!(
+                "wasmtime {}, wasmi {}, wasmparser {}",
+                env!("KILN_BENCH_WASMTIME_VERSION"),
+                env!("KILN_BENCH_WASMI_VERSION"),
+                env!("KILN_BENCH_WASMPARSER_VERSION")
+            ),
+        ),
+        (
+            "Load average (1 min) at start / end (end includes the harness)",
+            format!("{} / {}", results.load_before, results.load_after),
+        ),
+        (
+            "Wall time of the run",
+            format!("{:.0} s", results.wall.as_secs_f64()),
+        ),
+    ] {
+        table_row(o, &[format!("**{k}**"), v]);
+    }
+    o.push_str("\n## Engines\n\n");
+    for e in EngineId::ALL {
+        if !e.runs_wasm() || options.engines.contains(&e) {
+            let _ = writeln!(o, "* `{}`: {}", e.name(), e.describe());
+        }
+    }
+    o.push_str(
+        "\nEvery engine uses its default configuration apart from the mode named. wasmtime is built \
+         with `parallel-compilation`, so its `Module::new` uses all cores; Kiln, wasmi and \
+         wasmparser compile on one thread.\n",
+    );
+
+    o.push_str("\n## Method\n\n");
+    let _ = writeln!(
+        o,
+        "* Each engine runs in its own child process (the harness re-executes itself), one process per \
+         engine and workload, sequentially.\n\
+         * **Kernels**: the C files in `bench/kernels/`, compiled by `clang --target=wasm32 -O2 -nostdlib \
+         -mbulk-memory` for the engines and by `clang -O2` for `native`. Per kernel, the module is compiled \
+         and instantiated once; one warm-up call of `run(n)` (which includes any lazy translation) is \
+         followed by timed calls on the **same instance** through `TypedFunc::call`: {}. Every call's result \
+         is checked against the native result; a difference is reported as an engine bug.\n\
+         * **Start-up**: `Module::new` on the module's bytes ({}), and instantiation in a fresh store whose \
+         imports are all stubs (functions that trap, zero globals, fresh memories and tables of the imported \
+         types) ({}; creating the store and stubs is not timed). MB/s is module size (10⁶ bytes) over the \
+         median `Module::new` time.\n\
+         * **Host calls**: {} calls of an `(i32) -> i32` function per sample, {}.\n\
+         * **Peak memory**: the child's peak resident set size (`VmHWM`) minus its resident set size just \
+         before measuring (which includes the harness binary and, for start-up, the module's bytes).",
+        sampling_text(policies.kernels),
+        sampling_text(policies.startup),
+        sampling_text(policies.startup),
+        crate::child::HOST_CALLS,
+        sampling_text(policies.hostcalls),
+    );
+
+    if options.sections.kernels {
+        kernel_sections(o, options, results, chart);
+    }
+    if options.sections.startup {
+        startup_sections(o, options, results);
+    }
+    if options.sections.hostcalls {
+        host_section(o, options, results);
+    }
+    memory_section(o, options, results);
+
+    o.push_str("\n## Problems\n\n");
+    if results.problems.is_empty() {
+        o.push_str(
+            "None: every engine ran every workload, and every kernel result matched native code.\n",
+        );
+    } else {
+        for p in &results.problems {
+            let _ = writeln!(o, "* {p}");
+        }
+    }
+    out
+}
+
+fn kernel_sections(
+    o: &mut String,
+    options: &Options,
+    results: &Results,
+    chart: Option<&std::path::PathBuf>,
+) {
+    let engines = engines_run(options, EngineId::Native);
+    o.push_str(
+        "\n## Kernel execution time\n\nMedian time of one `run(n)` call, in milliseconds.\n\n",
+    );
+    let mut head = strings(["kernel", "exercises", "n"]);
+    head.extend(engines.iter().map(|e| format!("`{e}`")));
+    table_head(o, &head, 2);
+    for k in &options.kernels {
+        let mut row = vec![format!("`{}`", k.name), k.what.to_string(), k.n.to_string()];
+        row.extend(engines.iter().map(|&e| kernel_cell(results, e, k.name)));
+        table_row(o, &row);
+    }
+
+    o.push_str("\n### Summary: geometric mean of the per-kernel time ratios\n\n");
+    o.push_str(
+        "Lower is faster; `2×` means twice the time of the engine in the column's title.\n\n",
+    );
+    let bases: Vec<EngineId> = std::iter::once(EngineId::Native)
+        .chain(
+            BASELINES
+                .into_iter()
+                .filter(|b| options.engines.contains(b)),
+        )
+        .collect();
+    let mut head = strings(["engine"]);
+    head.extend(bases.iter().map(|b| format!("vs `{b}`")));
+    table_head(o, &head, 1);
+    for &e in &engines {
+        let mut row = vec![format!("`{e}`")];
+        row.extend(
+            bases
+                .iter()
+                .map(|&b| match geomean(results, options, e, b) {
+                    Some((g, n)) if n == options.kernels.len() => times(g),
+                    Some((g, n)) => format!("{} ({n} kernels)", times(g)),
+                    None => "–".into(),
+                }),
+        );
+        table_row(o, &row);
+    }
+
+    for baseline in BASELINES {
+        if !options.engines.contains(&baseline) {
+            continue;
+        }
+        let _ = writeln!(
+            o,
+            "\n### Relative to `{baseline}`\n\nPer-kernel time ratio; lower is faster.\n"
+        );
+        let others: Vec<EngineId> = engines.iter().copied().filter(|&e| e != baseline).collect();
+        let mut head = strings(["kernel"]);
+        head.extend(others.iter().map(|e| format!("`{e}`")));
+        table_head(o, &head, 1);
+        for k in &options.kernels {
+            let mut row = vec![format!("`{}`", k.name)];
+            row.extend(others.iter().map(|&e| {
+                ratio(results, e, baseline, k.name)
+                    .map(times)
+                    .unwrap_or_else(|| "–".into())
+            }));
+            table_row(o, &row);
+        }
+        let mut row = vec!["**geometric mean**".to_string()];
+        row.extend(others.iter().map(|&e| {
+            geomean(results, options, e, baseline)
+                .map(|(g, _)| format!("**{}**", times(g)))
+                .unwrap_or_else(|| "–".into())
+        }));
+        table_row(o, &row);
+        if baseline == EngineId::WasmiEager
+            && let Some(path) = chart
+        {
+            let name = path
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let _ = writeln!(o, "\n![Per-kernel time relative to {baseline}]({name})");
+        }
+    }
+}
+
+fn startup_sections(o: &mut String, options: &Options, results: &Results) {
+    o.push_str("\n## Start-up\n\n");
+    if results.modules.is_empty() {
+        o.push_str("No modules: run `bench/fetch-modules.sh` first.\n");
+        return;
+    }
+    o.push_str(
+        "Modules (fetched by `bench/fetch-modules.sh` into `bench/modules/`, not committed):\n\n",
+    );
+    table_head(
+        o,
+        &strings([
+            "module",
+            "from",
+            "size (MB)",
+            "functions",
+            "imports",
+            "measured",
+        ]),
+        2,
+    );
+    for m in &results.modules {
+        table_row(
+            o,
+            &[
+                format!("`{}`", m.file),
+                m.source.clone().unwrap_or_else(|| "?".into()),
+                format!("{:.2}", m.size as f64 / 1e6),
+                m.functions.to_string(),
+                m.imports.to_string(),
+                match &m.skipped {
+                    None => "yes".into(),
+                    Some(why) => format!("no: {why}"),
+                },
+            ],
+        );
+    }
+    let measured: Vec<_> = results
+        .modules
+        .iter()
+        .filter(|m| m.skipped.is_none())
+        .collect();
+    if measured.is_empty() {
+        return;
+    }
+
+    let engines = engines_run(options, EngineId::Wasmparser);
+    o.push_str("\n### `Module::new`\n\nMedian time in milliseconds, and throughput in MB/s.\n\n");
+    let mut head = strings(["module"]);
+    head.extend(engines.iter().map(|e| format!("`{e}`")));
+    table_head(o, &head, 1);
+    for m in &measured {
+        let mut row = vec![format!("`{}`", m.file)];
+        row.extend(engines.iter().map(|&e| {
+            match results
+                .startup
+                .get(&(e, m.file.clone()))
+                .and_then(|s| s.compile.as_ref())
+            {
+                Some(Ok(stats)) => compile_cell(stats, m.size),
+                Some(Err(_)) => "failed".into(),
+                None => "–".into(),
+            }
+        }));
+        table_row(o, &row);
+    }
+
+    o.push_str(
+        "\n### Instantiation\n\nMedian time in milliseconds, imports satisfied by stubs.\n\n",
+    );
+    let engines: Vec<EngineId> = engines.into_iter().filter(|e| e.runs_wasm()).collect();
+    let mut head = strings(["module"]);
+    head.extend(engines.iter().map(|e| format!("`{e}`")));
+    table_head(o, &head, 1);
+    for m in &measured {
+        let mut row = vec![format!("`{}`", m.file)];
+        row.extend(engines.iter().map(|&e| {
+            match results
+                .startup
+                .get(&(e, m.file.clone()))
+                .and_then(|s| s.instantiate.as_ref())
+            {
+                Some(Ok(stats)) => ms(stats.median),
+                Some(Err(_)) => "failed".into(),
+                None => "–".into(),
+            }
+        }));
+        table_row(o, &row);
+    }
+}
+
+fn compile_cell(stats: &Stats, size: u64) -> String {
+    let secs = stats.median.as_secs_f64();
+    let mbps = if secs > 0.0 {
+        size as f64 / 1e6 / secs
+    } else {
+        f64::INFINITY
+    };
+    format!("{} ({} MB/s)", ms(stats.median), sig3(mbps))
+}
+
+fn host_section(o: &mut String, options: &Options, results: &Results) {
+    let _ = writeln!(
+        o,
+        "\n## Host calls\n\nNanoseconds per call (median sample of {} calls).\n\n\
+         * host → wasm: the host calls an exported `(i32) -> i32` through `TypedFunc::call` in a Rust loop.\n\
+         * wasm → host: a wasm loop calls an imported host function `(i32) -> i32` (a `func_wrap` closure); \
+         includes the loop's own few instructions.\n\
+         * wasm → wasm: the same loop calling a wasm function instead, for reference.\n",
+        crate::child::HOST_CALLS
+    );
+    table_head(
+        o,
+        &strings(["engine", "host → wasm", "wasm → host", "wasm → wasm"]),
+        1,
+    );
+    for &e in &options.engines {
+        let Some(h) = results.host.get(&e) else {
+            continue;
+        };
+        let cell = |v: Option<f64>| {
+            v.map(sig3).unwrap_or_else(|| {
+                if h.error.is_some() {
+                    "failed".into()
+                } else {
+                    "–".into()
+                }
+            })
+        };
+        table_row(
+            o,
+            &[
+                format!("`{e}`"),
+                cell(h.host_to_wasm),
+                cell(h.wasm_to_host),
+                cell(h.wasm_to_wasm),
+            ],
+        );
+    }
+}
+
+fn memory_section(o: &mut String, options: &Options, results: &Results) {
+    if results.memory.is_empty() {
+        return;
+    }
+    let mut workloads: Vec<String> = Vec::new();
+    if options.sections.kernels {
+        workloads.push("kernels".into());
+    }
+    workloads.extend(
+        results
+            .modules
+            .iter()
+            .filter(|m| m.skipped.is_none())
+            .map(|m| m.file.clone()),
+    );
+    if options.sections.hostcalls {
+        workloads.push("hostcalls".into());
+    }
+    o.push_str(
+        "\n## Peak memory\n\nPeak resident memory of the engine's child process above its resident memory \
+         before measuring, in MiB (from `VmHWM` and `VmRSS` in `/proc/self/status`; the baseline, about 4 MiB \
+         plus the module's bytes, is the harness binary itself). `kernels`: all kernels \
+         compiled, instantiated and run one after the other; a module: one `Module::new` of it plus one \
+         instantiation (taken before the timed repetitions, as some engines keep per-engine state that \
+         repeated compilation grows).\n\n",
+    );
+    let mut head = strings(["engine"]);
+    head.extend(workloads.iter().map(|w| format!("`{w}`")));
+    table_head(o, &head, 1);
+    let mut engines = vec![EngineId::Native, EngineId::Wasmparser];
+    engines.extend(options.engines.iter().copied());
+    for e in engines {
+        let cells: Vec<String> = workloads
+            .iter()
+            .map(|w| match results.memory.get(&(e, w.clone())) {
+                Some(m) => mib(m.peak_kib.saturating_sub(m.baseline_kib)),
+                None => "–".into(),
+            })
+            .collect();
+        if cells.iter().all(|c| c == "–") {
+            continue;
+        }
+        let mut row = vec![format!("`{e}`")];
+        row.extend(cells);
+        table_row(o, &row);
+    }
+}
+
+/// The compact summary printed to stdout.
+pub fn summary(options: &Options, results: &Results) -> String {
+    let mut out = String::new();
+    let o = &mut out;
+    if options.sections.kernels {
+        let engines = engines_run(options, EngineId::Native);
+        let width = 10;
+        let _ = write!(
+            o,
+            "\nkernel time, ms (median); -e/-l = eager/lazy, wt = wasmtime, geo = geometric mean of ratios\n{:<16}",
+            ""
+        );
+        for &e in &engines {
+            let _ = write!(o, " {:>width$}", short(e));
+        }
+        o.push('\n');
+        for k in &options.kernels {
+            let _ = write!(o, "{:<16}", k.name);
+            for &e in &engines {
+                let cell = kernel_cell(results, e, k.name).replace("**", "");
+                let _ = write!(o, " {cell:>width$}");
+            }
+            o.push('\n');
+        }
+        for b in std::iter::once(EngineId::Native).chain(BASELINES) {
+            if b != EngineId::Native && !options.engines.contains(&b) {
+                continue;
+            }
+            let _ = write!(
+                o,
+                "{:<16}",
+                format!("geo vs {}", short(b).trim_end_matches("-e"))
+            );
+            for &e in &engines {
+                let cell = geomean(results, options, e, b)
+                    .map(|(g, _)| times(g))
+                    .unwrap_or_else(|| "–".into());
+                let _ = write!(o, " {cell:>width$}");
+            }
+            o.push('\n');
+        }
+    }
+    if options.sections.startup && results.modules.iter().any(|m| m.skipped.is_none()) {
+        let _ = writeln!(o, "\nModule::new, ms (MB/s) / instantiation, ms");
+        for m in results.modules.iter().filter(|m| m.skipped.is_none()) {
+            let _ = writeln!(o, "  {} ({:.2} MB)", m.file, m.size as f64 / 1e6);
+            for e in engines_run(options, EngineId::Wasmparser) {
+                let Some(s) = results.startup.get(&(e, m.file.clone())) else {
+                    continue;
+                };
+                let compile = match &s.compile {
+                    Some(Ok(stats)) => compile_cell(stats, m.size),
+                    Some(Err(_)) => "failed".into(),
+                    None => "–".into(),
+                };
+                let inst = match &s.instantiate {
+                    Some(Ok(stats)) => ms(stats.median),
+                    Some(Err(_)) => "failed".into(),
+                    None => "–".into(),
+                };
+                let _ = writeln!(o, "    {:<20} {compile:>24} / {inst}", e.name());
+            }
+        }
+    }
+    if options.sections.hostcalls {
+        let _ = writeln!(
+            o,
+            "\nhost calls, ns/call      host→wasm  wasm→host  wasm→wasm"
+        );
+        for &e in &options.engines {
+            let Some(h) = results.host.get(&e) else {
+                continue;
+            };
+            let cell = |v: Option<f64>| v.map(sig3).unwrap_or_else(|| "–".into());
+            let _ = writeln!(
+                o,
+                "  {:<20} {:>10} {:>10} {:>10}",
+                e.name(),
+                cell(h.host_to_wasm),
+                cell(h.wasm_to_host),
+                cell(h.wasm_to_wasm)
+            );
+        }
+    }
+    if !results.problems.is_empty() {
+        let _ = writeln!(o, "\nproblems:");
+        for p in &results.problems {
+            let _ = writeln!(o, "  - {}", p.replace("**", ""));
+        }
+    }
+    out.push('\n');
+    out
+}
+
+/// Engine names narrow enough for a terminal table.
+fn short(e: EngineId) -> &'static str {
+    match e {
+        EngineId::KilnEager => "kiln-e",
+        EngineId::WasmiEager => "wasmi-e",
+        EngineId::WasmiLazy => "wasmi-l",
+        EngineId::WasmtimeCranelift => "wt-clift",
+        EngineId::WasmtimeWinch => "wt-winch",
+        EngineId::WasmtimePulley => "wt-pulley",
+        other => other.name(),
+    }
+}

@@ -1,0 +1,740 @@
+//! Dispatch: the handler table covers every instruction, and executing
+//! instructions never grows the native stack.
+//!
+//! The second property is what the tail backend relies on LLVM for (every
+//! handler must reach the next one through a sibling call, a `jmp`), so it
+//! is only really exercised by an optimised build: run
+//! `cargo test -p kiln-interp --release` (which selects the tail backend,
+//! see `build.rs`) as well as the default profile (the loop backend).
+
+use super::harness::b as b_;
+use super::harness::*;
+use crate::bytecode::{Bin, BrCmp, Load, Op, Store, Un};
+use crate::exec::handlers::{HANDLERS, OP_COUNT, handler_of, sets_acc};
+use crate::vm::TrapCode;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+// Slots of `every_op_loop`'s frame.
+/// Loop counter (the parameter), 0 on return.
+const N: u16 = 0;
+/// The i32 1.
+const ONE: u16 = 1;
+/// i32 operands.
+const A32: u16 = 2;
+const B32: u16 = 3;
+/// i64 operands.
+const A64: u16 = 4;
+const B64: u16 = 5;
+/// An f32 and an f64 operand.
+const F32: u16 = 6;
+const F64: u16 = 7;
+/// Where results go.
+const OUT: u16 = 8;
+/// The funcref of `inc`.
+const FUNC: u16 = 10;
+/// Float results that later instructions read.
+const FLOAT: u16 = 11;
+/// The i32 0 (address, index, length, delta).
+const ZERO: u16 = 16;
+/// Call bases.
+const CALL: u16 = 20;
+const PROBE: u16 = 30;
+/// Frame size.
+const FRAME: u16 = 40;
+
+fn bc(lhs: u16, rhs: u16) -> BrCmp {
+    // Offset 1: taken or not, the branch continues at the next instruction.
+    BrCmp {
+        lhs,
+        rhs,
+        offset: 1,
+    }
+}
+
+/// The loop body: every instruction but `Return` and `Trap`, none of which
+/// traps with the operands set up by `every_op_loop`.
+pub(super) fn body(probe: u32, inc: u32, t_inc: u32) -> Vec<Op> {
+    let mut ops = vec![
+        Op::Call {
+            func: probe,
+            base: PROBE,
+        },
+        Op::Br { offset: 1 },
+        Op::BrIfNez {
+            cond: ONE,
+            offset: 1,
+        },
+        Op::BrIfEqz {
+            cond: ONE,
+            offset: 1,
+        },
+        Op::BrTable {
+            index: ZERO,
+            len: 1,
+        },
+        Op::Br { offset: 2 },
+        Op::Br { offset: 1 },
+    ];
+    let br32: [fn(BrCmp) -> Op; 10] = [
+        Op::BrIfI32Eq,
+        Op::BrIfI32Ne,
+        Op::BrIfI32LtS,
+        Op::BrIfI32LtU,
+        Op::BrIfI32GtS,
+        Op::BrIfI32GtU,
+        Op::BrIfI32LeS,
+        Op::BrIfI32LeU,
+        Op::BrIfI32GeS,
+        Op::BrIfI32GeU,
+    ];
+    let br64: [fn(BrCmp) -> Op; 10] = [
+        Op::BrIfI64Eq,
+        Op::BrIfI64Ne,
+        Op::BrIfI64LtS,
+        Op::BrIfI64LtU,
+        Op::BrIfI64GtS,
+        Op::BrIfI64GtU,
+        Op::BrIfI64LeS,
+        Op::BrIfI64LeU,
+        Op::BrIfI64GeS,
+        Op::BrIfI64GeU,
+    ];
+    ops.extend(br32.iter().map(|op| op(bc(A32, B32))));
+    ops.extend(br64.iter().map(|op| op(bc(A64, B64))));
+    ops.extend([
+        Op::Copy {
+            dst: CALL,
+            src: A32,
+        },
+        Op::Call {
+            func: inc,
+            base: CALL,
+        },
+        Op::Const32 {
+            dst: CALL,
+            value: 0,
+        },
+        Op::Copy {
+            dst: CALL + 1,
+            src: A32,
+        },
+        Op::CallIndirect {
+            type_index: t_inc,
+            table: 0,
+            index: CALL,
+            base: CALL + 1,
+        },
+        Op::Const32 { dst: OUT, value: 5 },
+        Op::Const64 { dst: OUT, value: 5 },
+        Op::Select {
+            dst: OUT,
+            cond: ONE,
+            if_true: A32,
+            if_false: B32,
+        },
+        Op::GlobalGet {
+            dst: OUT,
+            global: 0,
+        },
+        Op::GlobalSet {
+            src: A64,
+            global: 0,
+        },
+        Op::RefFunc {
+            dst: FUNC,
+            func: inc,
+        },
+    ]);
+    let loads: [fn(Load) -> Op; 14] = [
+        Op::I32Load,
+        Op::I64Load,
+        Op::F32Load,
+        Op::F64Load,
+        Op::I32Load8S,
+        Op::I32Load8U,
+        Op::I32Load16S,
+        Op::I32Load16U,
+        Op::I64Load8S,
+        Op::I64Load8U,
+        Op::I64Load16S,
+        Op::I64Load16U,
+        Op::I64Load32S,
+        Op::I64Load32U,
+    ];
+    let stores: [fn(Store) -> Op; 9] = [
+        Op::I32Store,
+        Op::I64Store,
+        Op::F32Store,
+        Op::F64Store,
+        Op::I32Store8,
+        Op::I32Store16,
+        Op::I64Store8,
+        Op::I64Store16,
+        Op::I64Store32,
+    ];
+    ops.extend(loads.iter().map(|op| op(ld(OUT, ZERO, 8))));
+    ops.extend(stores.iter().map(|op| op(st(ZERO, A64, 8))));
+    ops.extend([
+        Op::MemorySize {
+            dst: OUT,
+            memory: 0,
+        },
+        Op::MemoryGrow {
+            dst: OUT,
+            delta: ZERO,
+            memory: 0,
+        },
+        Op::MemoryFill {
+            dst: ZERO,
+            value: ONE,
+            len: ZERO,
+        },
+        Op::MemoryCopy {
+            dst: ZERO,
+            src: ZERO,
+            len: ZERO,
+        },
+        Op::MemoryInit {
+            data: 0,
+            dst: ZERO,
+            src: ZERO,
+            len: ZERO,
+        },
+        Op::DataDrop { data: 0 },
+        Op::TableGet {
+            dst: OUT,
+            index: ZERO,
+            table: 0,
+        },
+        Op::TableSet {
+            index: ZERO,
+            value: FUNC,
+            table: 0,
+        },
+        Op::TableSize { dst: OUT, table: 0 },
+        Op::TableGrow {
+            dst: OUT,
+            init: FUNC,
+            delta: ZERO,
+            table: 0,
+        },
+        Op::TableFill {
+            table: 0,
+            dst: ZERO,
+            value: FUNC,
+            len: ZERO,
+        },
+        Op::TableCopy {
+            dst: ZERO,
+            src: ZERO,
+            len: ZERO,
+            dst_table: 0,
+            src_table: 0,
+        },
+        Op::TableInit {
+            dst: ZERO,
+            src: ZERO,
+            len: ZERO,
+            table: 0,
+            elem: 0,
+        },
+        Op::ElemDrop { elem: 0 },
+    ]);
+
+    // Numeric instructions, grouped by operand type.
+    let bin32: [fn(Bin) -> Op; 25] = [
+        Op::I32Eq,
+        Op::I32Ne,
+        Op::I32LtS,
+        Op::I32LtU,
+        Op::I32GtS,
+        Op::I32GtU,
+        Op::I32LeS,
+        Op::I32LeU,
+        Op::I32GeS,
+        Op::I32GeU,
+        Op::I32Add,
+        Op::I32Sub,
+        Op::I32Mul,
+        Op::I32DivS,
+        Op::I32DivU,
+        Op::I32RemS,
+        Op::I32RemU,
+        Op::I32And,
+        Op::I32Or,
+        Op::I32Xor,
+        Op::I32Shl,
+        Op::I32ShrS,
+        Op::I32ShrU,
+        Op::I32Rotl,
+        Op::I32Rotr,
+    ];
+    let bin64: [fn(Bin) -> Op; 25] = [
+        Op::I64Eq,
+        Op::I64Ne,
+        Op::I64LtS,
+        Op::I64LtU,
+        Op::I64GtS,
+        Op::I64GtU,
+        Op::I64LeS,
+        Op::I64LeU,
+        Op::I64GeS,
+        Op::I64GeU,
+        Op::I64Add,
+        Op::I64Sub,
+        Op::I64Mul,
+        Op::I64DivS,
+        Op::I64DivU,
+        Op::I64RemS,
+        Op::I64RemU,
+        Op::I64And,
+        Op::I64Or,
+        Op::I64Xor,
+        Op::I64Shl,
+        Op::I64ShrS,
+        Op::I64ShrU,
+        Op::I64Rotl,
+        Op::I64Rotr,
+    ];
+    let binf32: [fn(Bin) -> Op; 13] = [
+        Op::F32Eq,
+        Op::F32Ne,
+        Op::F32Lt,
+        Op::F32Gt,
+        Op::F32Le,
+        Op::F32Ge,
+        Op::F32Add,
+        Op::F32Sub,
+        Op::F32Mul,
+        Op::F32Div,
+        Op::F32Min,
+        Op::F32Max,
+        Op::F32Copysign,
+    ];
+    let binf64: [fn(Bin) -> Op; 13] = [
+        Op::F64Eq,
+        Op::F64Ne,
+        Op::F64Lt,
+        Op::F64Gt,
+        Op::F64Le,
+        Op::F64Ge,
+        Op::F64Add,
+        Op::F64Sub,
+        Op::F64Mul,
+        Op::F64Div,
+        Op::F64Min,
+        Op::F64Max,
+        Op::F64Copysign,
+    ];
+    ops.extend(bin32.iter().map(|op| op(b(OUT, A32, B32))));
+    ops.extend(bin64.iter().map(|op| op(b(OUT, A64, B64))));
+    ops.extend(binf32.iter().map(|op| op(b(OUT, F32, F32))));
+    ops.extend(binf64.iter().map(|op| op(b(OUT, F64, F64))));
+
+    // Unary instructions and conversions, by operand slot.
+    let from_i32: [fn(Un) -> Op; 12] = [
+        Op::I32Eqz,
+        Op::I32Clz,
+        Op::I32Ctz,
+        Op::I32Popcnt,
+        Op::I64ExtendI32S,
+        Op::I64ExtendI32U,
+        Op::F32ConvertI32S,
+        Op::F32ConvertI32U,
+        Op::F64ConvertI32S,
+        Op::F64ConvertI32U,
+        Op::I32Extend8S,
+        Op::I32Extend16S,
+    ];
+    let from_i64: [fn(Un) -> Op; 12] = [
+        Op::I64Eqz,
+        Op::I64Clz,
+        Op::I64Ctz,
+        Op::I64Popcnt,
+        Op::I32WrapI64,
+        Op::F32ConvertI64S,
+        Op::F32ConvertI64U,
+        Op::F64ConvertI64S,
+        Op::F64ConvertI64U,
+        Op::I64Extend8S,
+        Op::I64Extend16S,
+        Op::I64Extend32S,
+    ];
+    let from_f32: [fn(Un) -> Op; 16] = [
+        Op::F32Abs,
+        Op::F32Neg,
+        Op::F32Ceil,
+        Op::F32Floor,
+        Op::F32Trunc,
+        Op::F32Nearest,
+        Op::F32Sqrt,
+        Op::I32TruncF32S,
+        Op::I32TruncF32U,
+        Op::I64TruncF32S,
+        Op::I64TruncF32U,
+        Op::F64PromoteF32,
+        Op::I32TruncSatF32S,
+        Op::I32TruncSatF32U,
+        Op::I64TruncSatF32S,
+        Op::I64TruncSatF32U,
+    ];
+    let from_f64: [fn(Un) -> Op; 16] = [
+        Op::F64Abs,
+        Op::F64Neg,
+        Op::F64Ceil,
+        Op::F64Floor,
+        Op::F64Trunc,
+        Op::F64Nearest,
+        Op::F64Sqrt,
+        Op::I32TruncF64S,
+        Op::I32TruncF64U,
+        Op::I64TruncF64S,
+        Op::I64TruncF64U,
+        Op::F32DemoteF64,
+        Op::I32TruncSatF64S,
+        Op::I32TruncSatF64U,
+        Op::I64TruncSatF64S,
+        Op::I64TruncSatF64U,
+    ];
+    ops.extend(from_i32.iter().map(|op| op(u(OUT, A32))));
+    ops.extend(from_i64.iter().map(|op| op(u(OUT, A64))));
+    ops.extend(from_f32.iter().map(|op| op(u(OUT, F32))));
+    ops.extend(from_f64.iter().map(|op| op(u(OUT, F64))));
+    ops.extend(acc_ops());
+    ops
+}
+
+/// Every accumulator variant, each preceded (as the bytecode contract
+/// requires) by an instruction that wrote its accumulator operand's slot
+/// and set the accumulator: a `Copy` of the slot to itself. Operands as in
+/// [`body`], so nothing traps.
+pub(super) fn acc_ops() -> Vec<Op> {
+    let set = |slot: u16| Op::Copy {
+        dst: slot,
+        src: slot,
+    };
+    let mut ops = Vec::new();
+    let bin_l: [fn(Bin) -> Op; 33] = [
+        Op::I32AddAccL,
+        Op::I32SubAccL,
+        Op::I32MulAccL,
+        Op::I32AndAccL,
+        Op::I32OrAccL,
+        Op::I32XorAccL,
+        Op::I32ShlAccL,
+        Op::I32ShrSAccL,
+        Op::I32ShrUAccL,
+        Op::I32RotlAccL,
+        Op::I32RotrAccL,
+        Op::I32DivUAccL,
+        Op::I32RemUAccL,
+        Op::I32EqAccL,
+        Op::I32NeAccL,
+        Op::I32LtSAccL,
+        Op::I32LtUAccL,
+        Op::I32GtSAccL,
+        Op::I32GtUAccL,
+        Op::I32LeSAccL,
+        Op::I32LeUAccL,
+        Op::I32GeSAccL,
+        Op::I32GeUAccL,
+        Op::I64AddAccL,
+        Op::I64SubAccL,
+        Op::I64MulAccL,
+        Op::I64AndAccL,
+        Op::I64OrAccL,
+        Op::I64XorAccL,
+        Op::I64ShlAccL,
+        Op::I64ShrUAccL,
+        Op::I64DivUAccL,
+        Op::I64RemUAccL,
+    ];
+    for (i, op) in bin_l.iter().enumerate() {
+        let (a, b) = if i < 23 { (A32, B32) } else { (A64, B64) };
+        ops.extend([set(a), op(b_(OUT, a, b))]);
+    }
+    let bin_r: [fn(Bin) -> Op; 7] = [
+        Op::I32SubAccR,
+        Op::I32ShlAccR,
+        Op::I32ShrSAccR,
+        Op::I32ShrUAccR,
+        Op::I64SubAccR,
+        Op::I64ShlAccR,
+        Op::I64ShrUAccR,
+    ];
+    for (i, op) in bin_r.iter().enumerate() {
+        let (a, b) = if i < 4 { (A32, B32) } else { (A64, B64) };
+        ops.extend([set(b), op(b_(OUT, a, b))]);
+    }
+    type Unary = fn(Un) -> Op;
+    let un_ops: [(Unary, u16); 9] = [
+        (Op::I32EqzAcc, A32),
+        (Op::I64EqzAcc, A64),
+        (Op::I32WrapI64Acc, A64),
+        (Op::I64ExtendI32SAcc, A32),
+        (Op::I64ExtendI32UAcc, A32),
+        (Op::I32Extend8SAcc, A32),
+        (Op::I32Extend16SAcc, A32),
+        (Op::F32ConvertI32SAcc, A32),
+        (Op::F64ConvertI32SAcc, A32),
+    ];
+    for (op, src) in un_ops {
+        ops.extend([set(src), op(u(OUT, src))]);
+    }
+    let loads: [fn(Load) -> Op; 8] = [
+        Op::I32LoadAcc,
+        Op::I64LoadAcc,
+        Op::F32LoadAcc,
+        Op::F64LoadAcc,
+        Op::I32Load8SAcc,
+        Op::I32Load8UAcc,
+        Op::I32Load16SAcc,
+        Op::I32Load16UAcc,
+    ];
+    for op in loads {
+        ops.extend([set(ZERO), op(ld(OUT, ZERO, 8))]);
+    }
+    let store_v: [fn(Store) -> Op; 4] = [
+        Op::I32StoreAccV,
+        Op::I64StoreAccV,
+        Op::I32Store8AccV,
+        Op::I32Store16AccV,
+    ];
+    for op in store_v {
+        ops.extend([set(A64), op(st(ZERO, A64, 8))]);
+    }
+    let store_a: [fn(Store) -> Op; 5] = [
+        Op::I32StoreAccA,
+        Op::I64StoreAccA,
+        Op::F32StoreAccA,
+        Op::F64StoreAccA,
+        Op::I32Store8AccA,
+    ];
+    for op in store_a {
+        ops.extend([set(ZERO), op(st(ZERO, A64, 8))]);
+    }
+    ops.extend([
+        set(ONE),
+        Op::BrIfNezAcc {
+            cond: ONE,
+            offset: 1,
+        },
+        set(ONE),
+        Op::BrIfEqzAcc {
+            cond: ONE,
+            offset: 1,
+        },
+        set(ZERO),
+        Op::BrTableAcc {
+            index: ZERO,
+            len: 1,
+        },
+        Op::Br { offset: 2 },
+        Op::Br { offset: 1 },
+    ]);
+    let br: [fn(BrCmp) -> Op; 10] = [
+        Op::BrIfI32EqAccL,
+        Op::BrIfI32NeAccL,
+        Op::BrIfI32LtSAccL,
+        Op::BrIfI32LtUAccL,
+        Op::BrIfI32GtSAccL,
+        Op::BrIfI32GtUAccL,
+        Op::BrIfI32LeSAccL,
+        Op::BrIfI32LeUAccL,
+        Op::BrIfI32GeSAccL,
+        Op::BrIfI32GeUAccL,
+    ];
+    for op in br {
+        ops.extend([set(A32), op(bc(A32, B32))]);
+    }
+    // Float accumulators: set by a float operation writing the slot.
+    type Binary = fn(Bin) -> Op;
+    let float_ops: [(Binary, Binary, u16); 16] = [
+        (Op::F32Add, Op::F32AddAccL, F32),
+        (Op::F32Add, Op::F32AddAccR, F32),
+        (Op::F32Add, Op::F32SubAccL, F32),
+        (Op::F32Add, Op::F32SubAccR, F32),
+        (Op::F32Add, Op::F32MulAccL, F32),
+        (Op::F32Add, Op::F32MulAccR, F32),
+        (Op::F32Add, Op::F32DivAccL, F32),
+        (Op::F32Add, Op::F32DivAccR, F32),
+        (Op::F64Add, Op::F64AddAccL, F64),
+        (Op::F64Add, Op::F64AddAccR, F64),
+        (Op::F64Add, Op::F64SubAccL, F64),
+        (Op::F64Add, Op::F64SubAccR, F64),
+        (Op::F64Add, Op::F64MulAccL, F64),
+        (Op::F64Add, Op::F64MulAccR, F64),
+        (Op::F64Add, Op::F64DivAccL, F64),
+        (Op::F64Add, Op::F64DivAccR, F64),
+    ];
+    for (i, (set_float, op, slot)) in float_ops.into_iter().enumerate() {
+        // `slot + slot` into `FLOAT`, then the variant reads it, on the left
+        // or on the right.
+        let operands = if i % 2 == 0 {
+            b_(OUT, FLOAT, slot)
+        } else {
+            b_(OUT, slot, FLOAT)
+        };
+        ops.extend([set_float(b_(FLOAT, slot, slot)), op(operands)]);
+    }
+    let compares: [(Binary, Binary, u16); 12] = [
+        (Op::F32Add, Op::F32EqAccL, F32),
+        (Op::F32Add, Op::F32NeAccL, F32),
+        (Op::F32Add, Op::F32LtAccL, F32),
+        (Op::F32Add, Op::F32GtAccL, F32),
+        (Op::F32Add, Op::F32LeAccL, F32),
+        (Op::F32Add, Op::F32GeAccL, F32),
+        (Op::F64Add, Op::F64EqAccL, F64),
+        (Op::F64Add, Op::F64NeAccL, F64),
+        (Op::F64Add, Op::F64LtAccL, F64),
+        (Op::F64Add, Op::F64GtAccL, F64),
+        (Op::F64Add, Op::F64LeAccL, F64),
+        (Op::F64Add, Op::F64GeAccL, F64),
+    ];
+    for (set_float, op, slot) in compares {
+        ops.extend([set_float(b_(FLOAT, slot, slot)), op(b_(OUT, FLOAT, slot))]);
+    }
+    ops.extend([
+        Op::F32Add(b_(FLOAT, F32, F32)),
+        Op::F32StoreAccV(st(ZERO, FLOAT, 8)),
+        Op::F64Add(b_(FLOAT, F64, F64)),
+        Op::F64StoreAccV(st(ZERO, FLOAT, 8)),
+    ]);
+    ops
+}
+
+/// Builds `every_op_loop(n)`: sets up its operands, then runs `body` `n`
+/// times. `probe` is called at the start of each iteration.
+fn every_op_loop(m: &mut Builder, probe: u32) -> (u32, u32) {
+    m.memory(1, 2);
+    m.table(1, 4);
+    m.global(0);
+    m.data(b"kiln");
+    let t_inc = m.ty(&[I32], &[I32]);
+    let inc = m.func(
+        t_inc,
+        0,
+        2,
+        vec![
+            Op::Const32 { dst: 1, value: 1 },
+            Op::I32Add(b(0, 0, 1)),
+            Op::Return,
+        ],
+    );
+    m.elem(&[Some(inc)]);
+
+    let mut ops = vec![
+        Op::Const32 { dst: ONE, value: 1 },
+        Op::Const32 { dst: A32, value: 7 },
+        Op::Const32 { dst: B32, value: 3 },
+        Op::Const64 { dst: A64, value: 7 },
+        Op::Const64 { dst: B64, value: 3 },
+        Op::Const32 {
+            dst: F32,
+            value: 1.5f32.to_bits(),
+        },
+        Op::Const64 {
+            dst: F64,
+            value: 2.25f64.to_bits(),
+        },
+        Op::Const32 {
+            dst: ZERO,
+            value: 0,
+        },
+        Op::RefFunc {
+            dst: FUNC,
+            func: inc,
+        },
+    ];
+    let start = ops.len();
+    ops.extend(body(probe, inc, t_inc));
+    ops.push(Op::I32Sub(b(N, N, ONE)));
+    let back = start as i32 - ops.len() as i32;
+    ops.extend([
+        Op::BrIfNez {
+            cond: N,
+            offset: back,
+        },
+        Op::Return,
+        // Never executed; here so that every variant occurs.
+        Op::Trap {
+            code: TrapCode::UnreachableCodeReached,
+        },
+    ]);
+    let t = m.ty(&[I32], &[I32]);
+    let f = m.func(t, FRAME - 1, FRAME, ops);
+    (f, inc)
+}
+
+#[test]
+fn every_instruction_has_its_handler() {
+    let mut m = Builder::new();
+    let t_void = m.ty(&[], &[]);
+    let probe = m.host(t_void, |_, _| Ok(()));
+    let ops = body(probe, 1, 0);
+    let mut seen = vec![false; OP_COUNT];
+    // Not in `body`: fuel and epoch checks need a store configured for them
+    // (tests/interrupts.rs runs them end to end).
+    let extra = [
+        Op::Return,
+        Op::Trap {
+            code: TrapCode::UnreachableCodeReached,
+        },
+        Op::ConsumeFuel { amount: 1 },
+        Op::CheckEpoch,
+    ];
+    for op in ops.iter().chain(&extra) {
+        // SAFETY: `Op` is `#[repr(u16)]`: its first two bytes are the tag.
+        let tag = unsafe { *(op as *const Op).cast::<u16>() } as usize;
+        assert!(tag < OP_COUNT, "{op:?}");
+        assert_eq!(
+            HANDLERS[tag] as usize,
+            handler_of(op) as usize,
+            "HANDLERS is out of order at {op:?}"
+        );
+        assert_eq!(
+            sets_acc(op),
+            op.acc_dst().map(|(_, acc)| acc),
+            "{op:?}: its handler and the bytecode disagree on the accumulator"
+        );
+        seen[tag] = true;
+    }
+    let missing: Vec<usize> = (0..OP_COUNT).filter(|&t| !seen[t]).collect();
+    assert!(missing.is_empty(), "no instruction with tags {missing:?}");
+}
+
+/// Runs every instruction (but `Trap`) a few million times in all, and
+/// checks that the native stack pointer is the same at every iteration:
+/// no handler leaves a frame behind. With the tail backend, a handler
+/// that *called* the next one instead of jumping to it would grow the
+/// stack by a frame per instruction executed and crash long before the end.
+#[test]
+fn dispatch_does_not_grow_the_native_stack() {
+    const ITERATIONS: u64 = 20_000;
+    let s = TestStore::new(1 << 20);
+    let mut m = Builder::new();
+    let t_void = m.ty(&[], &[]);
+    let depths = Rc::new(RefCell::new(Vec::new()));
+    let record = depths.clone();
+    let probe = m.host(t_void, move |_, _| {
+        let marker = 0u8;
+        record
+            .borrow_mut()
+            .push(core::hint::black_box(&marker) as *const u8 as usize);
+        Ok(())
+    });
+    let (f, inc) = every_op_loop(&mut m, probe);
+    let inst = m.build(&s);
+    inst.set_elem(0, 0, Some(inc));
+    assert_eq!(inst.call1(f, &[ITERATIONS]).unwrap(), 0);
+    let depths = depths.borrow();
+    assert_eq!(depths.len() as u64, ITERATIONS);
+    assert!(
+        depths.iter().all(|&d| d == depths[0]),
+        "the native stack moved: first {:#x}, last {:#x}",
+        depths[0],
+        depths[depths.len() - 1]
+    );
+    assert_eq!(s.live_frames(), 0);
+}
