@@ -1028,6 +1028,56 @@ pub enum Acc {
 }
 
 impl Op {
+    /// The relative target of a branch instruction (`BrTable` entries are
+    /// `Br`s); `None` for others.
+    pub fn branch_offset(&self) -> Option<i32> {
+        let mut op = *self;
+        op.branch_offset_mut().copied()
+    }
+
+    /// The relative target of a branch instruction, for the translator to
+    /// read or patch (`BrTable` entries are `Br`s); `None` for others.
+    pub fn branch_offset_mut(&mut self) -> Option<&mut i32> {
+        match self {
+            Op::Br { offset }
+            | Op::BrIfNez { offset, .. }
+            | Op::BrIfEqz { offset, .. }
+            | Op::BrIfNezAcc { offset, .. }
+            | Op::BrIfEqzAcc { offset, .. } => Some(offset),
+            Op::BrIfI32Eq(b)
+            | Op::BrIfI32Ne(b)
+            | Op::BrIfI32LtS(b)
+            | Op::BrIfI32LtU(b)
+            | Op::BrIfI32GtS(b)
+            | Op::BrIfI32GtU(b)
+            | Op::BrIfI32LeS(b)
+            | Op::BrIfI32LeU(b)
+            | Op::BrIfI32GeS(b)
+            | Op::BrIfI32GeU(b)
+            | Op::BrIfI64Eq(b)
+            | Op::BrIfI64Ne(b)
+            | Op::BrIfI64LtS(b)
+            | Op::BrIfI64LtU(b)
+            | Op::BrIfI64GtS(b)
+            | Op::BrIfI64GtU(b)
+            | Op::BrIfI64LeS(b)
+            | Op::BrIfI64LeU(b)
+            | Op::BrIfI64GeS(b)
+            | Op::BrIfI64GeU(b)
+            | Op::BrIfI32EqAccL(b)
+            | Op::BrIfI32NeAccL(b)
+            | Op::BrIfI32LtSAccL(b)
+            | Op::BrIfI32LtUAccL(b)
+            | Op::BrIfI32GtSAccL(b)
+            | Op::BrIfI32GtUAccL(b)
+            | Op::BrIfI32LeSAccL(b)
+            | Op::BrIfI32LeUAccL(b)
+            | Op::BrIfI32GeSAccL(b)
+            | Op::BrIfI32GeUAccL(b) => Some(&mut b.offset),
+            _ => None,
+        }
+    }
+
     /// The slot this instruction writes and the accumulator in which it
     /// also leaves the value, if it sets one (see the module docs): the
     /// integer accumulator for the integer instructions (arithmetic,

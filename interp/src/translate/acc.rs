@@ -22,7 +22,7 @@ use crate::bytecode::{Acc, Bin, BrCmp, Op, Slot};
 pub(super) fn use_accumulator(ops: &mut [Op]) {
     let mut target = vec![false; ops.len()];
     for (pc, op) in ops.iter().enumerate() {
-        if let Some(offset) = branch_offset(op)
+        if let Some(offset) = op.branch_offset()
             && let Some(to) = pc.checked_add_signed(offset as isize)
             && let Some(t) = target.get_mut(to)
         {
@@ -41,48 +41,6 @@ pub(super) fn use_accumulator(ops: &mut [Op]) {
         {
             ops[pc] = op;
         }
-    }
-}
-
-/// The relative target of a branch instruction (`BrTable` entries are `Br`s).
-fn branch_offset(op: &Op) -> Option<i32> {
-    match *op {
-        Op::Br { offset }
-        | Op::BrIfNez { offset, .. }
-        | Op::BrIfEqz { offset, .. }
-        | Op::BrIfNezAcc { offset, .. }
-        | Op::BrIfEqzAcc { offset, .. } => Some(offset),
-        Op::BrIfI32Eq(b)
-        | Op::BrIfI32Ne(b)
-        | Op::BrIfI32LtS(b)
-        | Op::BrIfI32LtU(b)
-        | Op::BrIfI32GtS(b)
-        | Op::BrIfI32GtU(b)
-        | Op::BrIfI32LeS(b)
-        | Op::BrIfI32LeU(b)
-        | Op::BrIfI32GeS(b)
-        | Op::BrIfI32GeU(b)
-        | Op::BrIfI64Eq(b)
-        | Op::BrIfI64Ne(b)
-        | Op::BrIfI64LtS(b)
-        | Op::BrIfI64LtU(b)
-        | Op::BrIfI64GtS(b)
-        | Op::BrIfI64GtU(b)
-        | Op::BrIfI64LeS(b)
-        | Op::BrIfI64LeU(b)
-        | Op::BrIfI64GeS(b)
-        | Op::BrIfI64GeU(b)
-        | Op::BrIfI32EqAccL(b)
-        | Op::BrIfI32NeAccL(b)
-        | Op::BrIfI32LtSAccL(b)
-        | Op::BrIfI32LtUAccL(b)
-        | Op::BrIfI32GtSAccL(b)
-        | Op::BrIfI32GtUAccL(b)
-        | Op::BrIfI32LeSAccL(b)
-        | Op::BrIfI32LeUAccL(b)
-        | Op::BrIfI32GeSAccL(b)
-        | Op::BrIfI32GeUAccL(b) => Some(b.offset),
-        _ => None,
     }
 }
 

@@ -79,32 +79,8 @@ impl ControlFrame {
 /// Swaps the offset of branch instruction `op`, returning the old one.
 #[inline]
 fn replace_offset(op: &mut Op, new: i32) -> Option<i32> {
-    match op {
-        Op::Br { offset } | Op::BrIfNez { offset, .. } | Op::BrIfEqz { offset, .. } => {
-            Some(core::mem::replace(offset, new))
-        }
-        Op::BrIfI32Eq(b)
-        | Op::BrIfI32Ne(b)
-        | Op::BrIfI32LtS(b)
-        | Op::BrIfI32LtU(b)
-        | Op::BrIfI32GtS(b)
-        | Op::BrIfI32GtU(b)
-        | Op::BrIfI32LeS(b)
-        | Op::BrIfI32LeU(b)
-        | Op::BrIfI32GeS(b)
-        | Op::BrIfI32GeU(b)
-        | Op::BrIfI64Eq(b)
-        | Op::BrIfI64Ne(b)
-        | Op::BrIfI64LtS(b)
-        | Op::BrIfI64LtU(b)
-        | Op::BrIfI64GtS(b)
-        | Op::BrIfI64GtU(b)
-        | Op::BrIfI64LeS(b)
-        | Op::BrIfI64LeU(b)
-        | Op::BrIfI64GeS(b)
-        | Op::BrIfI64GeU(b) => Some(core::mem::replace(&mut b.offset, new)),
-        _ => None,
-    }
+    op.branch_offset_mut()
+        .map(|offset| core::mem::replace(offset, new))
 }
 
 impl Translator<'_> {
