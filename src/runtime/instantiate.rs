@@ -113,24 +113,28 @@ unsafe fn instantiate_with(
     Ok(instance)
 }
 
-/// Step 1: checks every provided import against the module's.
-fn resolve_imports(store: &StoreOpaque, module: &Module, provided: &[Extern]) -> Result<Imports> {
+/// The checks every instantiation makes before looking at import types:
+/// same engine, the right number of imports, all from this store.
+fn check_provided(store: &StoreOpaque, module: &Module, provided: &[Extern]) -> Result<()> {
     if !Engine::same(&store.engine, module.engine()) {
         bail!("cross-`Engine` instantiation is not currently supported");
     }
-    let info = module.info();
-    if provided.len() != info.imports.len() {
-        bail!(
-            "expected {} imports, found {}",
-            info.imports.len(),
-            provided.len()
-        );
+    let expected = module.info().imports.len();
+    if provided.len() != expected {
+        bail!("expected {expected} imports, found {}", provided.len());
     }
+    if provided.iter().any(|item| item.store_id() != store.id) {
+        bail!("cross-`Store` instantiation is not currently supported");
+    }
+    Ok(())
+}
+
+/// Step 1: checks every provided import against the module's.
+fn resolve_imports(store: &StoreOpaque, module: &Module, provided: &[Extern]) -> Result<Imports> {
+    check_provided(store, module, provided)?;
+    let info = module.info();
     let mut imports = Imports::default();
     for (decl, item) in info.imports.iter().zip(provided) {
-        if item.store_id() != store.id {
-            bail!("cross-`Store` instantiation is not currently supported");
-        }
         let expected = module.entity_type(decl.index);
         check_import(store, &expected, item, &mut imports).with_context(|| {
             format!(
@@ -145,22 +149,10 @@ fn resolve_imports(store: &StoreOpaque, module: &Module, provided: &[Extern]) ->
 /// Step 1 for imports already type-checked: checks the engine, the count,
 /// the store and the kinds, and sorts the imports by kind.
 fn sort_imports(store: &StoreOpaque, module: &Module, provided: &[Extern]) -> Result<Imports> {
-    if !Engine::same(&store.engine, module.engine()) {
-        bail!("cross-`Engine` instantiation is not currently supported");
-    }
+    check_provided(store, module, provided)?;
     let info = module.info();
-    if provided.len() != info.imports.len() {
-        bail!(
-            "expected {} imports, found {}",
-            info.imports.len(),
-            provided.len()
-        );
-    }
     let mut imports = Imports::default();
     for (decl, item) in info.imports.iter().zip(provided) {
-        if item.store_id() != store.id {
-            bail!("cross-`Store` instantiation is not currently supported");
-        }
         match (decl.index, item) {
             (EntityIndex::Func(_), Extern::Func(f)) => imports.funcs.push(f.vm_func_ref()),
             (EntityIndex::Global(_), Extern::Global(g)) => imports.globals.push(*g),
