@@ -16,10 +16,14 @@
 //! IE  message
 //! H   kind ns_per_call                  (kind: host-to-wasm, wasm-to-host, wasm-to-wasm)
 //! HE  message
+//! N   mode median_ns min_ns samples requests_per_sample
+//!                                       (ns per request; mode: linker, pre, pre-pooling)
+//! NE  mode message
 //! M   baseline_kib peak_kib
 //! ```
 
 use crate::engines::{self, EngineId, Loop, Runtime, Visitor};
+use crate::instantiate::{self, Mode, Target};
 use crate::kernels::{self, Kernel};
 use crate::measure::{Sampling, Stats, proc_status_kib, sample};
 use anyhow::{Context, Result, bail, ensure};
@@ -27,6 +31,13 @@ use std::time::{Duration, Instant};
 
 /// Host-call loop iterations per sample.
 pub const HOST_CALLS: i32 = 1_000_000;
+
+/// The shortest an instantiation-throughput sample may take: requests per
+/// sample double from one until a batch takes this long.
+pub const INSTANTIATE_BATCH: Duration = Duration::from_millis(20);
+
+/// The most requests in one instantiation-throughput sample.
+const MAX_BATCH: u32 = 1 << 20;
 
 /// What a child measures.
 pub enum Job {
@@ -36,6 +47,8 @@ pub enum Job {
     Startup(std::path::PathBuf),
     /// The host-call loops.
     HostCalls,
+    /// Instantiation throughput of a module in every [`Mode`].
+    Instantiate(Target),
 }
 
 /// Parses the child's command line (after `--child`) and runs it.
@@ -70,6 +83,11 @@ pub fn main(args: &[String]) -> Result<()> {
             Job::Startup(path.into())
         }
         "hostcalls" => Job::HostCalls,
+        "instantiate" => match rest {
+            [small] if small == "small" => Job::Instantiate(Target::Small),
+            [file, path] if file == "file" => Job::Instantiate(Target::File(path.into())),
+            _ => bail!("instantiate needs `small` or `file PATH`"),
+        },
         other => bail!("unknown job {other}"),
     };
     run(engine, job, policy)
@@ -85,6 +103,14 @@ fn run(engine: EngineId, job: Job, policy: Sampling) -> Result<()> {
     let baseline = proc_status_kib("VmRSS");
     let startup_job = matches!(job, Job::Startup(_));
     match (engine, job) {
+        (_, Job::Instantiate(target)) => {
+            if !engine.measures_instantiation() {
+                bail!("{engine} is not measured for instantiation throughput");
+            }
+            // No memory record: the batches of instances say nothing about
+            // what one costs.
+            return instantiations(engine, &target, policy);
+        }
         (EngineId::Native, Job::Kernels(list)) => native_kernels(&list, policy),
         (EngineId::Wasmparser, Job::Startup(_)) => {
             match sample(policy, || {
@@ -223,6 +249,9 @@ impl Visitor for WasmJob<'_> {
                 Ok(()) => {}
                 Err(e) => record("HE", &[&message(&e)]),
             },
+            Job::Instantiate(_) => {
+                bail!("instantiation throughput is measured by `instantiations`")
+            }
         }
         Ok(())
     }
@@ -266,6 +295,78 @@ fn startup<R: Runtime>(rt: &R, bytes: &[u8], policy: Sampling, baseline: Option<
         Ok(stats) => record_stats("I", stats),
         Err(e) => record("IE", &[&message(&e)]),
     }
+}
+
+/// Measures requests per second on `target` in every [`Mode`]: one `N` or
+/// `NE` record per mode. The on-demand modes share one compiled module, the
+/// pooling mode has its own (its engine differs).
+fn instantiations(engine: EngineId, target: &Target, policy: Sampling) -> Result<()> {
+    let wasm = target.bytes()?;
+    for pooled in [false, true] {
+        let requests = match instantiate::requests(engine, pooled, &wasm) {
+            Ok(requests) => requests,
+            Err(e) => {
+                for mode in Mode::ALL.into_iter().filter(|m| m.pooled() == pooled) {
+                    record("NE", &[mode.name(), &message(&e)]);
+                }
+                continue;
+            }
+        };
+        for (mode, mut request) in requests {
+            match request_rate(&mut request, policy) {
+                Ok((stats, batch)) => record(
+                    "N",
+                    &[
+                        mode.name(),
+                        &stats.median.as_nanos().to_string(),
+                        &stats.min.as_nanos().to_string(),
+                        &stats.count.to_string(),
+                        &batch.to_string(),
+                    ],
+                ),
+                Err(e) => record("NE", &[mode.name(), &message(&e)]),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Times `request` after one warm-up request: the time per request of
+/// each sample (a batch of requests), and the batch size.
+fn request_rate(request: &mut instantiate::Request, policy: Sampling) -> Result<(Stats, u32)> {
+    request().context("the first instantiation")?;
+    let batch = batch_size(request)?;
+    let stats = sample(policy, || Ok(time_batch(request, batch)? / batch))?;
+    Ok((stats, batch))
+}
+
+/// Requests per sample: doubled from one until a batch takes at least
+/// [`INSTANTIATE_BATCH`], then raised to what the fastest request seen
+/// would fit in that time (so one slow batch during the doubling does not
+/// leave the samples short), at most [`MAX_BATCH`].
+fn batch_size(request: &mut instantiate::Request) -> Result<u32> {
+    let mut batch: u32 = 1;
+    let mut fastest = Duration::MAX;
+    loop {
+        let elapsed = time_batch(request, batch)?;
+        fastest = fastest.min(elapsed / batch);
+        if elapsed >= INSTANTIATE_BATCH || batch >= MAX_BATCH {
+            break;
+        }
+        batch = batch.saturating_mul(2);
+    }
+    let fits = INSTANTIATE_BATCH.as_nanos() / fastest.as_nanos().max(1);
+    let fits = u32::try_from(fits).unwrap_or(u32::MAX);
+    Ok(batch.max(fits).clamp(1, MAX_BATCH))
+}
+
+/// The time `batch` requests take.
+fn time_batch(request: &mut instantiate::Request, batch: u32) -> Result<Duration> {
+    let start = Instant::now();
+    for _ in 0..batch {
+        request()?;
+    }
+    Ok(start.elapsed())
 }
 
 fn host_calls<R: Runtime>(rt: &R, policy: Sampling) -> Result<()> {

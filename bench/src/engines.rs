@@ -30,11 +30,42 @@ pub enum EngineId {
     WasmtimeWinch,
     /// wasmtime with its portable interpreter, Pulley.
     WasmtimePulley,
+    /// [`Kiln`](EngineId::Kiln) consuming fuel (kernels only).
+    KilnFuel,
+    /// [`Kiln`](EngineId::Kiln) with epoch interruption (kernels only).
+    KilnEpoch,
+    /// [`WasmtimeCranelift`](EngineId::WasmtimeCranelift) consuming fuel
+    /// (kernels only).
+    WasmtimeCraneliftFuel,
+    /// [`WasmtimeCranelift`](EngineId::WasmtimeCranelift) with epoch
+    /// interruption (kernels only).
+    WasmtimeCraneliftEpoch,
 }
+
+/// What an engine checks to be able to interrupt running code: nothing
+/// (every engine's default), fuel or an epoch deadline.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Interrupts {
+    /// Neither fuel nor epochs.
+    None,
+    /// `Config::consume_fuel(true)`; every store gets [`FUEL`] units.
+    Fuel,
+    /// `Config::epoch_interruption(true)`; every store's deadline is
+    /// [`EPOCH_DEADLINE`] ticks away and the epoch never advances.
+    Epoch,
+}
+
+/// The fuel a store of a fuel-consuming engine starts with: far more than
+/// any kernel can use, so it never runs out.
+pub const FUEL: u64 = u64::MAX / 2;
+
+/// The epoch deadline (in ticks from now) of a store of an engine with
+/// epoch interruption: never reached, as nothing increments the epoch.
+pub const EPOCH_DEADLINE: u64 = u64::MAX / 2;
 
 impl EngineId {
     /// Every engine, in report order.
-    pub const ALL: [EngineId; 9] = [
+    pub const ALL: [EngineId; 13] = [
         EngineId::Native,
         EngineId::Wasmparser,
         EngineId::Kiln,
@@ -44,6 +75,10 @@ impl EngineId {
         EngineId::WasmtimeCranelift,
         EngineId::WasmtimeWinch,
         EngineId::WasmtimePulley,
+        EngineId::KilnFuel,
+        EngineId::KilnEpoch,
+        EngineId::WasmtimeCraneliftFuel,
+        EngineId::WasmtimeCraneliftEpoch,
     ];
 
     /// The name used on the command line and in the report.
@@ -58,6 +93,10 @@ impl EngineId {
             EngineId::WasmtimeCranelift => "wasmtime-cranelift",
             EngineId::WasmtimeWinch => "wasmtime-winch",
             EngineId::WasmtimePulley => "wasmtime-pulley",
+            EngineId::KilnFuel => "kiln-fuel",
+            EngineId::KilnEpoch => "kiln-epoch",
+            EngineId::WasmtimeCraneliftFuel => "wasmtime-cranelift-fuel",
+            EngineId::WasmtimeCraneliftEpoch => "wasmtime-cranelift-epoch",
         }
     }
 
@@ -86,7 +125,48 @@ impl EngineId {
             EngineId::WasmtimeCranelift => "wasmtime, Cranelift (optimising JIT)",
             EngineId::WasmtimeWinch => "wasmtime, Winch (baseline JIT)",
             EngineId::WasmtimePulley => "wasmtime, Pulley (portable interpreter, `pulley64`)",
+            EngineId::KilnFuel => {
+                "`kiln` with `Config::consume_fuel(true)`, stores given `u64::MAX / 2` fuel (kernels only)"
+            }
+            EngineId::KilnEpoch => {
+                "`kiln` with `Config::epoch_interruption(true)`, store deadlines `u64::MAX / 2` ticks away (kernels only)"
+            }
+            EngineId::WasmtimeCraneliftFuel => {
+                "`wasmtime-cranelift` with `Config::consume_fuel(true)`, stores given `u64::MAX / 2` fuel (kernels only)"
+            }
+            EngineId::WasmtimeCraneliftEpoch => {
+                "`wasmtime-cranelift` with `Config::epoch_interruption(true)`, store deadlines `u64::MAX / 2` ticks away (kernels only)"
+            }
         }
+    }
+
+    /// For the fuel and epoch variants: the engine they add their checks
+    /// to, and which checks. `None` for every other engine.
+    pub fn variant_of(self) -> Option<(EngineId, Interrupts)> {
+        match self {
+            EngineId::KilnFuel => Some((EngineId::Kiln, Interrupts::Fuel)),
+            EngineId::KilnEpoch => Some((EngineId::Kiln, Interrupts::Epoch)),
+            EngineId::WasmtimeCraneliftFuel => {
+                Some((EngineId::WasmtimeCranelift, Interrupts::Fuel))
+            }
+            EngineId::WasmtimeCraneliftEpoch => {
+                Some((EngineId::WasmtimeCranelift, Interrupts::Epoch))
+            }
+            _ => None,
+        }
+    }
+
+    /// The interruption checks this engine enables: those of its variant,
+    /// or none.
+    pub fn interrupts(self) -> Interrupts {
+        self.variant_of()
+            .map_or(Interrupts::None, |(_, interrupts)| interrupts)
+    }
+
+    /// Whether the instantiation-throughput section measures this engine
+    /// (Kiln against wasmtime with Cranelift).
+    pub fn measures_instantiation(self) -> bool {
+        matches!(self, EngineId::Kiln | EngineId::WasmtimeCranelift)
     }
 
     /// Whether this engine runs WebAssembly (and so the instantiation,
@@ -190,15 +270,24 @@ pub trait Visitor {
 /// Creates the runtime for `id` and hands it to `visitor`. Fails for the
 /// two pseudo-engines, which do not run WebAssembly.
 pub fn with_runtime<V: Visitor>(id: EngineId, visitor: V) -> Result<V::Output> {
+    let interrupts = id.interrupts();
     match id {
         EngineId::Native | EngineId::Wasmparser => bail!("{id} does not run WebAssembly"),
-        EngineId::Kiln => visitor.visit(&Kiln::new(kiln::CompilationMode::Lazy)?),
-        EngineId::KilnEager => visitor.visit(&Kiln::new(kiln::CompilationMode::Eager)?),
+        EngineId::Kiln | EngineId::KilnFuel | EngineId::KilnEpoch => {
+            visitor.visit(&Kiln::new(kiln::CompilationMode::Lazy, interrupts)?)
+        }
+        EngineId::KilnEager => visitor.visit(&Kiln::new(kiln::CompilationMode::Eager, interrupts)?),
         EngineId::WasmiEager => visitor.visit(&Wasmi::new(wasmi::CompilationMode::Eager)),
         EngineId::WasmiLazy => visitor.visit(&Wasmi::new(wasmi::CompilationMode::LazyTranslation)),
-        EngineId::WasmtimeCranelift => visitor.visit(&Wasmtime::new(WasmtimeKind::Cranelift)?),
-        EngineId::WasmtimeWinch => visitor.visit(&Wasmtime::new(WasmtimeKind::Winch)?),
-        EngineId::WasmtimePulley => visitor.visit(&Wasmtime::new(WasmtimeKind::Pulley)?),
+        EngineId::WasmtimeCranelift
+        | EngineId::WasmtimeCraneliftFuel
+        | EngineId::WasmtimeCraneliftEpoch => {
+            visitor.visit(&Wasmtime::new(WasmtimeKind::Cranelift, interrupts)?)
+        }
+        EngineId::WasmtimeWinch => visitor.visit(&Wasmtime::new(WasmtimeKind::Winch, interrupts)?),
+        EngineId::WasmtimePulley => {
+            visitor.visit(&Wasmtime::new(WasmtimeKind::Pulley, interrupts)?)
+        }
     }
 }
 
@@ -217,7 +306,8 @@ pub fn wasmparser_validate(wasm: &[u8]) -> Result<()> {
     Ok(())
 }
 
-fn stub_message(module: &str, name: &str) -> String {
+/// What a stub import's trap says.
+pub fn stub_message(module: &str, name: &str) -> String {
     format!("stub import {module}::{name} called")
 }
 
@@ -227,16 +317,33 @@ fn stub_message(module: &str, name: &str) -> String {
 /// Kiln in one compilation mode.
 pub struct Kiln {
     engine: kiln::Engine,
+    interrupts: Interrupts,
 }
 
 impl Kiln {
-    /// An engine with the default configuration and `mode`.
-    pub fn new(mode: kiln::CompilationMode) -> Result<Kiln> {
+    /// An engine with the default configuration, `mode`, and the checks
+    /// `interrupts` asks for.
+    pub fn new(mode: kiln::CompilationMode, interrupts: Interrupts) -> Result<Kiln> {
         let mut config = kiln::Config::new();
         config.compilation_mode(mode);
+        config.consume_fuel(interrupts == Interrupts::Fuel);
+        config.epoch_interruption(interrupts == Interrupts::Epoch);
         Ok(Kiln {
             engine: kiln::Engine::new(&config)?,
+            interrupts,
         })
+    }
+
+    /// A fresh store, with fuel or an epoch deadline that never runs out
+    /// if the engine checks them.
+    fn store(&self) -> Result<kiln::Store<()>> {
+        let mut store = kiln::Store::new(&self.engine, ());
+        match self.interrupts {
+            Interrupts::None => {}
+            Interrupts::Fuel => store.set_fuel(FUEL).context("setting the fuel")?,
+            Interrupts::Epoch => store.set_epoch_deadline(EPOCH_DEADLINE),
+        }
+        Ok(store)
     }
 }
 
@@ -252,7 +359,7 @@ impl Runtime for Kiln {
 
     fn prepare(&self, module: &kiln::Module) -> Result<Self::Ready> {
         use kiln::{ExternType, Global, Memory, Table, Val, ValType};
-        let mut store = kiln::Store::new(&self.engine, ());
+        let mut store = self.store()?;
         let mut linker = kiln::Linker::new(&self.engine);
         linker.allow_shadowing(true);
         for import in module.imports() {
@@ -290,7 +397,7 @@ impl Runtime for Kiln {
     }
 
     fn kernel(&self, module: &kiln::Module) -> Result<Self::Kernel> {
-        let mut store = kiln::Store::new(&self.engine, ());
+        let mut store = self.store()?;
         let instance = kiln::Instance::new(&mut store, module, &[])?;
         let run = instance.get_typed_func::<i32, i32>(&mut store, "run")?;
         Ok((store, run))
@@ -301,7 +408,7 @@ impl Runtime for Kiln {
     }
 
     fn host_calls(&self, module: &kiln::Module) -> Result<Self::Calls> {
-        let mut store = kiln::Store::new(&self.engine, ());
+        let mut store = self.store()?;
         let mut linker = kiln::Linker::new(&self.engine);
         linker.func_wrap("host", "inc", |x: i32| x.wrapping_add(1))?;
         let instance = linker.instantiate(&mut store, module)?;
@@ -444,12 +551,16 @@ pub enum WasmtimeKind {
 /// wasmtime in one configuration.
 pub struct Wasmtime {
     engine: wasmtime::Engine,
+    interrupts: Interrupts,
 }
 
 impl Wasmtime {
-    /// An engine with the default configuration and the given back end.
-    pub fn new(kind: WasmtimeKind) -> Result<Wasmtime> {
+    /// An engine with the default configuration, the given back end, and
+    /// the checks `interrupts` asks for.
+    pub fn new(kind: WasmtimeKind, interrupts: Interrupts) -> Result<Wasmtime> {
         let mut config = wasmtime::Config::new();
+        config.consume_fuel(interrupts == Interrupts::Fuel);
+        config.epoch_interruption(interrupts == Interrupts::Epoch);
         match kind {
             WasmtimeKind::Cranelift => {
                 config.strategy(wasmtime::Strategy::Cranelift);
@@ -463,7 +574,23 @@ impl Wasmtime {
         }
         Ok(Wasmtime {
             engine: wasmtime::Engine::new(&config)?,
+            interrupts,
         })
+    }
+
+    /// A fresh store, with fuel or an epoch deadline that never runs out
+    /// if the engine checks them.
+    fn store(&self) -> Result<wasmtime::Store<()>> {
+        let mut store = wasmtime::Store::new(&self.engine, ());
+        match self.interrupts {
+            Interrupts::None => {}
+            Interrupts::Fuel => store
+                .set_fuel(FUEL)
+                .map_err(anyhow::Error::from)
+                .context("setting the fuel")?,
+            Interrupts::Epoch => store.set_epoch_deadline(EPOCH_DEADLINE),
+        }
+        Ok(store)
     }
 }
 
@@ -479,7 +606,7 @@ impl Runtime for Wasmtime {
 
     fn prepare(&self, module: &wasmtime::Module) -> Result<Self::Ready> {
         use wasmtime::{ExternType, Global, Memory, Ref, Table, Val};
-        let mut store = wasmtime::Store::new(&self.engine, ());
+        let mut store = self.store()?;
         let mut linker = wasmtime::Linker::new(&self.engine);
         linker.allow_shadowing(true);
         for import in module.imports() {
@@ -525,7 +652,7 @@ impl Runtime for Wasmtime {
     }
 
     fn kernel(&self, module: &wasmtime::Module) -> Result<Self::Kernel> {
-        let mut store = wasmtime::Store::new(&self.engine, ());
+        let mut store = self.store()?;
         let instance = wasmtime::Instance::new(&mut store, module, &[])?;
         let run = instance.get_typed_func::<i32, i32>(&mut store, "run")?;
         Ok((store, run))
@@ -536,7 +663,7 @@ impl Runtime for Wasmtime {
     }
 
     fn host_calls(&self, module: &wasmtime::Module) -> Result<Self::Calls> {
-        let mut store = wasmtime::Store::new(&self.engine, ());
+        let mut store = self.store()?;
         let mut linker = wasmtime::Linker::new(&self.engine);
         linker.func_wrap("host", "inc", |x: i32| x.wrapping_add(1))?;
         let instance = linker.instantiate(&mut store, module)?;

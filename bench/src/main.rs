@@ -5,14 +5,17 @@
 //! cargo run --release --manifest-path bench/Cargo.toml [-- OPTIONS] [KERNEL...]
 //! ```
 //!
-//! The harness measures three things — compute kernels, start-up of large
-//! real-world modules, and host/wasm call overhead — each engine in its own
-//! child process (the same binary, re-run with `--child`), and writes a
-//! Markdown report plus an SVG chart. See `--help` and `docs/benchmarks.md`.
+//! The harness measures five things — compute kernels, the overhead of fuel
+//! and epoch checks on them, start-up of large real-world modules,
+//! instantiation throughput (instances per second, Kiln against wasmtime)
+//! and host/wasm call overhead — each engine in its own child process (the
+//! same binary, re-run with `--child`), and writes a Markdown report plus
+//! an SVG chart. See `--help` and `docs/benchmarks.md`.
 
 mod chart;
 mod child;
 mod engines;
+mod instantiate;
 mod kernels;
 mod measure;
 mod report;
@@ -40,10 +43,14 @@ ARGS:
 OPTIONS:
     --quick              fewer samples (for iterating, not for publishing)
     --engines A,B,...    only these engines (native and wasmparser, the references,
-                         always run)
-    --sections S,...     any of kernels,startup,hostcalls (default: all)
-    --modules DIR        start-up modules (default: bench/modules, filled by
-                         bench/fetch-modules.sh)
+                         always run). The fuel and epoch variants (kiln-fuel,
+                         kiln-epoch, wasmtime-cranelift-fuel, wasmtime-cranelift-epoch)
+                         run only the kernels, for the fuel and epoch overhead
+                         table; instantiate measures only kiln and
+                         wasmtime-cranelift
+    --sections S,...     any of kernels,startup,instantiate,hostcalls (default: all)
+    --modules DIR        start-up modules, also the large modules of instantiate
+                         (default: bench/modules, filled by bench/fetch-modules.sh)
     --out FILE           the Markdown report; the chart goes next to it as
                          <stem>-kernels.svg. Default: docs/benchmarks.md for a full
                          run, bench/target/partial/benchmarks.md for a run narrowed
@@ -75,6 +82,8 @@ pub struct Sections {
     pub kernels: bool,
     /// `Module::new` and instantiation of large modules.
     pub startup: bool,
+    /// Instantiation throughput (a fresh store per instance).
+    pub instantiate: bool,
     /// Host/wasm call overhead.
     pub hostcalls: bool,
 }
@@ -83,8 +92,12 @@ pub struct Sections {
 pub struct Options {
     /// Fewer samples.
     pub quick: bool,
-    /// The wasm engines to run (the references are added separately).
+    /// The wasm engines to run (the references are added separately), not
+    /// including the fuel and epoch variants.
     pub engines: Vec<EngineId>,
+    /// The fuel and epoch variants to run: kernels only, reported only in
+    /// their own section.
+    pub variants: Vec<EngineId>,
     /// The kernels to run.
     pub kernels: Vec<Kernel>,
     /// The workloads to run.
@@ -126,7 +139,7 @@ fn parse_options(args: &[String]) -> Result<Option<Options>> {
             "--list" => {
                 println!("engines:");
                 for e in EngineId::ALL {
-                    println!("  {:<20} {}", e.name(), e.describe());
+                    println!("  {:<24} {}", e.name(), e.describe());
                 }
                 println!("kernels:");
                 for k in &all_kernels {
@@ -152,14 +165,18 @@ fn parse_options(args: &[String]) -> Result<Option<Options>> {
                 let mut s = Sections {
                     kernels: false,
                     startup: false,
+                    instantiate: false,
                     hostcalls: false,
                 };
                 for name in list.split(',').filter(|s| !s.is_empty()) {
                     match name {
                         "kernels" => s.kernels = true,
                         "startup" => s.startup = true,
+                        "instantiate" => s.instantiate = true,
                         "hostcalls" => s.hostcalls = true,
-                        _ => bail!("unknown section {name:?}; known: kernels, startup, hostcalls"),
+                        _ => bail!(
+                            "unknown section {name:?}; known: kernels, startup, instantiate, hostcalls"
+                        ),
                     }
                 }
                 sections = Some(s);
@@ -181,13 +198,14 @@ fn parse_options(args: &[String]) -> Result<Option<Options>> {
     let sections = sections.unwrap_or(Sections {
         kernels: true,
         startup: !filtered,
+        instantiate: !filtered,
         hostcalls: !filtered,
     });
-    let engines: Vec<EngineId> = engines
+    let (variants, engines): (Vec<EngineId>, Vec<EngineId>) = engines
         .unwrap_or_else(|| EngineId::ALL.to_vec())
         .into_iter()
         .filter(|e| e.runs_wasm())
-        .collect();
+        .partition(|e| e.variant_of().is_some());
     let out = out.unwrap_or_else(|| {
         if partial {
             bench_dir().join("target/partial/benchmarks.md")
@@ -203,6 +221,7 @@ fn parse_options(args: &[String]) -> Result<Option<Options>> {
     Ok(Some(Options {
         quick,
         engines,
+        variants,
         kernels: if filtered { selected } else { all_kernels },
         sections,
         modules_dir,
@@ -218,6 +237,8 @@ pub struct Policies {
     pub kernels: Sampling,
     /// `Module::new` and instantiation.
     pub startup: Sampling,
+    /// Batches of instantiation requests.
+    pub instantiate: Sampling,
     /// Host-call loops of one million calls.
     pub hostcalls: Sampling,
 }
@@ -238,6 +259,7 @@ impl Policies {
                     max: 2,
                     ..three
                 },
+                instantiate: three,
                 hostcalls: three,
             }
         } else {
@@ -251,6 +273,11 @@ impl Policies {
                     min: 5,
                     max: 30,
                     budget: secs(3),
+                },
+                instantiate: Sampling {
+                    min: 7,
+                    max: 25,
+                    budget: secs(1),
                 },
                 hostcalls: Sampling {
                     min: 5,
@@ -314,6 +341,41 @@ pub struct ModuleInfo {
     pub skipped: Option<String>,
 }
 
+/// Instantiation throughput of one engine in one mode.
+#[derive(Copy, Clone, Debug)]
+pub struct RequestRate {
+    /// Time per request (store, instantiation, store dropped), over the
+    /// samples.
+    pub stats: Stats,
+}
+
+impl RequestRate {
+    /// Requests per second at the median time per request.
+    pub fn per_second(&self) -> f64 {
+        let secs = self.stats.median.as_secs_f64();
+        if secs > 0.0 {
+            1.0 / secs
+        } else {
+            f64::INFINITY
+        }
+    }
+}
+
+/// A module of the instantiation-throughput section.
+#[derive(Clone, Debug)]
+pub struct InstantiateModule {
+    /// `small` for the built-in module, else the file name.
+    pub name: String,
+    /// What the child instantiates.
+    pub target: instantiate::Target,
+    /// Size in bytes.
+    pub size: u64,
+    /// What the pool limits are derived from.
+    pub shape: instantiate::Shape,
+    /// Why the module was not measured, if it was not.
+    pub skipped: Option<String>,
+}
+
 /// Peak resident memory of one child, KiB.
 #[derive(Copy, Clone, Debug)]
 pub struct Memory {
@@ -332,6 +394,10 @@ pub struct Results {
     pub startup: HashMap<(EngineId, String), StartupRun>,
     /// Host-call runs by engine.
     pub host: HashMap<EngineId, HostRun>,
+    /// Instantiation throughput by (engine, module name, mode).
+    pub instantiate: HashMap<(EngineId, String, instantiate::Mode), Result<RequestRate, String>>,
+    /// The modules of the instantiation-throughput section.
+    pub instantiate_modules: Vec<InstantiateModule>,
     /// Peak memory by (engine, workload), where the workload is "kernels",
     /// "hostcalls" or a module file name.
     pub memory: HashMap<(EngineId, String), Memory>,
@@ -360,7 +426,7 @@ const CHILD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 fn run_child(engine: EngineId, job: &str, policy: Sampling, extra: &[String]) -> Result<ChildRun> {
     let exe = std::env::current_exe().context("cannot find the harness binary")?;
     let started = Instant::now();
-    eprint!("  {job:<10} {:<20} ", engine.name());
+    eprint!("  {job:<11} {:<24} ", engine.name());
     let mut child = Command::new(exe)
         .arg("--child")
         .arg(engine.name())
@@ -469,6 +535,9 @@ fn parent(args: &[String]) -> Result<()> {
     if options.sections.startup {
         run_startup(&options, &policies, &mut results)?;
     }
+    if options.sections.instantiate {
+        run_instantiate(&options, &policies, &mut results)?;
+    }
     if options.sections.hostcalls {
         run_hostcalls(&options, &policies, &mut results)?;
     }
@@ -530,6 +599,7 @@ fn run_kernels(options: &Options, policies: &Policies, results: &mut Results) ->
     let names: Vec<String> = options.kernels.iter().map(|k| k.name.to_string()).collect();
     let mut engines = vec![EngineId::Native];
     engines.extend(options.engines.iter().copied());
+    engines.extend(options.variants.iter().copied());
     for engine in engines {
         let run = run_child(engine, "kernels", policies.kernels, &names)?;
         for record in &run.records {
@@ -588,7 +658,7 @@ fn run_kernels(options: &Options, policies: &Policies, results: &mut Results) ->
                 continue;
             }
         };
-        for engine in &options.engines {
+        for engine in options.engines.iter().chain(&options.variants) {
             match results.kernels.get(&(*engine, kernel.name)) {
                 Some(Ok(run)) if run.result != expected => results.problems.push(format!(
                     "**MISMATCH** {}: {engine} returned {} but native code returns {expected} (an engine bug)",
@@ -784,6 +854,142 @@ fn run_hostcalls(options: &Options, policies: &Policies, results: &mut Results) 
             results.memory.insert((engine, "hostcalls".into()), memory);
         }
         results.host.insert(engine, host);
+    }
+    Ok(())
+}
+
+/// The modules of the instantiation-throughput section: the built-in small
+/// module, then [`instantiate::LARGE_MODULES`] from the modules directory
+/// (those missing or unreadable are kept, with why they are skipped).
+fn instantiate_modules(dir: &Path) -> Result<Vec<InstantiateModule>> {
+    let mut modules = Vec::new();
+    let small = instantiate::Target::Small;
+    let bytes = small.bytes()?;
+    modules.push(InstantiateModule {
+        name: "small".into(),
+        target: small,
+        size: bytes.len() as u64,
+        shape: instantiate::Shape::of(&bytes)?,
+        skipped: None,
+    });
+    for file in instantiate::LARGE_MODULES {
+        let path = dir.join(file);
+        let (size, shape, skipped) = match std::fs::read(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (
+                0,
+                instantiate::Shape::default(),
+                Some(format!(
+                    "not found in {}: run bench/fetch-modules.sh",
+                    display_path(dir)
+                )),
+            ),
+            Err(e) => (
+                0,
+                instantiate::Shape::default(),
+                Some(format!("cannot read it: {e}")),
+            ),
+            Ok(bytes) => match instantiate::Shape::of(&bytes) {
+                Ok(shape) => (bytes.len() as u64, shape, None),
+                Err(e) => (
+                    bytes.len() as u64,
+                    instantiate::Shape::default(),
+                    Some(format!("{e:#}")),
+                ),
+            },
+        };
+        modules.push(InstantiateModule {
+            name: file.to_string(),
+            target: instantiate::Target::File(path),
+            size,
+            shape,
+            skipped,
+        });
+    }
+    Ok(modules)
+}
+
+/// Parses an `N` or `NE` record of an instantiation child.
+fn request_record(record: &[String]) -> Option<(instantiate::Mode, Result<RequestRate, String>)> {
+    match record {
+        [tag, mode, rest @ ..] if tag == "N" => Some((
+            instantiate::Mode::from_name(mode)?,
+            Ok(RequestRate {
+                stats: parse_stats(rest)?,
+            }),
+        )),
+        [tag, mode, message] if tag == "NE" => {
+            Some((instantiate::Mode::from_name(mode)?, Err(message.clone())))
+        }
+        _ => None,
+    }
+}
+
+fn run_instantiate(options: &Options, policies: &Policies, results: &mut Results) -> Result<()> {
+    results.instantiate_modules = instantiate_modules(&options.modules_dir)?;
+    let engines: Vec<EngineId> = options
+        .engines
+        .iter()
+        .copied()
+        .filter(|e| e.measures_instantiation())
+        .collect();
+    if engines.is_empty() {
+        results.problems.push(
+            "instantiation throughput: neither kiln nor wasmtime-cranelift was selected".into(),
+        );
+        return Ok(());
+    }
+    for module in results.instantiate_modules.clone() {
+        if let Some(why) = &module.skipped {
+            eprintln!("instantiate: skipping {}: {why}", module.name);
+            results.problems.push(format!(
+                "instantiation throughput: {} skipped: {why}",
+                module.name
+            ));
+            continue;
+        }
+        eprintln!(
+            "instantiate: {} ({:.2} MB):",
+            module.name,
+            module.size as f64 / 1e6
+        );
+        let args = match &module.target {
+            instantiate::Target::Small => vec!["small".to_string()],
+            instantiate::Target::File(path) => {
+                vec!["file".to_string(), path.to_string_lossy().into_owned()]
+            }
+        };
+        for &engine in &engines {
+            let run = run_child(engine, "instantiate", policies.instantiate, &args)?;
+            for (mode, outcome) in run.records.iter().filter_map(|r| request_record(r)) {
+                if let Err(e) = &outcome {
+                    results.problems.push(format!(
+                        "instantiation throughput {} ({}): {engine} failed: {e}",
+                        module.name,
+                        mode.name()
+                    ));
+                }
+                results
+                    .instantiate
+                    .insert((engine, module.name.clone(), mode), outcome);
+            }
+            for mode in instantiate::Mode::ALL {
+                results
+                    .instantiate
+                    .entry((engine, module.name.clone(), mode))
+                    .or_insert_with(|| {
+                        Err(run
+                            .failure
+                            .clone()
+                            .unwrap_or_else(|| "no result reported".into()))
+                    });
+            }
+            if let Some(failure) = run.failure {
+                results.problems.push(format!(
+                    "instantiation throughput {}: {failure}",
+                    module.name
+                ));
+            }
+        }
     }
     Ok(())
 }

@@ -2,8 +2,9 @@
 //! summary.
 
 use crate::engines::EngineId;
+use crate::instantiate::{self, Mode};
 use crate::measure::{MachineInfo, Sampling, Stats};
-use crate::{KernelRun, Options, Policies, Results, chart};
+use crate::{KernelRun, Options, Policies, RequestRate, Results, chart};
 use anyhow::Result;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -223,7 +224,7 @@ pub fn markdown(
     }
     o.push_str("\n## Engines\n\n");
     for e in EngineId::ALL {
-        if !e.runs_wasm() || options.engines.contains(&e) {
+        if !e.runs_wasm() || options.engines.contains(&e) || options.variants.contains(&e) {
             let _ = writeln!(o, "* `{}`: {}", e.name(), e.describe());
         }
     }
@@ -247,21 +248,35 @@ pub fn markdown(
          imports are all stubs (functions that trap, zero globals, fresh memories and tables of the imported \
          types) ({}; creating the store and stubs is not timed). MB/s is module size (10⁶ bytes) over the \
          median `Module::new` time.\n\
+         * **Fuel and epoch overhead**: the kernels again, on Kiln and wasmtime-cranelift with fuel \
+         or epoch checks enabled (their `-fuel` and `-epoch` variants), in the same way; reported only \
+         as time ratios against the same engine without checks.\n\
+         * **Instantiation throughput**: per request, a fresh `Store`, one instantiation, the store \
+         dropped; batches of requests of at least {} ms, {} per mode, after one warm-up request. Kiln \
+         and wasmtime-cranelift only.\n\
          * **Host calls**: {} calls of an `(i32) -> i32` function per sample, {}.\n\
          * **Peak memory**: the child's peak resident set size (`VmHWM`) minus its resident set size just \
          before measuring (which includes the harness binary and, for start-up, the module's bytes).",
         sampling_text(policies.kernels),
         sampling_text(policies.startup),
         sampling_text(policies.startup),
+        crate::child::INSTANTIATE_BATCH.as_millis(),
+        sampling_text(policies.instantiate),
         crate::child::HOST_CALLS,
         sampling_text(policies.hostcalls),
     );
 
     if options.sections.kernels {
         kernel_sections(o, options, results, chart);
+        if !options.variants.is_empty() {
+            overhead_section(o, options, results);
+        }
     }
     if options.sections.startup {
         startup_sections(o, options, results);
+    }
+    if options.sections.instantiate {
+        instantiate_section(o, options, results);
     }
     if options.sections.hostcalls {
         host_section(o, options, results);
@@ -368,6 +383,85 @@ fn kernel_sections(
     }
 }
 
+/// Column heading of a variant's ratio against its base engine.
+fn variant_heading(variant: EngineId) -> String {
+    match variant.variant_of() {
+        Some((base, _)) => format!("`{variant}` / `{base}`"),
+        None => format!("`{variant}`"),
+    }
+}
+
+/// A variant's time ratio against its base engine on `kernel`.
+fn variant_ratio(results: &Results, variant: EngineId, kernel: &'static str) -> Option<f64> {
+    let (base, _) = variant.variant_of()?;
+    ratio(results, variant, base, kernel)
+}
+
+/// A variant's geometric-mean time ratio against its base engine, with
+/// how many kernels it covers.
+fn variant_geomean(
+    results: &Results,
+    options: &Options,
+    variant: EngineId,
+) -> Option<(f64, usize)> {
+    let (base, _) = variant.variant_of()?;
+    geomean(results, options, variant, base)
+}
+
+fn overhead_section(o: &mut String, options: &Options, results: &Results) {
+    o.push_str(
+        "\n## Fuel and epoch overhead\n\n\
+         Kernel time with the engine's interruption checks enabled, divided by the same engine's time \
+         without them (the kernel table above), per kernel; `1.10×` means 10% slower. **Fuel**: \
+         `Config::consume_fuel(true)`, every store given `u64::MAX / 2` units, which never run out. \
+         **Epochs**: `Config::epoch_interruption(true)`, every store's deadline `u64::MAX / 2` ticks \
+         away, the epoch never incremented. Measured like the other kernel runs, in their own child \
+         processes; the results are checked against native code too. The ratios of two separate runs \
+         carry the noise of both: a few percent either way is noise.\n\n",
+    );
+    let missing: Vec<String> = options
+        .variants
+        .iter()
+        .filter_map(|v| v.variant_of())
+        .map(|(base, _)| base)
+        .filter(|base| !options.engines.contains(base))
+        .map(|base| format!("`{base}`"))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if !missing.is_empty() {
+        let _ = writeln!(
+            o,
+            "No ratios without {} in `--engines`.\n",
+            missing.join(" and ")
+        );
+    }
+    let mut head = strings(["kernel"]);
+    head.extend(options.variants.iter().map(|&v| variant_heading(v)));
+    table_head(o, &head, 1);
+    for k in &options.kernels {
+        let mut row = vec![format!("`{}`", k.name)];
+        row.extend(options.variants.iter().map(|&v| {
+            variant_ratio(results, v, k.name)
+                .map(times)
+                .unwrap_or_else(|| "–".into())
+        }));
+        table_row(o, &row);
+    }
+    let mut row = vec!["**geometric mean**".to_string()];
+    row.extend(
+        options
+            .variants
+            .iter()
+            .map(|&v| match variant_geomean(results, options, v) {
+                Some((g, n)) if n == options.kernels.len() => format!("**{}**", times(g)),
+                Some((g, n)) => format!("**{}** ({n} kernels)", times(g)),
+                None => "–".into(),
+            }),
+    );
+    table_row(o, &row);
+}
+
 fn startup_sections(o: &mut String, options: &Options, results: &Results) {
     o.push_str("\n## Start-up\n\n");
     if results.modules.is_empty() {
@@ -456,6 +550,199 @@ fn startup_sections(o: &mut String, options: &Options, results: &Results) {
             }
         }));
         table_row(o, &row);
+    }
+}
+
+/// Requests per second with a k or M suffix.
+fn per_second(v: f64) -> String {
+    if !v.is_finite() {
+        "∞".into()
+    } else if v >= 1e6 {
+        format!("{}M", sig3(v / 1e6))
+    } else if v >= 1e3 {
+        format!("{}k", sig3(v / 1e3))
+    } else {
+        sig3(v)
+    }
+}
+
+/// Microseconds, three significant digits.
+fn micros(d: Duration) -> String {
+    sig3(d.as_secs_f64() * 1e6)
+}
+
+/// The engines the instantiation section measured, in report order.
+fn instantiate_engines(options: &Options) -> Vec<EngineId> {
+    options
+        .engines
+        .iter()
+        .copied()
+        .filter(|e| e.measures_instantiation())
+        .collect()
+}
+
+/// One engine's throughput for one module and mode.
+fn request_rate<'a>(
+    results: &'a Results,
+    engine: EngineId,
+    module: &str,
+    mode: Mode,
+) -> Option<&'a Result<RequestRate, String>> {
+    results.instantiate.get(&(engine, module.to_string(), mode))
+}
+
+/// Kiln's time per request over wasmtime's, when both were measured.
+fn instantiate_ratio(results: &Results, module: &str, mode: Mode) -> Option<f64> {
+    let time = |e| match request_rate(results, e, module, mode) {
+        Some(Ok(rate)) => Some(rate.stats.median.as_secs_f64()),
+        _ => None,
+    };
+    Some(time(EngineId::Kiln)? / time(EngineId::WasmtimeCranelift)?)
+}
+
+/// A size in bytes: B below a kilobyte, kB below a megabyte, else MB.
+fn size_text(bytes: u64) -> String {
+    if bytes < 1_000 {
+        format!("{bytes} B")
+    } else if bytes < 1_000_000 {
+        format!("{} kB", sig3(bytes as f64 / 1e3))
+    } else {
+        format!("{} MB", sig3(bytes as f64 / 1e6))
+    }
+}
+
+fn instantiate_section(o: &mut String, options: &Options, results: &Results) {
+    let _ = writeln!(
+        o,
+        "\n## Instantiation throughput\n\n\
+         Instances per second when every request does what a server does per request: create a fresh \
+         `Store`, instantiate the module into it, drop the store (which returns pooled slots). All three \
+         are timed; compiling the module, defining the imports and `Linker::instantiate_pre` are not. \
+         The imports are stub functions defined once in a `Linker`.\n\n\
+         * **{}**: `Linker::instantiate(&mut store, &module)` with on-demand allocation, so every \
+         request also looks the imports up and type-checks them.\n\
+         * **{}**: `InstancePre::instantiate(&mut store)` with on-demand allocation.\n\
+         * **{}**: `InstancePre::instantiate(&mut store)` with the pooling allocator (`Config::allocation_strategy(Pooling(..))`), \
+         the same limits for both engines: {} instance, memory and table slots; memories of up to {} GiB \
+         (both engines' default, above any 32-bit module's initial memory); tables of max({}, the module's \
+         initial table size) elements; as many memories and tables per module as it defines (at least \
+         one); instances of up to {} MiB; every other setting at each engine's default.\n\n\
+         `kiln` and `wasmtime-cranelift` are the configurations of the kernel tables (Kiln's defaults; \
+         wasmtime's defaults with Cranelift, which include copy-on-write memory images). The time \
+         ratio is Kiln's time per instance over wasmtime's: `2×` means Kiln creates half as many \
+         instances per second.\n",
+        Mode::Linker.name(),
+        Mode::Pre.name(),
+        Mode::PrePooling.name(),
+        instantiate::POOL_SLOTS,
+        instantiate::POOL_MEMORY_BYTES >> 30,
+        instantiate::POOL_TABLE_ELEMENTS,
+        instantiate::POOL_INSTANCE_BYTES >> 20,
+    );
+    table_head(
+        o,
+        &strings([
+            "module",
+            "size",
+            "functions",
+            "imports",
+            "memory (initial)",
+            "table (initial)",
+            "data segments",
+            "measured",
+        ]),
+        1,
+    );
+    for m in &results.instantiate_modules {
+        let shape = &m.shape;
+        let measured = match &m.skipped {
+            None => "yes".into(),
+            Some(why) => format!("no: {why}"),
+        };
+        if m.skipped.is_some() && m.size == 0 {
+            let mut row = vec![format!("`{}`", m.name)];
+            row.extend(std::iter::repeat_n("–".to_string(), 6));
+            row.push(measured);
+            table_row(o, &row);
+            continue;
+        }
+        table_row(
+            o,
+            &[
+                if m.name == "small" {
+                    "small (built in)".into()
+                } else {
+                    format!("`{}`", m.name)
+                },
+                size_text(m.size),
+                shape.functions.to_string(),
+                shape.imports.to_string(),
+                format!(
+                    "{} × 64 KiB ({} MiB)",
+                    shape.memory_pages,
+                    sig3(shape.memory_pages as f64 / 16.0)
+                ),
+                format!("{} elements", shape.table_elements),
+                format!("{} ({})", shape.data_segments, size_text(shape.data_bytes)),
+                measured,
+            ],
+        );
+    }
+    let engines = instantiate_engines(options);
+    if engines.is_empty() {
+        o.push_str("\nNeither `kiln` nor `wasmtime-cranelift` was selected with `--engines`.\n");
+        return;
+    }
+    let both = engines.len() == 2;
+    let _ = writeln!(
+        o,
+        "\nInstances per second (median sample) and microseconds per instance{}.\n",
+        if both {
+            "; the ratio is of the times"
+        } else {
+            ""
+        }
+    );
+    let mut head = strings(["module", "mode"]);
+    for e in &engines {
+        head.push(format!("`{e}` instances/s"));
+        head.push(format!("`{e}` µs"));
+    }
+    if both {
+        head.push("time `kiln` / `wasmtime-cranelift`".into());
+    }
+    table_head(o, &head, 2);
+    for m in results
+        .instantiate_modules
+        .iter()
+        .filter(|m| m.skipped.is_none())
+    {
+        for mode in Mode::ALL {
+            let name = if m.name == "small" {
+                "small".to_string()
+            } else {
+                format!("`{}`", m.name)
+            };
+            let mut row = vec![name, mode.describe().to_string()];
+            for &e in &engines {
+                match request_rate(results, e, &m.name, mode) {
+                    Some(Ok(rate)) => {
+                        row.push(per_second(rate.per_second()));
+                        row.push(micros(rate.stats.median));
+                    }
+                    Some(Err(_)) => row.extend(["failed".to_string(), "failed".to_string()]),
+                    None => row.extend(["–".to_string(), "–".to_string()]),
+                }
+            }
+            if both {
+                row.push(
+                    instantiate_ratio(results, &m.name, mode)
+                        .map(times)
+                        .unwrap_or_else(|| "–".into()),
+                );
+            }
+            table_row(o, &row);
+        }
     }
 }
 
@@ -598,6 +885,9 @@ pub fn summary(options: &Options, results: &Results) -> String {
             }
             o.push('\n');
         }
+        if !options.variants.is_empty() {
+            summary_overhead(o, options, results);
+        }
     }
     if options.sections.startup && results.modules.iter().any(|m| m.skipped.is_none()) {
         let _ = writeln!(o, "\nModule::new, ms (MB/s) / instantiation, ms");
@@ -620,6 +910,9 @@ pub fn summary(options: &Options, results: &Results) -> String {
                 let _ = writeln!(o, "    {:<20} {compile:>24} / {inst}", e.name());
             }
         }
+    }
+    if options.sections.instantiate {
+        summary_instantiate(o, options, results);
     }
     if options.sections.hostcalls {
         let _ = writeln!(
@@ -649,6 +942,72 @@ pub fn summary(options: &Options, results: &Results) -> String {
     }
     out.push('\n');
     out
+}
+
+/// The fuel and epoch overhead lines of the summary.
+fn summary_overhead(o: &mut String, options: &Options, results: &Results) {
+    let _ = writeln!(
+        o,
+        "\nfuel/epoch overhead, geometric mean of time ratios against the engine without checks"
+    );
+    for &v in &options.variants {
+        let cell = match variant_geomean(results, options, v) {
+            Some((g, n)) if n == options.kernels.len() => times(g),
+            Some((g, n)) => format!("{} ({n} kernels)", times(g)),
+            None => "–".into(),
+        };
+        let _ = writeln!(o, "  {:<26} {cell}", v.name());
+    }
+}
+
+/// The instantiation-throughput lines of the summary.
+fn summary_instantiate(o: &mut String, options: &Options, results: &Results) {
+    let engines = instantiate_engines(options);
+    let measured: Vec<_> = results
+        .instantiate_modules
+        .iter()
+        .filter(|m| m.skipped.is_none())
+        .collect();
+    if engines.is_empty() || measured.is_empty() {
+        return;
+    }
+    let _ = write!(o, "\ninstances/s (µs each){:<11}", "");
+    for &e in &engines {
+        let _ = write!(o, " {:>20}", e.name());
+    }
+    let _ = writeln!(
+        o,
+        "{}",
+        if engines.len() == 2 {
+            "  kiln/wt time"
+        } else {
+            ""
+        }
+    );
+    for m in measured {
+        for mode in Mode::ALL {
+            let _ = write!(o, "  {:<16}{:<14}", m.name, mode.name());
+            for &e in &engines {
+                let cell = match request_rate(results, e, &m.name, mode) {
+                    Some(Ok(rate)) => format!(
+                        "{} ({})",
+                        per_second(rate.per_second()),
+                        micros(rate.stats.median)
+                    ),
+                    Some(Err(_)) => "failed".into(),
+                    None => "–".into(),
+                };
+                let _ = write!(o, " {cell:>20}");
+            }
+            if engines.len() == 2 {
+                let ratio = instantiate_ratio(results, &m.name, mode)
+                    .map(times)
+                    .unwrap_or_else(|| "–".into());
+                let _ = write!(o, "  {ratio:>12}");
+            }
+            o.push('\n');
+        }
+    }
 }
 
 /// Engine names narrow enough for a terminal table.

@@ -51,7 +51,7 @@ fn main() -> anyhow::Result<()> {
                     compiled.num_locals,
                     compiled.frame_size
                 );
-                for (pc, op) in compiled.ops.iter().enumerate() {
+                for (pc, op) in compiled.ops().enumerate() {
                     println!("  {pc:4}: {op:?}");
                 }
             }

@@ -148,9 +148,15 @@ pub enum Op {
         code: TrapCode,
     },
     /// Unconditional branch: `pc += offset`.
+    ///
+    /// Construct it with [`Op::br`]; the executor's [`link`](crate::exec::link)
+    /// step fills in `to` once the function is complete.
     Br {
         /// Relative target.
         offset: i32,
+        /// The target instruction's handler, resolved by
+        /// [`link`](crate::exec::link).
+        to: Link,
     },
     /// Branch if the `i32` in `cond` is non-zero.
     BrIfNez {
@@ -260,6 +266,20 @@ pub enum Op {
         dst: Slot,
         /// Source slot.
         src: Slot,
+    },
+    /// Two [`Op::Copy`]s in one: `dst0 = src0`, then `dst1 = src1`; then
+    /// skips the next instruction, which is the second copy as it was
+    /// before the pair was fused (kept so that no index moves; never a
+    /// branch target).
+    Copy2 {
+        /// First destination slot.
+        dst0: Slot,
+        /// First source slot.
+        src0: Slot,
+        /// Second destination slot.
+        dst1: Slot,
+        /// Second source slot.
+        src1: Slot,
     },
     /// `dst = value` for `i32.const` and `f32.const` (zero-extended).
     Const32 {
@@ -996,11 +1016,30 @@ pub enum Op {
     F64GeAccL(Bin),
 }
 
+/// One instruction as the executor holds it: the [`Op`], preceded by the
+/// address of its handler.
+///
+/// Carrying the handler in the instruction stream ("direct threading") lets
+/// each handler continue with one load — the next instruction's handler,
+/// next to its operands — instead of two dependent ones (the tag, then the
+/// handler table). The executor's [`assemble`](crate::exec::assemble)
+/// makes these from a finished function's `Op`s; the field is private, so
+/// an `Inst` never holds anything but the right handler.
+#[derive(Copy, Clone, Debug)]
+#[repr(C)]
+pub struct Inst {
+    /// The address of the executor's handler for `op`.
+    pub(crate) handler: usize,
+    /// The instruction.
+    pub op: Op,
+}
+
 /// A translated function: its instructions and the shape of its frame.
 #[derive(Clone, Debug)]
 pub struct CompiledFunc {
-    /// The instructions; execution starts at index 0.
-    pub ops: Box<[Op]>,
+    /// The instructions, assembled for the executor; execution starts at
+    /// index 0. [`CompiledFunc::ops`] lists the bare `Op`s.
+    pub code: Box<[Inst]>,
     /// Number of parameters (slots `0..num_params`).
     pub num_params: u16,
     /// Number of results (left in slots `0..num_results` at `Return`).
@@ -1016,6 +1055,29 @@ pub struct CompiledFunc {
     pub consts: Box<[u64]>,
 }
 
+impl CompiledFunc {
+    /// The function's instructions, in order.
+    pub fn ops(&self) -> impl ExactSizeIterator<Item = &Op> + '_ {
+        self.code.iter().map(|inst| &inst.op)
+    }
+}
+
+/// What [`Op::Br`] knows of its target beyond the offset: the address of
+/// the handler of the instruction it lands on, which the executor's
+/// [`link`](crate::exec::link) step fills in after translation. With it, a
+/// branch — a `br_table` entry above all — jumps to its target's handler
+/// with one load instead of three (offset, then the target's tag, then the
+/// handler table), which shortens the dependency chain an unpredictable
+/// `br_table` waits on. Opaque to everything but the executor; [`Link::NONE`]
+/// until linked.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Link(pub(crate) usize);
+
+impl Link {
+    /// Not linked yet.
+    pub const NONE: Link = Link(0);
+}
+
 /// Which accumulator an instruction sets (see the module docs).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Acc {
@@ -1028,6 +1090,14 @@ pub enum Acc {
 }
 
 impl Op {
+    /// An unlinked [`Op::Br`] by `offset`.
+    pub const fn br(offset: i32) -> Op {
+        Op::Br {
+            offset,
+            to: Link::NONE,
+        }
+    }
+
     /// The relative target of a branch instruction (`BrTable` entries are
     /// `Br`s); `None` for others.
     pub fn branch_offset(&self) -> Option<i32> {
@@ -1039,7 +1109,7 @@ impl Op {
     /// read or patch (`BrTable` entries are `Br`s); `None` for others.
     pub fn branch_offset_mut(&mut self) -> Option<&mut i32> {
         match self {
-            Op::Br { offset }
+            Op::Br { offset, .. }
             | Op::BrIfNez { offset, .. }
             | Op::BrIfEqz { offset, .. }
             | Op::BrIfNezAcc { offset, .. }
@@ -1223,6 +1293,7 @@ impl Op {
             | Op::I32Load16SAcc(Load { dst, .. })
             | Op::I32Load16UAcc(Load { dst, .. })
             | Op::Copy { dst, .. }
+            | Op::Copy2 { dst1: dst, .. }
             | Op::Const32 { dst, .. }
             | Op::Const64 { dst, .. }
             | Op::Select { dst, .. }
@@ -1358,6 +1429,12 @@ impl Op {
             Op::Call { base, .. } => each!(base),
             Op::CallIndirect { index, base, .. } => each!(index, base),
             Op::Copy { dst, src } => each!(dst, src),
+            Op::Copy2 {
+                dst0,
+                src0,
+                dst1,
+                src1,
+            } => each!(dst0, src0, dst1, src1),
             Op::Const32 { dst, .. } | Op::Const64 { dst, .. } => each!(dst),
             Op::Select {
                 dst,

@@ -29,12 +29,12 @@
 //! else goes to [`call_slow`], a handler in its own right that the fast
 //! handlers jump to, which does the general [`call`] and fills the cache.
 
-use super::dispatch::{Ret, Table, fail, handler_fn, next_with};
+use super::dispatch::{Ret, fail, handler_fn, next_with};
 use super::memory::Mem;
 use super::regs::{Regs, SMALL};
 use super::stack::Frame;
 use super::{Ctx, Fault, interp_array_call, raise, table};
-use crate::bytecode::{CompiledFunc, Op, Slot};
+use crate::bytecode::{CompiledFunc, Inst, Op, Slot};
 use crate::vm::{
     TrapCode, UnwindReason, VMArrayCallFn, VMContext, VMFuncRef, VMInterpFunc, VMStoreContext,
     ValRaw,
@@ -96,7 +96,7 @@ unsafe fn is_interpreted(fr: *const VMFuncRef) -> bool {
 #[inline(always)]
 pub(super) unsafe fn enter_cached(
     ctx: *mut Ctx,
-    ip: *const Op,
+    ip: *const Inst,
     mem: Mem,
     fr: *const VMFuncRef,
     base: Slot,
@@ -142,7 +142,7 @@ pub(super) unsafe fn enter_cached(
         c.func_index = e.func_index;
         c.base = new_base;
         Some(Resume {
-            ip: f.ops.as_ptr(),
+            ip: f.code.as_ptr(),
             regs,
             mem,
         })
@@ -162,11 +162,11 @@ handler_fn! {
     /// `CallIndirect`.
     #[cold]
     fn call_slow(
-        ip: *const Op,
+        ip: *const Inst,
         regs: *mut u64,
         mem: *mut u8,
+        mem_len: usize,
         ctx: *mut Ctx,
-        t: Table,
         acc: u64,
         fa: f32,
         da: f64,
@@ -177,12 +177,12 @@ handler_fn! {
         unsafe {
             let m = Mem {
                 base: mem,
-                len: (*ctx).mem_len,
+                len: mem_len,
             };
             match general_call(ctx, ip, Regs::new(regs), m) {
                 Ok(()) => {
                     let to = (*ctx).resume;
-                    next_with(to.ip, to.regs, to.mem, ctx, t, acc, fa, da)
+                    next_with(to.ip, to.regs, to.mem, ctx, acc, fa, da)
                 }
                 Err(fault) => fail(ctx, ip, fault),
             }
@@ -198,11 +198,11 @@ handler_fn! {
 /// As for [`call`]; the instruction at `ip` is a `Call` or a
 /// `CallIndirect` of the running function.
 #[inline(never)]
-unsafe fn general_call(ctx: *mut Ctx, ip: *const Op, r: Regs, m: Mem) -> Result<(), Fault> {
+unsafe fn general_call(ctx: *mut Ctx, ip: *const Inst, r: Regs, m: Mem) -> Result<(), Fault> {
     // SAFETY: forwarded to the caller; the callee and table indices in the
     // instruction are valid for the running instance (validation).
     unsafe {
-        let (fr, base, sig) = match *ip {
+        let (fr, base, sig) = match (*ip).op {
             Op::Call { func, base } => ((*(*ctx).vmctx).func_ref(func), base, Sig::Func(func)),
             Op::CallIndirect {
                 type_index,
@@ -234,7 +234,7 @@ pub(super) enum Sig {
 #[derive(Copy, Clone, Debug)]
 pub(super) struct Resume {
     /// The next instruction.
-    pub(super) ip: *const Op,
+    pub(super) ip: *const Inst,
     /// The frame it runs in.
     pub(super) regs: Regs,
     /// Memory 0 of the frame's instance, freshly loaded.
@@ -254,7 +254,7 @@ pub(super) struct Resume {
 #[inline(always)]
 pub(super) unsafe fn call(
     ctx: *mut Ctx,
-    ip: *const Op,
+    ip: *const Inst,
     regs: Regs,
     mem: Mem,
     fr: *const VMFuncRef,
@@ -291,7 +291,7 @@ pub(super) unsafe fn call(
 #[inline(always)]
 unsafe fn enter(
     ctx: *mut Ctx,
-    ip: *const Op,
+    ip: *const Inst,
     mem: Mem,
     fr: *const VMFuncRef,
     base: Slot,
@@ -345,7 +345,7 @@ unsafe fn enter(
         c.func_index = func_index;
         c.base = new_base;
         Ok(Resume {
-            ip: f.ops.as_ptr(),
+            ip: f.code.as_ptr(),
             regs,
             mem,
         })

@@ -2,27 +2,31 @@
 //! `br_table` target selection and `select`.
 
 use super::regs::Regs;
-use crate::bytecode::{Op, Slot};
+use crate::bytecode::{Inst, Link, Op, Slot};
 
-/// The instruction `br_table` continues at: entry `min(index, len)` of the
-/// `len + 1` [`Op::Br`] entries following it, resolved to that entry's
-/// target; `index` is the selector's value.
+/// The instruction `br_table` continues at, and its handler's link: entry
+/// `min(index, len)` of the `len + 1` [`Op::Br`] entries following it,
+/// resolved to that entry's target; `index` is the selector's value.
 ///
 /// # Safety
 /// `ip` points at a `BrTable` (or `BrTableAcc`) with `len` in its operands,
 /// followed by `len + 1` entries (the translator's contract).
 #[inline(always)]
-pub(super) unsafe fn br_table(ip: *const Op, index: u32, len: u32) -> *const Op {
+pub(super) unsafe fn br_table(
+    ip: *const Inst,
+    index: u32,
+    len: u32,
+) -> (*const Inst, Option<Link>) {
     // SAFETY: the caller guarantees the entries exist; a `Br` entry's offset
     // lands inside the function.
     unsafe {
         let i = index.min(len) as usize;
         let entry = ip.add(1 + i);
-        match *entry {
-            Op::Br { offset } => entry.offset(offset as isize),
+        match (*entry).op {
+            Op::Br { offset, to } => (entry.offset(offset as isize), Some(to)),
             // Not produced by the translator; executing the entry itself is
             // still well defined.
-            _ => entry,
+            _ => (entry, None),
         }
     }
 }
@@ -33,7 +37,13 @@ pub(super) unsafe fn br_table(ip: *const Op, index: u32, len: u32) -> *const Op 
 /// # Safety
 /// The slots are in the frame.
 #[inline(always)]
-pub(super) unsafe fn select(r: Regs, dst: Slot, cond: Slot, if_true: Slot, if_false: Slot) -> u64 {
+pub(super) unsafe fn select<const S: bool>(
+    r: Regs<S>,
+    dst: Slot,
+    cond: Slot,
+    if_true: Slot,
+    if_false: Slot,
+) -> u64 {
     // SAFETY: forwarded to the caller.
     unsafe {
         let src = if r.get_u32(cond) != 0 {

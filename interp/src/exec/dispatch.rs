@@ -2,16 +2,20 @@
 //!
 //! Every [`Op`] variant has its own handler function (`handlers.rs`), all
 //! with one signature, [`Handler`], that carries the hot state in argument
-//! registers: the instruction pointer, the frame's slots, memory 0's base,
-//! a pointer to the activation's [`Ctx`] for everything colder (memory 0's
-//! length included: a bounds check compares with it in place, at no cost),
-//! the address of the handler table ([`Table`]), and the integer
-//! accumulator (see [`crate::bytecode`]) — six integer registers — plus the
-//! `f32` and `f64` accumulators in two float registers. The handler for an
-//! instruction is `HANDLERS[tag]`, where the tag is the instruction's first
-//! two bytes (`Op` is `#[repr(u16)]`). (The table's address travels in a
-//! register because position-independent code would otherwise compute it
-//! with a PC-relative `lea` in every handler.)
+//! registers: the instruction pointer, the frame's slots, memory 0's base
+//! and length (so a bounds check is a compare of two registers, with no
+//! load), a pointer to the activation's [`Ctx`] for everything colder, and
+//! the integer accumulator (see [`crate::bytecode`]) — the six integer
+//! argument registers — plus the `f32` and `f64` accumulators in two float
+//! registers.
+//!
+//! The code is *direct-threaded*: each [`Inst`] carries its handler's
+//! address next to its `Op` ([`assemble`] pairs them, from the `HANDLERS`
+//! table indexed by the `Op`'s tag, once per function), so a handler
+//! continues with a single load of the next instruction's handler rather
+//! than a load of its tag followed by a load from the table. A branch
+//! ([`Op::Br`], a `br_table` entry) also carries its target's handler
+//! ([`Link`]), so it does not even wait for the target's address.
 //!
 //! Two backends connect the handlers, chosen at build time by `build.rs`:
 //!
@@ -40,11 +44,11 @@
 //! meaningless, and no instruction reads them: the translator only lets an
 //! instruction read an accumulator right after one that set it).
 
-use super::handlers::HANDLERS;
+use super::handlers::{DISCARDING, HANDLERS};
 use super::memory::Mem;
 use super::regs::Regs;
 use super::{Ctx, Fault};
-use crate::bytecode::Op;
+use crate::bytecode::{Inst, Link, Op};
 
 /// Defines a function with the handler calling convention: `extern
 /// "sysv64"` on x86_64 (six integer argument registers on every OS, where
@@ -65,22 +69,21 @@ macro_rules! handler_fn {
 pub(super) use handler_fn;
 
 /// A handler: executes the instruction at `ip` in the frame whose slot 0 is
-/// at `regs`, with memory 0 at `mem` (`ctx.mem_len` bytes) and the
+/// at `regs`, with memory 0 at `mem` (`mem_len` bytes) and the
 /// accumulators `acc`, `fa` and `da`, and continues with the following instructions (tail
 /// backend) or returns the next state (loop backend).
 ///
 /// # Safety
 /// `ip` points at an instruction of the running function of `*ctx` whose
 /// tag maps to this handler; `regs` and `mem` are the running frame's slots
-/// and memory 0's base, `table` is [`HANDLERS`] (the executor's invariants,
-/// see `handlers.rs`).
+/// and memory 0's base (the executor's invariants, see `handlers.rs`).
 #[cfg(target_arch = "x86_64")]
 pub(super) type Handler = unsafe extern "sysv64" fn(
-    ip: *const Op,
+    ip: *const Inst,
     regs: *mut u64,
     mem: *mut u8,
+    mem_len: usize,
     ctx: *mut Ctx,
-    table: Table,
     acc: u64,
     fa: f32,
     da: f64,
@@ -89,41 +92,26 @@ pub(super) type Handler = unsafe extern "sysv64" fn(
 /// A handler (see the x86_64 definition).
 #[cfg(not(target_arch = "x86_64"))]
 pub(super) type Handler = unsafe extern "C" fn(
-    ip: *const Op,
+    ip: *const Inst,
     regs: *mut u64,
     mem: *mut u8,
+    mem_len: usize,
     ctx: *mut Ctx,
-    table: Table,
     acc: u64,
     fa: f32,
     da: f64,
 ) -> Ret;
 
-/// The address of [`HANDLERS`], passed from handler to handler in a
-/// register.
-#[repr(transparent)]
-#[derive(Copy, Clone, Debug)]
-pub(super) struct Table(*const Handler);
-
-impl Table {
-    /// The one table there is.
-    #[inline(always)]
-    pub(super) fn get() -> Table {
-        Table(HANDLERS.as_ptr())
-    }
-
-    /// The handler of the instruction at `ip`.
-    ///
-    /// # Safety
-    /// `ip` points at a valid `Op`.
-    #[inline(always)]
-    unsafe fn handler(self, ip: *const Op) -> Handler {
-        // SAFETY: `Op` is `#[repr(u16)]`, so its first two bytes are the
-        // variant's index, which is below `HANDLERS.len()` (one entry per
-        // variant, checked at compile time in `handlers.rs`), and `self` is
-        // `HANDLERS`.
-        unsafe { *self.0.add(*ip.cast::<u16>() as usize) }
-    }
+/// The handler of the instruction at `ip`: the one [`assemble`] stored in
+/// it.
+///
+/// # Safety
+/// `ip` points at a valid `Inst`.
+#[inline(always)]
+unsafe fn handler(ip: *const Inst) -> Handler {
+    // SAFETY: an `Inst`'s handler field is private to the crate and only
+    // `assemble` sets it, to `HANDLERS[tag]` for its op: a `Handler`.
+    unsafe { core::mem::transmute::<usize, Handler>((*ip).handler) }
 }
 
 #[cfg(kiln_tail_calls)]
@@ -139,24 +127,54 @@ mod backend {
     ///
     /// # Safety
     /// The state satisfies the executor's invariants for the instruction at
-    /// `ip` (`ctx.mem_len` included).
+    /// `ip`.
     #[inline(always)]
     #[allow(
         clippy::too_many_arguments,
         reason = "the handler state, passed on in registers"
     )]
-    pub(in crate::exec) unsafe fn next(
-        ip: *const Op,
-        r: Regs,
+    pub(in crate::exec) unsafe fn next<const S: bool>(
+        ip: *const Inst,
+        r: Regs<S>,
         mem: *mut u8,
+        mem_len: usize,
         ctx: *mut Ctx,
-        t: Table,
         acc: u64,
         fa: f32,
         da: f64,
     ) -> Ret {
         // SAFETY: forwarded to the caller.
-        unsafe { t.handler(ip)(ip, r.as_ptr(), mem, ctx, t, acc, fa, da) }
+        unsafe { handler(ip)(ip, r.as_ptr(), mem, mem_len, ctx, acc, fa, da) }
+    }
+
+    /// [`next`] with the handler of the instruction at `ip` already known
+    /// (a linked branch, see [`Link`]): calls it without looking it up.
+    ///
+    /// # Safety
+    /// As for [`next`], and `to` was linked to the instruction at `ip`.
+    #[inline(always)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the handler state, passed on in registers"
+    )]
+    pub(in crate::exec) unsafe fn next_linked<const S: bool>(
+        to: Link,
+        ip: *const Inst,
+        r: Regs<S>,
+        mem: *mut u8,
+        mem_len: usize,
+        ctx: *mut Ctx,
+        acc: u64,
+        fa: f32,
+        da: f64,
+    ) -> Ret {
+        // SAFETY: a linked `Link` holds the address of `HANDLERS[tag]` for
+        // the tag of the instruction at `ip` (`link`), i.e. a `Handler`; the
+        // rest is forwarded to the caller.
+        unsafe {
+            let h = core::mem::transmute::<usize, Handler>(to.0);
+            h(ip, r.as_ptr(), mem, mem_len, ctx, acc, fa, da)
+        }
     }
 
     /// Stops the activation (the reason has been stored in its `Ctx`).
@@ -168,9 +186,9 @@ mod backend {
     /// # Safety
     /// As for [`next`].
     #[inline(never)]
-    pub(in crate::exec) unsafe fn run(ip: *const Op, r: Regs, mem: *mut u8, ctx: *mut Ctx) {
+    pub(in crate::exec) unsafe fn run(ip: *const Inst, r: Regs, m: Mem, ctx: *mut Ctx) {
         // SAFETY: forwarded to the caller.
-        unsafe { next(ip, r, mem, ctx, Table::get(), 0, 0.0, 0.0) }
+        unsafe { next(ip, r, m.base, m.len, ctx, 0, 0.0, 0.0) }
     }
 }
 
@@ -184,11 +202,13 @@ mod backend {
     #[derive(Copy, Clone, Debug)]
     pub(in crate::exec) struct Next {
         /// The next instruction, or null.
-        ip: *const Op,
+        ip: *const Inst,
         /// The running frame's slots.
         regs: *mut u64,
         /// Memory 0's base.
         mem: *mut u8,
+        /// Memory 0's length in bytes.
+        mem_len: usize,
         /// The integer accumulator.
         acc: u64,
         /// The `f32` accumulator.
@@ -210,12 +230,12 @@ mod backend {
         clippy::too_many_arguments,
         reason = "the handler state, passed on in registers"
     )]
-    pub(in crate::exec) unsafe fn next(
-        ip: *const Op,
-        r: Regs,
+    pub(in crate::exec) unsafe fn next<const S: bool>(
+        ip: *const Inst,
+        r: Regs<S>,
         mem: *mut u8,
+        mem_len: usize,
         _ctx: *mut Ctx,
-        _t: Table,
         acc: u64,
         fa: f32,
         da: f64,
@@ -224,10 +244,36 @@ mod backend {
             ip,
             regs: r.as_ptr(),
             mem,
+            mem_len,
             acc,
             fa,
             da,
         }
+    }
+
+    /// [`next`]: the loop looks the handler up itself, so the link is
+    /// not needed.
+    ///
+    /// # Safety
+    /// Safe in itself; `unsafe` to match the tail backend.
+    #[inline(always)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the handler state, passed on in registers"
+    )]
+    pub(in crate::exec) unsafe fn next_linked<const S: bool>(
+        _to: Link,
+        ip: *const Inst,
+        r: Regs<S>,
+        mem: *mut u8,
+        mem_len: usize,
+        ctx: *mut Ctx,
+        acc: u64,
+        fa: f32,
+        da: f64,
+    ) -> Ret {
+        // SAFETY: safe in itself.
+        unsafe { next(ip, r, mem, mem_len, ctx, acc, fa, da) }
     }
 
     /// Stops the activation (the reason has been stored in its `Ctx`).
@@ -237,6 +283,7 @@ mod backend {
             ip: core::ptr::null(),
             regs: core::ptr::null_mut(),
             mem: core::ptr::null_mut(),
+            mem_len: 0,
             acc: 0,
             fa: 0.0,
             da: 0.0,
@@ -250,12 +297,12 @@ mod backend {
     /// The state satisfies the executor's invariants for the instruction at
     /// `ip`.
     #[inline(never)]
-    pub(in crate::exec) unsafe fn run(ip: *const Op, r: Regs, mem: *mut u8, ctx: *mut Ctx) {
-        let t = Table::get();
+    pub(in crate::exec) unsafe fn run(ip: *const Inst, r: Regs, m: Mem, ctx: *mut Ctx) {
         let mut s = Next {
             ip,
             regs: r.as_ptr(),
-            mem,
+            mem: m.base,
+            mem_len: m.len,
             acc: 0,
             fa: 0.0,
             da: 0.0,
@@ -263,16 +310,64 @@ mod backend {
         while !s.ip.is_null() {
             // SAFETY: every handler returns either a state satisfying the
             // invariants for its `ip` or a null `ip`.
-            s = unsafe { t.handler(s.ip)(s.ip, s.regs, s.mem, ctx, t, s.acc, s.fa, s.da) };
+            s = unsafe { handler(s.ip)(s.ip, s.regs, s.mem, s.mem_len, ctx, s.acc, s.fa, s.da) };
         }
     }
 }
 
-pub(super) use backend::{Ret, next, run, stop};
+pub(super) use backend::{Ret, next, next_linked, run, stop};
 
-/// Continues at `ip` with a memory view that may have changed (after a
-/// call, a return or `memory.grow`): records its length in the context,
-/// then [`next`].
+/// Assembles a finished function's instructions for execution: pairs each
+/// `Op` with its handler (see [`Inst`]) and stores in every [`Op::Br`] (the
+/// `br_table` entries included) its target's handler (see [`Link`]). The
+/// translator calls it last, once no instruction will change. A `Br` whose
+/// target lies outside `ops` is left unlinked (the translator never emits
+/// one).
+///
+/// `dead[pc]` (missing = `false`) says that the result slot of the
+/// instruction at `pc` is never read — only the accumulator the next
+/// instruction takes it from is — so that instruction gets the variant of
+/// its handler that does not write the slot, where there is one. This is
+/// the translator's claim to make (it knows which slots are temporaries and
+/// who reads them); a wrong one would leave a stale value in the slot.
+pub fn assemble(mut ops: Vec<Op>, dead: &[bool]) -> Box<[Inst]> {
+    let handler = |op: &Op| {
+        // SAFETY: `Op` is `#[repr(u16)]`: its first two bytes are its tag,
+        // an index into `HANDLERS` (one entry per variant).
+        let tag = unsafe { *core::ptr::from_ref(op).cast::<u16>() };
+        HANDLERS[tag as usize] as usize
+    };
+    for pc in 0..ops.len() {
+        let Op::Br { offset, .. } = ops[pc] else {
+            continue;
+        };
+        let Some(target) = pc
+            .checked_add_signed(offset as isize)
+            .and_then(|to| ops.get(to))
+        else {
+            continue;
+        };
+        let to = Link(handler(target));
+        if let Op::Br { to: link, .. } = &mut ops[pc] {
+            *link = to;
+        }
+    }
+    ops.into_iter()
+        .enumerate()
+        .map(|(pc, op)| {
+            // SAFETY: as in `handler`.
+            let tag = unsafe { *core::ptr::from_ref(&op).cast::<u16>() } as usize;
+            let discarding = DISCARDING[tag].filter(|_| dead.get(pc) == Some(&true));
+            Inst {
+                handler: discarding.map_or_else(|| handler(&op), |h| h as usize),
+                op,
+            }
+        })
+        .collect()
+}
+
+/// [`next`] with memory 0's view as a [`Mem`]: how execution continues
+/// after a call, a return or `memory.grow`, which may have changed it.
 ///
 /// # Safety
 /// As for [`next`], `m` being memory 0's current extent.
@@ -281,22 +376,17 @@ pub(super) use backend::{Ret, next, run, stop};
     clippy::too_many_arguments,
     reason = "the handler state, passed on in registers"
 )]
-pub(super) unsafe fn next_with(
-    ip: *const Op,
-    r: Regs,
+pub(super) unsafe fn next_with<const S: bool>(
+    ip: *const Inst,
+    r: Regs<S>,
     m: Mem,
     ctx: *mut Ctx,
-    t: Table,
     acc: u64,
     fa: f32,
     da: f64,
 ) -> Ret {
-    // SAFETY: the context is live for the whole activation; the rest is
-    // forwarded to the caller.
-    unsafe {
-        (*ctx).mem_len = m.len;
-        next(ip, r, m.base, ctx, t, acc, fa, da)
-    }
+    // SAFETY: forwarded to the caller.
+    unsafe { next(ip, r, m.base, m.len, ctx, acc, fa, da) }
 }
 
 /// Stops the activation with `fault` raised by the instruction at `ip`.
@@ -307,7 +397,7 @@ pub(super) unsafe fn next_with(
 /// `ctx` is the running activation's context and `ip` its current
 /// instruction.
 #[inline(always)]
-pub(super) unsafe fn fail(ctx: *mut Ctx, ip: *const Op, fault: Fault) -> Ret {
+pub(super) unsafe fn fail(ctx: *mut Ctx, ip: *const Inst, fault: Fault) -> Ret {
     // SAFETY: the context is live for the whole activation and nothing else
     // borrows it while a handler runs.
     unsafe {

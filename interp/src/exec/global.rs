@@ -11,7 +11,12 @@ use crate::vm::{VMContext, ValRaw};
 /// # Safety
 /// `vmctx` is live, `global` is one of its globals, `dst` is in the frame.
 #[inline(always)]
-pub(super) unsafe fn global_get(vmctx: *mut VMContext, r: Regs, dst: Slot, global: u32) -> u64 {
+pub(super) unsafe fn global_get<const S: bool>(
+    vmctx: *mut VMContext,
+    r: Regs<S>,
+    dst: Slot,
+    global: u32,
+) -> u64 {
     // SAFETY: forwarded to the caller; `globals[global]` points at a live
     // definition owned by the store.
     unsafe {

@@ -11,12 +11,15 @@
 //! * `seq`: the body runs, then the next instruction;
 //! * `set`: the body writes a slot and evaluates to the bits it wrote,
 //!   which become the integer accumulator, then the next instruction;
+//! * `set_skip`: like `set`, then skips an instruction (`Copy2`);
 //! * `set_f32` / `set_f64`: the same for a float result and the float
 //!   accumulator of its type;
 //! * `fallible` / `fallible_set`: like `seq` / `set` for a body returning a
 //!   `Result`; `Err` stops the activation with that fault at this
 //!   instruction;
 //! * `jump`: the body evaluates to the instruction to continue at;
+//! * `linked`: the same, with the [`Link`](crate::bytecode::Link) to that
+//!   instruction's handler when the body has one (a branch);
 //! * `custom`: the body decides (calls, returns, `memory.grow`, traps).
 //!
 //! Which instructions set which accumulator is the bytecode's contract
@@ -43,76 +46,54 @@
 //! * `ctx` is the activation's live context: `ctx.vmctx` is the running
 //!   function's live instance, and the entity indices in instructions are
 //!   valid for it (validation);
-//! * `mem` and `ctx.mem_len` are memory 0's current extent: they are
+//! * `mem` and `mem_len` are memory 0's current extent: they are
 //!   reloaded after every call, return and `memory.grow`, the only things
 //!   that can change it while this frame runs;
-//! * `table` is `HANDLERS`;
+//! * every instruction's handler is the one `HANDLERS` maps its tag to, and
+//!   every `Br`'s link is its target's (`assemble`);
 //! * `acc` (`fa`, `da`) holds the value the previous instruction wrote to
 //!   its `dst` if that instruction sets the integer (`f32`, `f64`)
 //!   accumulator; an instruction reading one (an accumulator variant) only
 //!   ever follows one that set it (the translator's contract).
 
 use super::call;
-use super::dispatch::{Handler, Ret, Table, fail, handler_fn, next, next_with, stop};
+use super::dispatch::{Handler, Ret, fail, handler_fn, next, next_linked, next_with, stop};
 use super::memory::{self, Mem};
 use super::regs::{Regs, Src, bin, bin_from, bin_trap, bin_trap_from, un, un_from, un_trap};
 use super::{Ctx, Fault, arith, control, float, global, load_store, table};
-use crate::bytecode::Op;
+use crate::bytecode::{Inst, Op};
 
 /// Generates the handlers and `HANDLERS` from `Name: pattern => kind { body }`
 /// entries, in `Op`'s declaration order (see the module docs). The first
 /// line names the variables the bodies use for the instruction pointer,
-/// the frame's slots, memory 0, the context, the handler table and the
-/// three accumulators.
+/// the frame's slots, memory 0, the context and the three accumulators.
 macro_rules! handlers {
     (
-        |$ip:ident, $r:ident, $m:ident, $ctx:ident, $t:ident, $acc:ident, $fa:ident, $da:ident|
+        |$ip:ident, $r:ident, $m:ident, $ctx:ident, $acc:ident, $fa:ident, $da:ident|
         $( $name:ident: $pat:pat => $kind:ident $body:block )*
     ) => {
         $(
-            handler_fn! {
-                #[doc = concat!("Executes [`Op::", stringify!($name), "`].")]
-                #[allow(non_snake_case, unused_variables)]
-                fn $name(
-                    ip: *const Op,
-                    regs: *mut u64,
-                    mem: *mut u8,
-                    ctx: *mut Ctx,
-                    table: Table,
-                    acc: u64,
-                    fa: f32,
-                    da: f64,
-                ) -> Ret {
-                    let $ip = ip;
-                    let $r = Regs::new(regs);
-                    let $ctx = ctx;
-                    let $t = table;
-                    let $acc = acc;
-                    let $fa = fa;
-                    let $da = da;
-                    // SAFETY: the executor's invariants (module docs); in
-                    // particular `HANDLERS` maps this variant's tag, and only
-                    // it, to this handler, so the pattern matches.
-                    unsafe {
-                        // Loaded only by the handlers that use it.
-                        let $m = Mem { base: mem, len: (*ctx).mem_len };
-                        let $pat = *$ip else { core::hint::unreachable_unchecked() };
-                        handlers!(@$kind $ip, $r, $m, $ctx, $t, $acc, $fa, $da, $body)
-                    }
-                }
-            }
+            handlers!(@handler $name for $name, Regs::new, $pat, $kind, $body,
+                [$ip, $r, $m, $ctx, $acc, $fa, $da]);
+            handlers!(@discarding $kind, $name, $pat, $body,
+                [$ip, $r, $m, $ctx, $acc, $fa, $da]);
         )*
 
         /// The handler of each instruction, indexed by its tag.
         pub(super) static HANDLERS: [Handler; OP_COUNT] = [$($name),*];
 
+        /// The handler of each instruction that writes one result slot, in
+        /// the variant that leaves the slot alone (for a result the
+        /// translator proved dead, see `assemble`), indexed by its tag.
+        pub(super) static DISCARDING: [Option<Handler>; OP_COUNT] =
+            [$( handlers!(@discarding_ref $kind, $name) ),*];
         /// The handler of `op`, by an exhaustive match: a variant missing
         /// from the list above does not compile, and the tests check that
         /// `HANDLERS` agrees for every variant.
         #[cfg(test)]
         #[allow(unused_variables)]
         pub(super) fn handler_of(op: &Op) -> Handler {
-            match *op {
+            match op {
                 $( $pat => $name, )*
             }
         }
@@ -122,47 +103,116 @@ macro_rules! handlers {
         #[cfg(test)]
         #[allow(unused_variables)]
         pub(super) fn sets_acc(op: &Op) -> Option<crate::bytecode::Acc> {
-            match *op {
+            match op {
                 $( $pat => handlers!(@sets $kind), )*
             }
         }
     };
-    (@seq $ip:ident, $r:ident, $m:ident, $ctx:ident, $t:ident, $acc:ident, $fa:ident, $da:ident, $body:block) => {{
+    // One handler, `$name`, of variant `$variant`, with the frame's slots
+    // from `$regs`.
+    (@handler $name:ident for $variant:ident, $regs:expr, $pat:pat, $kind:ident, $body:block,
+        [$ip:ident, $r:ident, $m:ident, $ctx:ident, $acc:ident, $fa:ident, $da:ident]) => {
+        handler_fn! {
+            #[doc = concat!("Executes [`Op::", stringify!($variant), "`].")]
+            #[allow(non_snake_case, unused_variables)]
+            fn $name(
+                ip: *const Inst,
+                regs: *mut u64,
+                mem: *mut u8,
+                mem_len: usize,
+                ctx: *mut Ctx,
+                acc: u64,
+                fa: f32,
+                da: f64,
+            ) -> Ret {
+                let $ip = ip;
+                let $r = ($regs)(regs);
+                let $ctx = ctx;
+                let $acc = acc;
+                let $fa = fa;
+                let $da = da;
+                // SAFETY: the executor's invariants (module docs); in
+                // particular `assemble` gives this handler only to
+                // instructions of this variant, so the pattern matches.
+                unsafe {
+                    let $m = Mem { base: mem, len: mem_len };
+                    let $pat = &(*$ip).op else { core::hint::unreachable_unchecked() };
+                    handlers!(@$kind $ip, $r, $m, $ctx, $acc, $fa, $da, $body)
+                }
+            }
+        }
+    };
+    // The discarding twin of a handler whose kind writes one result slot:
+    // `$name::discarding`, in a module of the same name (modules and
+    // functions do not share a namespace).
+    (@discarding set, $($rest:tt)*) => { handlers!(@twin $($rest)*); };
+    (@discarding fallible_set, $($rest:tt)*) => { handlers!(@twin_of fallible_set, $($rest)*); };
+    (@discarding set_f32, $($rest:tt)*) => { handlers!(@twin_of set_f32, $($rest)*); };
+    (@discarding set_f64, $($rest:tt)*) => { handlers!(@twin_of set_f64, $($rest)*); };
+    (@discarding $kind:ident, $($rest:tt)*) => {};
+    (@twin $($rest:tt)*) => { handlers!(@twin_of set, $($rest)*); };
+    (@twin_of $kind:ident, $name:ident, $pat:pat, $body:block, [$($v:ident),*]) => {
+        #[allow(non_snake_case)]
+        #[doc = concat!("The discarding handler of [`Op::", stringify!($name), "`].")]
+        pub(super) mod $name {
+            use super::*;
+            handlers!(@handler discarding for $name, |p| Regs::new(p).discarding(), $pat, $kind,
+                $body, [$($v),*]);
+        }
+    };
+    (@discarding_ref set, $name:ident) => { Some($name::discarding as Handler) };
+    (@discarding_ref fallible_set, $name:ident) => { Some($name::discarding as Handler) };
+    (@discarding_ref set_f32, $name:ident) => { Some($name::discarding as Handler) };
+    (@discarding_ref set_f64, $name:ident) => { Some($name::discarding as Handler) };
+    (@discarding_ref $kind:ident, $name:ident) => { None };
+    (@seq $ip:ident, $r:ident, $m:ident, $ctx:ident, $acc:ident, $fa:ident, $da:ident, $body:block) => {{
         $body;
-        next($ip.add(1), $r, $m.base, $ctx, $t, $acc, $fa, $da)
+        next($ip.add(1), $r, $m.base, $m.len, $ctx, $acc, $fa, $da)
     }};
-    (@set $ip:ident, $r:ident, $m:ident, $ctx:ident, $t:ident, $acc:ident, $fa:ident, $da:ident, $body:block) => {{
+    (@set $ip:ident, $r:ident, $m:ident, $ctx:ident, $acc:ident, $fa:ident, $da:ident, $body:block) => {{
         let bits: u64 = $body;
-        next($ip.add(1), $r, $m.base, $ctx, $t, bits, $fa, $da)
+        next($ip.add(1), $r, $m.base, $m.len, $ctx, bits, $fa, $da)
     }};
-    (@set_f32 $ip:ident, $r:ident, $m:ident, $ctx:ident, $t:ident, $acc:ident, $fa:ident, $da:ident, $body:block) => {{
+    (@set_skip $ip:ident, $r:ident, $m:ident, $ctx:ident, $acc:ident, $fa:ident, $da:ident, $body:block) => {{
+        let bits: u64 = $body;
+        next($ip.add(2), $r, $m.base, $m.len, $ctx, bits, $fa, $da)
+    }};
+    (@set_f32 $ip:ident, $r:ident, $m:ident, $ctx:ident, $acc:ident, $fa:ident, $da:ident, $body:block) => {{
         let v: f32 = $body;
-        next($ip.add(1), $r, $m.base, $ctx, $t, $acc, v, $da)
+        next($ip.add(1), $r, $m.base, $m.len, $ctx, $acc, v, $da)
     }};
-    (@set_f64 $ip:ident, $r:ident, $m:ident, $ctx:ident, $t:ident, $acc:ident, $fa:ident, $da:ident, $body:block) => {{
+    (@set_f64 $ip:ident, $r:ident, $m:ident, $ctx:ident, $acc:ident, $fa:ident, $da:ident, $body:block) => {{
         let v: f64 = $body;
-        next($ip.add(1), $r, $m.base, $ctx, $t, $acc, $fa, v)
+        next($ip.add(1), $r, $m.base, $m.len, $ctx, $acc, $fa, v)
     }};
-    (@fallible $ip:ident, $r:ident, $m:ident, $ctx:ident, $t:ident, $acc:ident, $fa:ident, $da:ident, $body:block) => {{
+    (@fallible $ip:ident, $r:ident, $m:ident, $ctx:ident, $acc:ident, $fa:ident, $da:ident, $body:block) => {{
         match $body {
-            Ok(_) => next($ip.add(1), $r, $m.base, $ctx, $t, $acc, $fa, $da),
+            Ok(_) => next($ip.add(1), $r, $m.base, $m.len, $ctx, $acc, $fa, $da),
             Err(e) => fail($ctx, $ip, Fault::from(e)),
         }
     }};
-    (@fallible_set $ip:ident, $r:ident, $m:ident, $ctx:ident, $t:ident, $acc:ident, $fa:ident, $da:ident, $body:block) => {{
+    (@fallible_set $ip:ident, $r:ident, $m:ident, $ctx:ident, $acc:ident, $fa:ident, $da:ident, $body:block) => {{
         match $body {
-            Ok(bits) => next($ip.add(1), $r, $m.base, $ctx, $t, bits, $fa, $da),
+            Ok(bits) => next($ip.add(1), $r, $m.base, $m.len, $ctx, bits, $fa, $da),
             Err(e) => fail($ctx, $ip, Fault::from(e)),
         }
     }};
-    (@jump $ip:ident, $r:ident, $m:ident, $ctx:ident, $t:ident, $acc:ident, $fa:ident, $da:ident, $body:block) => {{
-        let to: *const Op = $body;
-        next(to, $r, $m.base, $ctx, $t, $acc, $fa, $da)
+    (@jump $ip:ident, $r:ident, $m:ident, $ctx:ident, $acc:ident, $fa:ident, $da:ident, $body:block) => {{
+        let to: *const Inst = $body;
+        next(to, $r, $m.base, $m.len, $ctx, $acc, $fa, $da)
     }};
-    (@custom $ip:ident, $r:ident, $m:ident, $ctx:ident, $t:ident, $acc:ident, $fa:ident, $da:ident, $body:block) => {
+    (@linked $ip:ident, $r:ident, $m:ident, $ctx:ident, $acc:ident, $fa:ident, $da:ident, $body:block) => {{
+        let (to, link): (*const Inst, Option<crate::bytecode::Link>) = $body;
+        match link {
+            Some(link) => next_linked(link, to, $r, $m.base, $m.len, $ctx, $acc, $fa, $da),
+            None => next(to, $r, $m.base, $m.len, $ctx, $acc, $fa, $da),
+        }
+    }};
+    (@custom $ip:ident, $r:ident, $m:ident, $ctx:ident, $acc:ident, $fa:ident, $da:ident, $body:block) => {
         $body
     };
     (@sets set) => { Some(crate::bytecode::Acc::Int) };
+    (@sets set_skip) => { Some(crate::bytecode::Acc::Int) };
     (@sets fallible_set) => { Some(crate::bytecode::Acc::Int) };
     (@sets set_f32) => { Some(crate::bytecode::Acc::F32) };
     (@sets set_f64) => { Some(crate::bytecode::Acc::F64) };
@@ -214,25 +264,25 @@ macro_rules! br_cmp {
 }
 
 handlers! {
-    |ip, r, m, ctx, t, acc, fa, da|
+    |ip, r, m, ctx, acc, fa, da|
 
     // ----- control -----
-    Trap: Op::Trap { code } => custom { fail(ctx, ip, Fault::Trap(code)) }
-    Br: Op::Br { offset } => jump { ip.offset(offset as isize) }
-    BrIfNez: Op::BrIfNez { cond, offset } => jump {
+    Trap: &Op::Trap { code } => custom { fail(ctx, ip, Fault::Trap(code)) }
+    Br: &Op::Br { offset, to } => linked { (ip.offset(offset as isize), Some(to)) }
+    BrIfNez: &Op::BrIfNez { cond, offset } => jump {
         if r.get_u32(cond) != 0 { ip.offset(offset as isize) } else { ip.add(1) }
     }
-    BrIfEqz: Op::BrIfEqz { cond, offset } => jump {
+    BrIfEqz: &Op::BrIfEqz { cond, offset } => jump {
         if r.get_u32(cond) == 0 { ip.offset(offset as isize) } else { ip.add(1) }
     }
-    BrTable: Op::BrTable { index, len } => jump { control::br_table(ip, r.get_u32(index), len) }
+    BrTable: &Op::BrTable { index, len } => linked { control::br_table(ip, r.get_u32(index), len) }
     Return: Op::Return => custom {
         match call::ret(ctx) {
-            Some(to) => next_with(to.ip, to.regs, to.mem, ctx, t, acc, fa, da),
+            Some(to) => next_with(to.ip, to.regs, to.mem, ctx, acc, fa, da),
             None => stop(),
         }
     }
-    ConsumeFuel: Op::ConsumeFuel { amount } => fallible { control::consume_fuel((*ctx).store, amount) }
+    ConsumeFuel: &Op::ConsumeFuel { amount } => fallible { control::consume_fuel((*ctx).store, amount) }
     CheckEpoch: Op::CheckEpoch => fallible { control::check_epoch((*ctx).store) }
     BrIfI32Eq: Op::BrIfI32Eq(b) => jump { br_cmp!(ip, r, b, Src::Slot, u32, ==) }
     BrIfI32Ne: Op::BrIfI32Ne(b) => jump { br_cmp!(ip, r, b, Src::Slot, u32, !=) }
@@ -249,48 +299,54 @@ handlers! {
     BrIfI64LtS: Op::BrIfI64LtS(b) => jump { br_cmp!(ip, r, b, Src::Slot, i64, <) }
     BrIfI64LtU: Op::BrIfI64LtU(b) => jump { br_cmp!(ip, r, b, Src::Slot, u64, <) }
     BrIfI64GtS: Op::BrIfI64GtS(b) => jump { br_cmp!(ip, r, b, Src::Slot, i64, >) }
-    BrIfI64GtU: Op::BrIfI64GtU(b) => jump { br_cmp!(ip, r, b, Src::Slot, u64, >) }
-    BrIfI64LeS: Op::BrIfI64LeS(b) => jump { br_cmp!(ip, r, b, Src::Slot, i64, <=) }
-    BrIfI64LeU: Op::BrIfI64LeU(b) => jump { br_cmp!(ip, r, b, Src::Slot, u64, <=) }
-    BrIfI64GeS: Op::BrIfI64GeS(b) => jump { br_cmp!(ip, r, b, Src::Slot, i64, >=) }
-    BrIfI64GeU: Op::BrIfI64GeU(b) => jump { br_cmp!(ip, r, b, Src::Slot, u64, >=) }
-    Call: Op::Call { func, base } => custom {
+    BrIfI64GtU: &Op::BrIfI64GtU(b) => jump { br_cmp!(ip, r, b, Src::Slot, u64, >) }
+    BrIfI64LeS: &Op::BrIfI64LeS(b) => jump { br_cmp!(ip, r, b, Src::Slot, i64, <=) }
+    BrIfI64LeU: &Op::BrIfI64LeU(b) => jump { br_cmp!(ip, r, b, Src::Slot, u64, <=) }
+    BrIfI64GeS: &Op::BrIfI64GeS(b) => jump { br_cmp!(ip, r, b, Src::Slot, i64, >=) }
+    BrIfI64GeU: &Op::BrIfI64GeU(b) => jump { br_cmp!(ip, r, b, Src::Slot, u64, >=) }
+    Call: &Op::Call { func, base } => custom {
         let fr = (*(*ctx).vmctx).func_ref(func);
         match call::enter_cached(ctx, ip, m, fr, base) {
-            Some(to) => next_with(to.ip, to.regs, to.mem, ctx, t, acc, fa, da),
-            None => call::call_slow(ip, r.as_ptr(), m.base, ctx, t, acc, fa, da),
+            Some(to) => next_with(to.ip, to.regs, to.mem, ctx, acc, fa, da),
+            None => call::call_slow(ip, r.as_ptr(), m.base, m.len, ctx, acc, fa, da),
         }
     }
-    CallIndirect: Op::CallIndirect { type_index, table, index, base } => custom {
+    CallIndirect: &Op::CallIndirect { type_index, table, index, base } => custom {
         match table::indirect_target((*ctx).vmctx, r, type_index, table, index) {
             Ok(fr) => match call::enter_cached(ctx, ip, m, fr, base) {
-                Some(to) => next_with(to.ip, to.regs, to.mem, ctx, t, acc, fa, da),
-                None => call::call_slow(ip, r.as_ptr(), m.base, ctx, t, acc, fa, da),
+                Some(to) => next_with(to.ip, to.regs, to.mem, ctx, acc, fa, da),
+                None => call::call_slow(ip, r.as_ptr(), m.base, m.len, ctx, acc, fa, da),
             },
             Err(code) => fail(ctx, ip, Fault::Trap(code)),
         }
     }
 
     // ----- data movement -----
-    Copy: Op::Copy { dst, src } => set {
+    Copy: &Op::Copy { dst, src } => set {
         let v = r.get(src);
         r.set(dst, v);
         v
     }
-    Const32: Op::Const32 { dst, value } => set {
+    Copy2: &Op::Copy2 { dst0, src0, dst1, src1 } => set_skip {
+        r.set(dst0, r.get(src0));
+        let v = r.get(src1);
+        r.set(dst1, v);
+        v
+    }
+    Const32: &Op::Const32 { dst, value } => set {
         r.set(dst, value as u64);
         value as u64
     }
-    Const64: Op::Const64 { dst, value } => set {
+    Const64: &Op::Const64 { dst, value } => set {
         r.set(dst, value);
         value
     }
-    Select: Op::Select { dst, cond, if_true, if_false } => set {
+    Select: &Op::Select { dst, cond, if_true, if_false } => set {
         control::select(r, dst, cond, if_true, if_false)
     }
-    GlobalGet: Op::GlobalGet { dst, global } => set { global::global_get((*ctx).vmctx, r, dst, global) }
-    GlobalSet: Op::GlobalSet { src, global } => seq { global::global_set((*ctx).vmctx, r, src, global) }
-    RefFunc: Op::RefFunc { dst, func } => seq { r.set(dst, (*(*ctx).vmctx).func_ref(func) as u64) }
+    GlobalGet: &Op::GlobalGet { dst, global } => set { global::global_get((*ctx).vmctx, r, dst, global) }
+    GlobalSet: &Op::GlobalSet { src, global } => seq { global::global_set((*ctx).vmctx, r, src, global) }
+    RefFunc: &Op::RefFunc { dst, func } => seq { r.set(dst, (*(*ctx).vmctx).func_ref(func) as u64) }
 
     // ----- memory -----
     I32Load: Op::I32Load(l) => fallible_set { load_store::i32_load(r, m, r.get_u32(l.addr), l) }
@@ -316,47 +372,47 @@ handlers! {
     I64Store8: Op::I64Store8(s) => fallible { load_store::store8(m, r.get_u32(s.addr), s.offset, r.get(s.value)) }
     I64Store16: Op::I64Store16(s) => fallible { load_store::store16(m, r.get_u32(s.addr), s.offset, r.get(s.value)) }
     I64Store32: Op::I64Store32(s) => fallible { load_store::i32_store(m, r.get_u32(s.addr), s.offset, r.get(s.value)) }
-    MemorySize: Op::MemorySize { dst, memory } => seq {
+    MemorySize: &Op::MemorySize { dst, memory } => seq {
         memory::memory_size((*ctx).vmctx, r, dst, memory)
     }
-    MemoryGrow: Op::MemoryGrow { dst, delta, memory } => custom {
+    MemoryGrow: &Op::MemoryGrow { dst, delta, memory } => custom {
         match memory::memory_grow((*ctx).vmctx, r, dst, delta, memory) {
-            Ok(()) => next_with(ip.add(1), r, Mem::load((*ctx).vmctx), ctx, t, acc, fa, da),
+            Ok(()) => next_with(ip.add(1), r, Mem::load((*ctx).vmctx), ctx, acc, fa, da),
             Err(fault) => fail(ctx, ip, fault),
         }
     }
-    MemoryFill: Op::MemoryFill { dst, value, len } => fallible {
+    MemoryFill: &Op::MemoryFill { dst, value, len } => fallible {
         memory::memory_fill(m, r, dst, value, len)
     }
-    MemoryCopy: Op::MemoryCopy { dst, src, len } => fallible {
+    MemoryCopy: &Op::MemoryCopy { dst, src, len } => fallible {
         memory::memory_copy(m, r, dst, src, len)
     }
-    MemoryInit: Op::MemoryInit { data, dst, src, len } => fallible {
+    MemoryInit: &Op::MemoryInit { data, dst, src, len } => fallible {
         memory::memory_init((*ctx).vmctx, m, r, data, dst, src, len)
     }
-    DataDrop: Op::DataDrop { data } => seq { memory::data_drop((*ctx).vmctx, data) }
+    DataDrop: &Op::DataDrop { data } => seq { memory::data_drop((*ctx).vmctx, data) }
 
     // ----- tables -----
-    TableGet: Op::TableGet { dst, index, table } => fallible {
+    TableGet: &Op::TableGet { dst, index, table } => fallible {
         table::table_get((*ctx).vmctx, r, dst, index, table)
     }
-    TableSet: Op::TableSet { index, value, table } => fallible {
+    TableSet: &Op::TableSet { index, value, table } => fallible {
         table::table_set((*ctx).vmctx, r, index, value, table)
     }
-    TableSize: Op::TableSize { dst, table } => seq { table::table_size((*ctx).vmctx, r, dst, table) }
-    TableGrow: Op::TableGrow { dst, init, delta, table } => fallible {
+    TableSize: &Op::TableSize { dst, table } => seq { table::table_size((*ctx).vmctx, r, dst, table) }
+    TableGrow: &Op::TableGrow { dst, init, delta, table } => fallible {
         table::table_grow((*ctx).vmctx, r, dst, init, delta, table)
     }
-    TableFill: Op::TableFill { table, dst, value, len } => fallible {
+    TableFill: &Op::TableFill { table, dst, value, len } => fallible {
         table::table_fill((*ctx).vmctx, r, table, dst, value, len)
     }
-    TableCopy: Op::TableCopy { dst, src, len, dst_table, src_table } => fallible {
+    TableCopy: &Op::TableCopy { dst, src, len, dst_table, src_table } => fallible {
         table::table_copy((*ctx).vmctx, r, dst_table, src_table, dst, src, len)
     }
-    TableInit: Op::TableInit { dst, src, len, table, elem } => fallible {
+    TableInit: &Op::TableInit { dst, src, len, table, elem } => fallible {
         table::table_init((*ctx).vmctx, r, table, elem, dst, src, len)
     }
-    ElemDrop: Op::ElemDrop { elem } => seq { table::elem_drop((*ctx).vmctx, elem) }
+    ElemDrop: &Op::ElemDrop { elem } => seq { table::elem_drop((*ctx).vmctx, elem) }
 
     // ----- i32 -----
     I32Eqz: Op::I32Eqz(o) => set { un(r, o, arith::i32_eqz) }
@@ -570,13 +626,13 @@ handlers! {
     F32StoreAccA: Op::F32StoreAccA(s) => fallible { load_store::i32_store(m, acc as u32, s.offset, r.get(s.value)) }
     F64StoreAccA: Op::F64StoreAccA(s) => fallible { load_store::i64_store(m, acc as u32, s.offset, r.get(s.value)) }
     I32Store8AccA: Op::I32Store8AccA(s) => fallible { load_store::store8(m, acc as u32, s.offset, r.get(s.value)) }
-    BrIfNezAcc: Op::BrIfNezAcc { offset, .. } => jump {
+    BrIfNezAcc: &Op::BrIfNezAcc { offset, .. } => jump {
         if acc as u32 != 0 { ip.offset(offset as isize) } else { ip.add(1) }
     }
-    BrIfEqzAcc: Op::BrIfEqzAcc { offset, .. } => jump {
+    BrIfEqzAcc: &Op::BrIfEqzAcc { offset, .. } => jump {
         if acc as u32 == 0 { ip.offset(offset as isize) } else { ip.add(1) }
     }
-    BrTableAcc: Op::BrTableAcc { len, .. } => jump { control::br_table(ip, acc as u32, len) }
+    BrTableAcc: &Op::BrTableAcc { len, .. } => linked { control::br_table(ip, acc as u32, len) }
     BrIfI32EqAccL: Op::BrIfI32EqAccL(b) => jump { br_cmp!(ip, r, b, Src::Acc(acc), u32, ==) }
     BrIfI32NeAccL: Op::BrIfI32NeAccL(b) => jump { br_cmp!(ip, r, b, Src::Acc(acc), u32, !=) }
     BrIfI32LtSAccL: Op::BrIfI32LtSAccL(b) => jump { br_cmp!(ip, r, b, Src::Acc(acc), i32, <) }

@@ -14,11 +14,11 @@ use crate::vm::TrapCode;
 /// # Safety
 /// `m` is the current view of memory 0; `l.dst` is in the frame.
 #[inline(always)]
-unsafe fn load<const N: usize, T: SlotValue>(
-    r: Regs,
+unsafe fn load<const S: bool, const N: usize, T: SlotValue>(
+    r: Regs<S>,
     m: Mem,
     addr: u32,
-    l: Load,
+    l: &Load,
     decode: impl FnOnce([u8; N]) -> T,
 ) -> Result<u64, TrapCode> {
     // SAFETY: the slot is in the frame (caller); `check` proved the N bytes
@@ -65,7 +65,12 @@ macro_rules! loads {
         /// # Safety
         /// `m` is the current view of memory 0; `l.dst` is in the frame.
         #[inline(always)]
-        pub(super) unsafe fn $name(r: Regs, m: Mem, addr: u32, l: Load) -> Result<u64, TrapCode> {
+        pub(super) unsafe fn $name<const S: bool>(
+            r: Regs<S>,
+            m: Mem,
+            addr: u32,
+            l: &Load,
+        ) -> Result<u64, TrapCode> {
             // SAFETY: forwarded to the caller.
             unsafe { load(r, m, addr, l, |$b: [u8; $n]| -> $t { $body }) }
         }

@@ -69,9 +69,10 @@ mod table;
 #[cfg(test)]
 mod tests;
 
+pub use dispatch::assemble;
 pub use stack::InterpStack;
 
-use crate::bytecode::{CompiledFunc, Op};
+use crate::bytecode::{CompiledFunc, Inst};
 use crate::vm::{
     FrameInfo, TrapCode, UnwindReason, VMContext, VMInterpFunc, VMOpaqueContext, VMStoreContext,
     ValRaw,
@@ -101,10 +102,6 @@ impl From<TrapCode> for Fault {
 #[repr(C)]
 #[derive(Debug)]
 struct Ctx {
-    /// Memory 0's length: the running frame's memory view is its base (in a
-    /// handler argument) and this. First, so that bounds checks address it
-    /// with no displacement.
-    mem_len: usize,
     /// The store running the activation.
     store: *mut VMStoreContext,
     /// The running function's instance.
@@ -121,7 +118,7 @@ struct Ctx {
     /// Set when the activation stops early: why.
     fault: Option<Fault>,
     /// Set with `fault`: the instruction that faulted.
-    ip: *const Op,
+    ip: *const Inst,
     /// Interpreted functions this activation has called (see `call.rs`).
     callees: [call::Callee; call::CALLEE_CACHE],
     /// Where the general path of a call left execution to resume.
@@ -191,7 +188,6 @@ pub unsafe extern "C" fn interp_array_call(
 
         let mem = Mem::load(vmctx);
         let mut ctx = Ctx {
-            mem_len: mem.len,
             store,
             vmctx,
             func,
@@ -208,7 +204,7 @@ pub unsafe extern "C" fn interp_array_call(
             },
         };
         (*store).entry_depth += 1;
-        dispatch::run(f.ops.as_ptr(), regs, mem.base, &mut ctx);
+        dispatch::run(f.code.as_ptr(), regs, mem, &mut ctx);
         (*store).entry_depth -= 1;
         let ok = match ctx.fault {
             None => true,
@@ -257,7 +253,7 @@ unsafe fn raise(store: *mut VMStoreContext, reason: UnwindReason) -> bool {
 #[inline(never)]
 unsafe fn unwind(ctx: &Ctx, fault: Fault) {
     // SAFETY: the store is live and not borrowed elsewhere while the
-    // activation is stopped; each frame's `ip` points into its `func`'s ops.
+    // activation is stopped; each frame's `ip` points into its `func`'s code.
     unsafe {
         let s = &mut *ctx.store;
         if let Fault::Trap(code) = fault {
@@ -280,15 +276,15 @@ unsafe fn unwind(ctx: &Ctx, fault: Fault) {
 /// The backtrace entry of a frame executing `ip` in `func`.
 ///
 /// # Safety
-/// `ip` points into `(*func).ops`.
+/// `ip` points into `(*func).code`.
 unsafe fn frame_info(
     vmctx: *mut VMContext,
     func_index: u32,
     func: *const CompiledFunc,
-    ip: *const Op,
+    ip: *const Inst,
 ) -> FrameInfo {
     // SAFETY: forwarded to the caller.
-    let pc = unsafe { ip.offset_from_unsigned((*func).ops.as_ptr()) };
+    let pc = unsafe { ip.offset_from_unsigned((*func).code.as_ptr()) };
     FrameInfo {
         vmctx,
         func_index,

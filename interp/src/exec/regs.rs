@@ -10,9 +10,13 @@ use crate::vm::TrapCode;
 /// running function's `frame_size`, and the stack has `frame_size` allocated
 /// slots from this base (the executor reserves them before entering the
 /// frame, and the translator names only slots below `frame_size`).
+///
+/// `STORE` is `false` in the handlers of instructions whose result slot the
+/// translator proved dead (see [`crate::exec::assemble`]): their writes to
+/// it are dropped, and the result lives on only in the accumulator.
 #[derive(Copy, Clone, Debug)]
 #[repr(transparent)]
-pub(super) struct Regs(*mut u64);
+pub(super) struct Regs<const STORE: bool = true>(*mut u64);
 
 impl Regs {
     /// The frame whose slot 0 is at `base`.
@@ -21,6 +25,15 @@ impl Regs {
         Regs(base)
     }
 
+    /// The same frame, with writes to result slots dropped (see the
+    /// type's docs).
+    #[inline(always)]
+    pub(super) fn discarding(self) -> Regs<false> {
+        Regs(self.0)
+    }
+}
+
+impl<const STORE: bool> Regs<STORE> {
     /// The address of slot 0 (what handlers pass on in a register).
     #[inline(always)]
     pub(super) fn as_ptr(self) -> *mut u64 {
@@ -47,14 +60,16 @@ impl Regs {
         unsafe { self.0.add(s as usize).read() }
     }
 
-    /// Writes the 64 bits of slot `s`.
+    /// Writes the 64 bits of slot `s` (nothing if `STORE` is false).
     ///
     /// # Safety
     /// `s` is within the frame.
     #[inline(always)]
     pub(super) unsafe fn set(self, s: Slot, v: u64) {
-        // SAFETY: in-frame slots are allocated `u64`s owned by this frame.
-        unsafe { self.0.add(s as usize).write(v) }
+        if STORE {
+            // SAFETY: in-frame slots are allocated `u64`s owned by this frame.
+            unsafe { self.0.add(s as usize).write(v) }
+        }
     }
 
     /// Slot `s` read as a `u32` (low half; i32 and f32 slots).
@@ -280,7 +295,7 @@ pub(super) enum Src {
     Acc(u64),
 }
 
-impl Regs {
+impl<const STORE: bool> Regs<STORE> {
     /// The bits of operand slot `s`, taken from where `from` says.
     ///
     /// # Safety
@@ -301,9 +316,9 @@ impl Regs {
 /// # Safety
 /// The instruction's slots are within the frame.
 #[inline(always)]
-pub(super) unsafe fn bin_from<A: SlotValue, R: SlotValue>(
-    r: Regs,
-    o: Bin,
+pub(super) unsafe fn bin_from<const S: bool, A: SlotValue, R: SlotValue>(
+    r: Regs<S>,
+    o: &Bin,
     l: Src,
     rh: Src,
     f: impl FnOnce(A, A) -> R,
@@ -325,9 +340,9 @@ pub(super) unsafe fn bin_from<A: SlotValue, R: SlotValue>(
 /// # Safety
 /// The instruction's slots are within the frame.
 #[inline(always)]
-pub(super) unsafe fn bin<A: SlotValue, R: SlotValue>(
-    r: Regs,
-    o: Bin,
+pub(super) unsafe fn bin<const S: bool, A: SlotValue, R: SlotValue>(
+    r: Regs<S>,
+    o: &Bin,
     f: impl FnOnce(A, A) -> R,
 ) -> u64 {
     // SAFETY: forwarded to the caller.
@@ -341,9 +356,9 @@ pub(super) unsafe fn bin<A: SlotValue, R: SlotValue>(
 /// # Safety
 /// The instruction's slots are within the frame.
 #[inline(always)]
-pub(super) unsafe fn bin_trap_from<A: SlotValue, R: SlotValue>(
-    r: Regs,
-    o: Bin,
+pub(super) unsafe fn bin_trap_from<const S: bool, A: SlotValue, R: SlotValue>(
+    r: Regs<S>,
+    o: &Bin,
     l: Src,
     f: impl FnOnce(A, A) -> Result<R, TrapCode>,
 ) -> Result<u64, TrapCode> {
@@ -361,9 +376,9 @@ pub(super) unsafe fn bin_trap_from<A: SlotValue, R: SlotValue>(
 /// # Safety
 /// The instruction's slots are within the frame.
 #[inline(always)]
-pub(super) unsafe fn bin_trap<A: SlotValue, R: SlotValue>(
-    r: Regs,
-    o: Bin,
+pub(super) unsafe fn bin_trap<const S: bool, A: SlotValue, R: SlotValue>(
+    r: Regs<S>,
+    o: &Bin,
     f: impl FnOnce(A, A) -> Result<R, TrapCode>,
 ) -> Result<u64, TrapCode> {
     // SAFETY: forwarded to the caller.
@@ -376,9 +391,9 @@ pub(super) unsafe fn bin_trap<A: SlotValue, R: SlotValue>(
 /// # Safety
 /// The instruction's slots are within the frame.
 #[inline(always)]
-pub(super) unsafe fn un_from<A: SlotValue, R: SlotValue>(
-    r: Regs,
-    o: Un,
+pub(super) unsafe fn un_from<const S: bool, A: SlotValue, R: SlotValue>(
+    r: Regs<S>,
+    o: &Un,
     from: Src,
     f: impl FnOnce(A) -> R,
 ) -> u64 {
@@ -395,7 +410,11 @@ pub(super) unsafe fn un_from<A: SlotValue, R: SlotValue>(
 /// # Safety
 /// The instruction's slots are within the frame.
 #[inline(always)]
-pub(super) unsafe fn un<A: SlotValue, R: SlotValue>(r: Regs, o: Un, f: impl FnOnce(A) -> R) -> u64 {
+pub(super) unsafe fn un<const S: bool, A: SlotValue, R: SlotValue>(
+    r: Regs<S>,
+    o: &Un,
+    f: impl FnOnce(A) -> R,
+) -> u64 {
     // SAFETY: forwarded to the caller.
     unsafe { un_from(r, o, Src::Slot, f) }
 }
@@ -405,9 +424,9 @@ pub(super) unsafe fn un<A: SlotValue, R: SlotValue>(r: Regs, o: Un, f: impl FnOn
 /// # Safety
 /// The instruction's slots are within the frame.
 #[inline(always)]
-pub(super) unsafe fn un_trap<A: SlotValue, R: SlotValue>(
-    r: Regs,
-    o: Un,
+pub(super) unsafe fn un_trap<const S: bool, A: SlotValue, R: SlotValue>(
+    r: Regs<S>,
+    o: &Un,
     f: impl FnOnce(A) -> Result<R, TrapCode>,
 ) -> Result<u64, TrapCode> {
     // SAFETY: the caller guarantees both slots are in the frame.
@@ -450,18 +469,18 @@ mod tests {
         unsafe {
             bin(
                 r,
-                Bin {
+                &Bin {
                     dst: 2,
                     lhs: 0,
                     rhs: 1,
                 },
                 |a: i32, b: i32| a - b,
             );
-            un(r, Un { dst: 3, src: 2 }, |a: i32| -a);
+            un(r, &Un { dst: 3, src: 2 }, |a: i32| -a);
             assert_eq!(
                 bin_trap(
                     r,
-                    Bin {
+                    &Bin {
                         dst: 0,
                         lhs: 0,
                         rhs: 1
@@ -472,5 +491,25 @@ mod tests {
             );
         }
         assert_eq!(slots, [7, 5, 2, 0xffff_fffe]);
+    }
+
+    #[test]
+    fn discarding_frames_drop_result_writes() {
+        let mut slots = [7u64, 5, 0];
+        let r = Regs::new(slots.as_mut_ptr()).discarding();
+        // SAFETY: every slot named is below 3, the array's length.
+        let bits = unsafe {
+            bin(
+                r,
+                &Bin {
+                    dst: 2,
+                    lhs: 0,
+                    rhs: 1,
+                },
+                |a: i32, b: i32| a * b,
+            )
+        };
+        assert_eq!(bits, 35, "the result still reaches the accumulator");
+        assert_eq!(slots, [7, 5, 0], "but not the slot");
     }
 }

@@ -1,7 +1,7 @@
 //! The interpreter's stacks: the value stack holding every live frame's
 //! slots, and the frame stack holding each suspended caller's return state.
 
-use crate::bytecode::{CompiledFunc, Op};
+use crate::bytecode::{CompiledFunc, Inst};
 use crate::vm::VMContext;
 
 /// Fewest value slots allocated when the value stack first grows.
@@ -16,7 +16,7 @@ pub(super) struct Frame {
     /// The caller's bytecode.
     pub(super) func: *const CompiledFunc,
     /// The caller's call instruction (execution resumes after it).
-    pub(super) ip: *const Op,
+    pub(super) ip: *const Inst,
     /// Absolute index of the caller's slot 0 on the value stack.
     pub(super) base: usize,
     /// The caller's instance.

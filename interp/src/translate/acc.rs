@@ -18,17 +18,12 @@
 use crate::bytecode::{Acc, Bin, BrCmp, Op, Slot};
 
 /// Rewrites the instructions of a function that can take an operand from
-/// the accumulator (see the module docs).
-pub(super) fn use_accumulator(ops: &mut [Op]) {
-    let mut target = vec![false; ops.len()];
-    for (pc, op) in ops.iter().enumerate() {
-        if let Some(offset) = op.branch_offset()
-            && let Some(to) = pc.checked_add_signed(offset as isize)
-            && let Some(t) = target.get_mut(to)
-        {
-            *t = true;
-        }
-    }
+/// the accumulator (see the module docs). Returns, for each instruction,
+/// whether its result slot is dead: a temporary (a slot from `first_temp`
+/// on) that only the next instruction reads, from the accumulator.
+pub(super) fn use_accumulator(ops: &mut [Op], first_temp: Slot) -> Vec<bool> {
+    let mut dead = vec![false; ops.len()];
+    let target = branch_targets(ops);
     for pc in 1..ops.len() {
         if target[pc] {
             continue;
@@ -40,8 +35,43 @@ pub(super) fn use_accumulator(ops: &mut [Op]) {
             }
         {
             ops[pc] = op;
+            dead[pc - 1] = slot >= first_temp && reads(op, slot) == 1;
         }
     }
+    dead
+}
+
+/// Which instructions of a finished function a branch may land on.
+pub(super) fn branch_targets(ops: &[Op]) -> Vec<bool> {
+    let mut target = vec![false; ops.len()];
+    for (pc, op) in ops.iter().enumerate() {
+        if let Some(offset) = op.branch_offset()
+            && let Some(to) = pc.checked_add_signed(offset as isize)
+            && let Some(t) = target.get_mut(to)
+        {
+            *t = true;
+        }
+    }
+    target
+}
+
+/// How many of `op`'s operands are `slot` (its result slot aside).
+///
+/// A temporary lives at the home slot of its operand stack height and is
+/// popped by the one instruction that reads it, so once that instruction
+/// has taken it from the accumulator nothing reads the slot again before
+/// the next value at that height overwrites it: the write is dead. (Values
+/// a branch carries stay on the stack, but are read by `Copy`s, which do not
+/// take operands from the accumulator.) Counting guards the one read.
+fn reads(op: Op, slot: Slot) -> usize {
+    let mut op = op;
+    let dst = op.acc_dst().map(|(d, _)| d);
+    let mut n = 0;
+    op.map_slots(|s| {
+        n += usize::from(s == slot);
+        s
+    });
+    n - usize::from(dst == Some(slot))
 }
 
 /// The float accumulator variant of `op` taking the value of `slot` from
@@ -328,8 +358,45 @@ mod tests {
     }
 
     fn rewritten(mut ops: Vec<Op>) -> Vec<Op> {
-        use_accumulator(&mut ops);
+        use_accumulator(&mut ops, 5);
         ops
+    }
+
+    #[test]
+    fn results_only_the_next_instruction_reads_are_dead() {
+        // Temporaries start at slot 5. (a + b) * c, then a load from the
+        // product, then a branch on the loaded value: each result is
+        // consumed from the accumulator by the next instruction alone.
+        let mut chain = vec![
+            Op::I32Add(bin(5, 0, 1)),
+            Op::I32Mul(bin(5, 5, 2)),
+            Op::I32Load(Load {
+                dst: 6,
+                addr: 5,
+                offset: 4,
+            }),
+            Op::BrIfNez { cond: 6, offset: 1 },
+            Op::Return,
+        ];
+        assert_eq!(
+            use_accumulator(&mut chain, 5),
+            [true, true, true, false, false]
+        );
+        let mut kept = vec![
+            // A local (below slot 5) lives on after its next reader.
+            Op::I32Add(bin(4, 0, 1)),
+            Op::I32Mul(bin(5, 4, 2)),
+            // A temporary the next instruction reads twice (once from its
+            // slot) must be written.
+            Op::I32Add(bin(6, 5, 1)),
+            Op::I32Mul(bin(7, 6, 6)),
+            Op::Return,
+        ];
+        assert_eq!(
+            use_accumulator(&mut kept, 5),
+            [false, true, false, false, false]
+        );
+        assert_eq!(kept[3], Op::I32MulAccL(bin(7, 6, 6)));
     }
 
     #[test]
@@ -413,7 +480,7 @@ mod tests {
         );
         // The same chain at a branch target is left alone.
         let mut target = ops.clone();
-        target.push(Op::Br { offset: -5 });
+        target.push(Op::br(-5));
         assert_eq!(rewritten(target)[1], ops[1]);
     }
 

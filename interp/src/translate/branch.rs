@@ -62,7 +62,7 @@ impl Translator<'_> {
         // The stack is dead after this, so carried values go straight to the
         // label's slots, without passing through their own home slots.
         self.move_carried(src, frame.base, n);
-        self.jump(target, |offset| Op::Br { offset })?;
+        self.jump(target, Op::br)?;
         self.terminate();
         Ok(())
     }
@@ -93,7 +93,7 @@ impl Translator<'_> {
             self.emit(Op::Return);
         } else {
             self.move_carried(src, frame.base, n);
-            self.jump(target, |offset| Op::Br { offset })?;
+            self.jump(target, Op::br)?;
         }
         self.patch(skip)
     }
@@ -115,9 +115,9 @@ impl Translator<'_> {
         for depth in all_targets(&table) {
             let target = self.label_frame(depth?)?;
             if self.is_direct(target, height) {
-                self.jump(target, |offset| Op::Br { offset })?;
+                self.jump(target, Op::br)?;
             } else {
-                self.emit(Op::Br { offset: 0 });
+                self.emit(Op::br(0));
                 need_stubs = true;
             }
         }
@@ -136,7 +136,7 @@ impl Translator<'_> {
                 let entry = table_pc + 1 + i;
                 let offset =
                     i32::try_from(self.stubs[target] as usize - entry).context("branch too far")?;
-                self.ops[entry] = Op::Br { offset };
+                self.ops[entry] = Op::br(offset);
             }
         }
         self.terminate();
@@ -162,7 +162,7 @@ impl Translator<'_> {
             Ok(())
         } else {
             self.move_carried(src, frame.base, n);
-            self.jump(target, |offset| Op::Br { offset })
+            self.jump(target, Op::br)
         }
     }
 

@@ -175,7 +175,7 @@ impl Translator<'_> {
         if self.reachable {
             // The then-arm's results go to the label slots, then to the end.
             self.flush();
-            self.jump(top, |offset| Op::Br { offset })?;
+            self.jump(top, Op::br)?;
         }
         self.patch(frame.else_site)?;
         self.start_region(false);

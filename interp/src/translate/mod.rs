@@ -94,6 +94,7 @@
 pub(crate) mod acc;
 mod branch;
 mod control;
+mod copies;
 mod dispatch;
 mod driver;
 mod fuse;
@@ -347,10 +348,12 @@ impl<'a> Translator<'a> {
                 });
             }
         }
-        acc::use_accumulator(&mut ops);
+        let first_temp = (self.stack_start + num_consts) as Slot;
+        let dead = acc::use_accumulator(&mut ops, first_temp);
+        copies::fuse_copy_pairs(&mut ops);
         Ok(CompiledFunc {
             consts: self.consts.into_boxed_slice(),
-            ops: ops.into_boxed_slice(),
+            code: crate::exec::assemble(ops, &dead),
             // All four are at most `frame_size`, checked above.
             num_params: self.num_params as u16,
             num_results: self.num_results as u16,

@@ -110,7 +110,7 @@ fn outcome(setup: &[Op], op: Op) -> (Result<u64, TrapCode>, Vec<u8>) {
     // Branch variants in `acc_ops` skip one instruction when taken; a
     // `BrTableAcc` is followed by its two entries.
     if matches!(op, Op::BrTable { .. } | Op::BrTableAcc { .. }) {
-        ops.extend([Op::Br { offset: 3 }, Op::Br { offset: 1 }]);
+        ops.extend([Op::br(3), Op::br(1)]);
         ops.push(Op::Const32 {
             dst: MARK,
             value: 2,
@@ -259,7 +259,16 @@ fn every_instruction_that_sets_the_accumulator_does() {
     let mut ops = prelude();
     let mut checked = 0;
     for op in body(0, 1, 1) {
+        if matches!(op, Op::Trap { .. }) {
+            // The instruction a `Copy2` skips: placed right after it below.
+            continue;
+        }
         ops.push(op);
+        if matches!(op, Op::Copy2 { .. }) {
+            ops.push(Op::Trap {
+                code: TrapCode::UnreachableCodeReached,
+            });
+        }
         if let Some((dst, acc)) = op.acc_dst() {
             // `CHECK = acc + 0` (or `acc * 1.0`), from the accumulator; then
             // the same from the slot, to set the accumulator again.

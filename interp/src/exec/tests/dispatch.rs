@@ -60,7 +60,7 @@ pub(super) fn body(probe: u32, inc: u32, t_inc: u32) -> Vec<Op> {
             func: probe,
             base: PROBE,
         },
-        Op::Br { offset: 1 },
+        Op::br(1),
         Op::BrIfNez {
             cond: ONE,
             offset: 1,
@@ -73,8 +73,8 @@ pub(super) fn body(probe: u32, inc: u32, t_inc: u32) -> Vec<Op> {
             index: ZERO,
             len: 1,
         },
-        Op::Br { offset: 2 },
-        Op::Br { offset: 1 },
+        Op::br(2),
+        Op::br(1),
     ];
     let br32: [fn(BrCmp) -> Op; 10] = [
         Op::BrIfI32Eq,
@@ -126,6 +126,16 @@ pub(super) fn body(probe: u32, inc: u32, t_inc: u32) -> Vec<Op> {
             base: CALL + 1,
         },
         Op::Const32 { dst: OUT, value: 5 },
+        Op::Copy2 {
+            dst0: OUT,
+            src0: A32,
+            dst1: OUT + 1,
+            src1: OUT,
+        },
+        // Skipped by the `Copy2`.
+        Op::Trap {
+            code: TrapCode::UnreachableCodeReached,
+        },
         Op::Const64 { dst: OUT, value: 5 },
         Op::Select {
             dst: OUT,
@@ -530,8 +540,8 @@ pub(super) fn acc_ops() -> Vec<Op> {
             index: ZERO,
             len: 1,
         },
-        Op::Br { offset: 2 },
-        Op::Br { offset: 1 },
+        Op::br(2),
+        Op::br(1),
     ]);
     let br: [fn(BrCmp) -> Op; 10] = [
         Op::BrIfI32EqAccL,
@@ -702,6 +712,30 @@ fn every_instruction_has_its_handler() {
     }
     let missing: Vec<usize> = (0..OP_COUNT).filter(|&t| !seen[t]).collect();
     assert!(missing.is_empty(), "no instruction with tags {missing:?}");
+}
+
+#[test]
+fn assemble_pairs_each_op_with_its_handler_and_links_branches() {
+    let mut m = Builder::new();
+    let t_void = m.ty(&[], &[]);
+    let probe = m.host(t_void, |_, _| Ok(()));
+    let ops = body(probe, 1, 0);
+    let code = crate::exec::assemble(ops.clone(), &[]);
+    assert_eq!(code.len(), ops.len());
+    let mut branches = 0;
+    for (pc, (inst, op)) in code.iter().zip(&ops).enumerate() {
+        assert_eq!(inst.handler, handler_of(op) as usize, "at {pc}: {op:?}");
+        match (inst.op, op) {
+            (Op::Br { offset, to }, Op::Br { offset: o, .. }) => {
+                assert_eq!(offset, *o);
+                let target = &ops[pc.checked_add_signed(offset as isize).unwrap()];
+                assert_eq!(to.0, handler_of(target) as usize, "link of the Br at {pc}");
+                branches += 1;
+            }
+            (assembled, op) => assert_eq!(assembled, *op, "at {pc}"),
+        }
+    }
+    assert!(branches >= 3, "the body has a `Br` and `BrTable` entries");
 }
 
 /// Runs every instruction (but `Trap`) a few million times in all, and

@@ -430,12 +430,13 @@ impl<'s> Instance<'s> {
             }
             let ty = &b.types[f.ty as usize];
             let num_params = ty.params().len() as u16;
+            let code = crate::exec::assemble(f.ops.clone(), &[]);
             // SAFETY: `module` was just created.
             unsafe {
                 (*module).set_compiled(
                     i as u32,
                     CompiledFunc {
-                        ops: f.ops.clone().into_boxed_slice(),
+                        code,
                         num_params,
                         num_results: ty.results().len() as u16,
                         num_locals: num_params + f.locals,
