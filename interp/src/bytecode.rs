@@ -67,7 +67,10 @@
 //! variant only tells the executor it need not load it. Chains of
 //! computations (`(a + b) * c`, address arithmetic then a load) thus pass
 //! their intermediate values in registers instead of through memory, where
-//! each would wait for the store before.
+//! each would wait for the store before. (Where such an intermediate is a
+//! temporary nothing else reads, the executor may also skip writing it:
+//! see [`crate::exec::assemble`]. A slot the translator reports dead is
+//! never read again, so that is invisible here.)
 
 use crate::vm::TrapCode;
 
@@ -113,6 +116,21 @@ pub struct Load {
     pub dst: Slot,
     /// Slot holding the `i32` base address.
     pub addr: Slot,
+    /// The static offset from the memarg.
+    pub offset: u32,
+}
+
+/// Operands of a load from memory 0 at a computed address:
+/// `dst = mem[(base + index) mod 2^32 + offset]` — an `i32.add` fused into
+/// the load it feeds (see [`Op::I32LoadIdx`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct LoadIdx {
+    /// Result slot.
+    pub dst: Slot,
+    /// Slot of the `i32.add`'s left operand.
+    pub base: Slot,
+    /// Slot of the `i32.add`'s right operand.
+    pub index: Slot,
     /// The static offset from the memarg.
     pub offset: u32,
 }
@@ -1014,6 +1032,29 @@ pub enum Op {
     F64LeAccL(Bin),
     /// `f64.ge` with `lhs` read from the `f64` accumulator.
     F64GeAccL(Bin),
+
+    // ----- address arithmetic fused into loads -----
+    // Each replaces an `i32.add` whose result only the next instruction, a
+    // load taking its address from the accumulator, reads: the pair is
+    // one instruction, which then skips that load (left in place so that
+    // no index moves; never a branch target). Like the loads, they leave the
+    // loaded bits in the integer accumulator.
+    /// `i32.load` of `base + index`, then skips an instruction.
+    I32LoadIdx(LoadIdx),
+    /// `i64.load` of `base + index`, then skips an instruction.
+    I64LoadIdx(LoadIdx),
+    /// `f32.load` of `base + index`, then skips an instruction.
+    F32LoadIdx(LoadIdx),
+    /// `f64.load` of `base + index`, then skips an instruction.
+    F64LoadIdx(LoadIdx),
+    /// `i32.load8_s` of `base + index`, then skips an instruction.
+    I32Load8SIdx(LoadIdx),
+    /// `i32.load8_u` of `base + index`, then skips an instruction.
+    I32Load8UIdx(LoadIdx),
+    /// `i32.load16_s` of `base + index`, then skips an instruction.
+    I32Load16SIdx(LoadIdx),
+    /// `i32.load16_u` of `base + index`, then skips an instruction.
+    I32Load16UIdx(LoadIdx),
 }
 
 /// One instruction as the executor holds it: the [`Op`], preceded by the
@@ -1090,6 +1131,23 @@ pub enum Acc {
 }
 
 impl Op {
+    /// Whether the instruction skips the one after it ([`Op::Copy2`], the
+    /// `…LoadIdx` loads): that one is a leftover of a fusion and never runs.
+    pub fn skips_next(&self) -> bool {
+        matches!(
+            self,
+            Op::Copy2 { .. }
+                | Op::I32LoadIdx(_)
+                | Op::I64LoadIdx(_)
+                | Op::F32LoadIdx(_)
+                | Op::F64LoadIdx(_)
+                | Op::I32Load8SIdx(_)
+                | Op::I32Load8UIdx(_)
+                | Op::I32Load16SIdx(_)
+                | Op::I32Load16UIdx(_)
+        )
+    }
+
     /// An unlinked [`Op::Br`] by `offset`.
     pub const fn br(offset: i32) -> Op {
         Op::Br {
@@ -1294,6 +1352,14 @@ impl Op {
             | Op::I32Load16UAcc(Load { dst, .. })
             | Op::Copy { dst, .. }
             | Op::Copy2 { dst1: dst, .. }
+            | Op::I32LoadIdx(LoadIdx { dst, .. })
+            | Op::I64LoadIdx(LoadIdx { dst, .. })
+            | Op::F32LoadIdx(LoadIdx { dst, .. })
+            | Op::F64LoadIdx(LoadIdx { dst, .. })
+            | Op::I32Load8SIdx(LoadIdx { dst, .. })
+            | Op::I32Load8UIdx(LoadIdx { dst, .. })
+            | Op::I32Load16SIdx(LoadIdx { dst, .. })
+            | Op::I32Load16UIdx(LoadIdx { dst, .. })
             | Op::Const32 { dst, .. }
             | Op::Const64 { dst, .. }
             | Op::Select { dst, .. }
@@ -1435,6 +1501,14 @@ impl Op {
                 dst1,
                 src1,
             } => each!(dst0, src0, dst1, src1),
+            Op::I32LoadIdx(l)
+            | Op::I64LoadIdx(l)
+            | Op::F32LoadIdx(l)
+            | Op::F64LoadIdx(l)
+            | Op::I32Load8SIdx(l)
+            | Op::I32Load8UIdx(l)
+            | Op::I32Load16SIdx(l)
+            | Op::I32Load16UIdx(l) => each!(&mut l.dst, &mut l.base, &mut l.index),
             Op::Const32 { dst, .. } | Op::Const64 { dst, .. } => each!(dst),
             Op::Select {
                 dst,

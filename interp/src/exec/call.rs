@@ -423,12 +423,14 @@ unsafe fn call_out(
 
 /// `return`: pops the caller's frame back into the context and resumes it
 /// after its call. `None` when the returning function is the activation's
-/// entry function.
+/// entry function. `mem` is the returning function's view of its memory 0:
+/// still the caller's when both belong to the same instance (the common
+/// case), which saves reloading it from the instance.
 ///
 /// # Safety
-/// `ctx` is the running activation.
+/// `ctx` is the running activation and `mem` its current memory view.
 #[inline(always)]
-pub(super) unsafe fn ret(ctx: *mut Ctx) -> Option<Resume> {
+pub(super) unsafe fn ret(ctx: *mut Ctx, mem: Mem) -> Option<Resume> {
     // SAFETY: frames above `entry_frames` were pushed by this activation's
     // calls, so they describe live callers whose slots are still allocated
     // (the value stack only grows while an activation runs), and their `ip`
@@ -440,6 +442,11 @@ pub(super) unsafe fn ret(ctx: *mut Ctx) -> Option<Resume> {
             return None;
         }
         let f = stack.frames.pop()?;
+        let mem = if f.vmctx == c.vmctx {
+            mem
+        } else {
+            Mem::load(f.vmctx)
+        };
         c.func = f.func;
         c.func_index = f.func_index;
         c.base = f.base;
@@ -447,7 +454,7 @@ pub(super) unsafe fn ret(ctx: *mut Ctx) -> Option<Resume> {
         Some(Resume {
             ip: f.ip.add(1),
             regs: Regs::new(stack.values.as_mut_ptr().add(f.base)),
-            mem: Mem::load(f.vmctx),
+            mem,
         })
     }
 }

@@ -14,7 +14,8 @@
 //! * `set_skip`: like `set`, then skips an instruction (`Copy2`);
 //! * `set_f32` / `set_f64`: the same for a float result and the float
 //!   accumulator of its type;
-//! * `fallible` / `fallible_set`: like `seq` / `set` for a body returning a
+//! * `fallible` / `fallible_set` (`fallible_set_skip`): like `seq` / `set`
+//!   (`set_skip`) for a body returning a
 //!   `Result`; `Err` stops the activation with that fault at this
 //!   instruction;
 //! * `jump`: the body evaluates to the instruction to continue at;
@@ -61,7 +62,7 @@ use super::dispatch::{Handler, Ret, fail, handler_fn, next, next_linked, next_wi
 use super::memory::{self, Mem};
 use super::regs::{Regs, Src, bin, bin_from, bin_trap, bin_trap_from, un, un_from, un_trap};
 use super::{Ctx, Fault, arith, control, float, global, load_store, table};
-use crate::bytecode::{Inst, Op};
+use crate::bytecode::{Inst, Load, LoadIdx, Op};
 
 /// Generates the handlers and `HANDLERS` from `Name: pattern => kind { body }`
 /// entries, in `Op`'s declaration order (see the module docs). The first
@@ -147,6 +148,9 @@ macro_rules! handlers {
     // functions do not share a namespace).
     (@discarding set, $($rest:tt)*) => { handlers!(@twin $($rest)*); };
     (@discarding fallible_set, $($rest:tt)*) => { handlers!(@twin_of fallible_set, $($rest)*); };
+    (@discarding fallible_set_skip, $($rest:tt)*) => {
+        handlers!(@twin_of fallible_set_skip, $($rest)*);
+    };
     (@discarding set_f32, $($rest:tt)*) => { handlers!(@twin_of set_f32, $($rest)*); };
     (@discarding set_f64, $($rest:tt)*) => { handlers!(@twin_of set_f64, $($rest)*); };
     (@discarding $kind:ident, $($rest:tt)*) => {};
@@ -162,6 +166,7 @@ macro_rules! handlers {
     };
     (@discarding_ref set, $name:ident) => { Some($name::discarding as Handler) };
     (@discarding_ref fallible_set, $name:ident) => { Some($name::discarding as Handler) };
+    (@discarding_ref fallible_set_skip, $name:ident) => { Some($name::discarding as Handler) };
     (@discarding_ref set_f32, $name:ident) => { Some($name::discarding as Handler) };
     (@discarding_ref set_f64, $name:ident) => { Some($name::discarding as Handler) };
     (@discarding_ref $kind:ident, $name:ident) => { None };
@@ -191,6 +196,12 @@ macro_rules! handlers {
             Err(e) => fail($ctx, $ip, Fault::from(e)),
         }
     }};
+    (@fallible_set_skip $ip:ident, $r:ident, $m:ident, $ctx:ident, $acc:ident, $fa:ident, $da:ident, $body:block) => {{
+        match $body {
+            Ok(bits) => next($ip.add(2), $r, $m.base, $m.len, $ctx, bits, $fa, $da),
+            Err(e) => fail($ctx, $ip, Fault::from(e)),
+        }
+    }};
     (@fallible_set $ip:ident, $r:ident, $m:ident, $ctx:ident, $acc:ident, $fa:ident, $da:ident, $body:block) => {{
         match $body {
             Ok(bits) => next($ip.add(1), $r, $m.base, $m.len, $ctx, bits, $fa, $da),
@@ -214,6 +225,7 @@ macro_rules! handlers {
     (@sets set) => { Some(crate::bytecode::Acc::Int) };
     (@sets set_skip) => { Some(crate::bytecode::Acc::Int) };
     (@sets fallible_set) => { Some(crate::bytecode::Acc::Int) };
+    (@sets fallible_set_skip) => { Some(crate::bytecode::Acc::Int) };
     (@sets set_f32) => { Some(crate::bytecode::Acc::F32) };
     (@sets set_f64) => { Some(crate::bytecode::Acc::F64) };
     (@sets $other:ident) => { None };
@@ -221,10 +233,11 @@ macro_rules! handlers {
 
 /// Number of `Op` variants: one past the last variant's tag.
 pub(super) const OP_COUNT: usize = {
-    let last = Op::F64GeAccL(crate::bytecode::Bin {
+    let last = Op::I32Load16UIdx(LoadIdx {
         dst: 0,
-        lhs: 0,
-        rhs: 0,
+        base: 0,
+        index: 0,
+        offset: 0,
     });
     // SAFETY: `Op` is `#[repr(u16)]`: its first two bytes are the
     // initialised tag.
@@ -277,7 +290,7 @@ handlers! {
     }
     BrTable: &Op::BrTable { index, len } => linked { control::br_table(ip, r.get_u32(index), len) }
     Return: Op::Return => custom {
-        match call::ret(ctx) {
+        match call::ret(ctx, m) {
             Some(to) => next_with(to.ip, to.regs, to.mem, ctx, acc, fa, da),
             None => stop(),
         }
@@ -679,4 +692,34 @@ handlers! {
     F64GtAccL: Op::F64GtAccL(o) => set { bin_from(r, o, f64_src(da), Src::Slot, float::f64_gt) }
     F64LeAccL: Op::F64LeAccL(o) => set { bin_from(r, o, f64_src(da), Src::Slot, float::f64_le) }
     F64GeAccL: Op::F64GeAccL(o) => set { bin_from(r, o, f64_src(da), Src::Slot, float::f64_ge) }
+
+    // ----- address arithmetic fused into loads (skip the next instruction) -----
+    I32LoadIdx: Op::I32LoadIdx(l) => fallible_set_skip { load_store::i32_load(r, m, idx(r, l), &idx_load(l)) }
+    I64LoadIdx: Op::I64LoadIdx(l) => fallible_set_skip { load_store::i64_load(r, m, idx(r, l), &idx_load(l)) }
+    F32LoadIdx: Op::F32LoadIdx(l) => fallible_set_skip { load_store::i32_load(r, m, idx(r, l), &idx_load(l)) }
+    F64LoadIdx: Op::F64LoadIdx(l) => fallible_set_skip { load_store::i64_load(r, m, idx(r, l), &idx_load(l)) }
+    I32Load8SIdx: Op::I32Load8SIdx(l) => fallible_set_skip { load_store::i32_load8_s(r, m, idx(r, l), &idx_load(l)) }
+    I32Load8UIdx: Op::I32Load8UIdx(l) => fallible_set_skip { load_store::i32_load8_u(r, m, idx(r, l), &idx_load(l)) }
+    I32Load16SIdx: Op::I32Load16SIdx(l) => fallible_set_skip { load_store::i32_load16_s(r, m, idx(r, l), &idx_load(l)) }
+    I32Load16UIdx: Op::I32Load16UIdx(l) => fallible_set_skip { load_store::i32_load16_u(r, m, idx(r, l), &idx_load(l)) }
+}
+
+/// The address of a `…LoadIdx`: `base + index`, wrapping like `i32.add`.
+///
+/// # Safety
+/// The slots are in the frame.
+#[inline(always)]
+unsafe fn idx<const S: bool>(r: Regs<S>, l: &LoadIdx) -> u32 {
+    // SAFETY: forwarded to the caller.
+    unsafe { r.get_u32(l.base).wrapping_add(r.get_u32(l.index)) }
+}
+
+/// The plain load a `…LoadIdx` performs once its address is known.
+#[inline(always)]
+fn idx_load(l: &LoadIdx) -> Load {
+    Load {
+        dst: l.dst,
+        addr: l.base,
+        offset: l.offset,
+    }
 }

@@ -12,8 +12,12 @@
 //! replaced by its accumulator variant when the instruction before it sets
 //! the accumulator, writes the slot the variant takes from it, and can only
 //! be followed by it — i.e. the instruction is not a branch target. The
-//! slot keeps being written, so nothing else changes: the variant computes
-//! exactly what the base instruction does.
+//! variant computes exactly what the base instruction does.
+//!
+//! The slot normally keeps being written. The pass also reports where that
+//! write is dead — the slot is a temporary, and its one reader is the
+//! variant, through the accumulator (see [`reads`]) — and the executor's
+//! `assemble` then runs the producer without the write.
 
 use crate::bytecode::{Acc, Bin, BrCmp, Op, Slot};
 

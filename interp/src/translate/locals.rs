@@ -82,9 +82,22 @@ impl Translator<'_> {
         let h = self.stack.height();
         // `local.get x; local.set x` changes nothing.
         if entry != Entry::Local(local) {
-            self.preserve_local(local);
-            // Retargeting fails (as it must) if `preserve_local` emitted
-            // anything: the producer is no longer the last instruction.
+            if entry == Entry::Temp && self.stack.has_pending_locals() && self.retargetable(h) {
+                // Pending `local.get x`s must be copied before the producer
+                // writes `x`: take the producer out, emit the copies, put it
+                // back. It reads only its operands (at heights from `h` up,
+                // or locals and constants) and the copies write home slots
+                // below `h` and read `x`, so the order does not matter to
+                // either; and a label bound at the producer's index (where
+                // pending `local.get`s can only come from after the label)
+                // now leads to the copies, which every path needs.
+                let producer = self.ops.pop().expect("a retargetable producer is last");
+                self.preserve_local(local);
+                let pc = self.emit(producer);
+                self.fusable = Some((pc, h));
+            } else {
+                self.preserve_local(local);
+            }
             if entry != Entry::Temp || !self.retarget_last(h, local) {
                 self.put(entry, h, local);
             }
@@ -111,6 +124,18 @@ impl Translator<'_> {
                 });
                 self.stack.set_temp(h);
             }
+        }
+    }
+
+    /// Whether the last instruction emitted computed the `Temp` at height
+    /// `h` and nothing else (what [`retarget_last`](Self::retarget_last)
+    /// needs).
+    fn retargetable(&mut self, h: usize) -> bool {
+        match self.fusable {
+            Some((pc, height)) if height == h && pc + 1 == self.ops.len() => {
+                single_dst(&mut self.ops[pc]).is_some()
+            }
+            _ => false,
         }
     }
 

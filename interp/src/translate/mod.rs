@@ -94,12 +94,12 @@
 pub(crate) mod acc;
 mod branch;
 mod control;
-mod copies;
 mod dispatch;
 mod driver;
 mod fuse;
 mod locals;
 mod ops;
+mod pairs;
 mod stack;
 
 #[cfg(test)]
@@ -349,8 +349,9 @@ impl<'a> Translator<'a> {
             }
         }
         let first_temp = (self.stack_start + num_consts) as Slot;
-        let dead = acc::use_accumulator(&mut ops, first_temp);
-        copies::fuse_copy_pairs(&mut ops);
+        let mut dead = acc::use_accumulator(&mut ops, first_temp);
+        pairs::fuse_address_adds(&mut ops, &mut dead);
+        pairs::fuse_copy_pairs(&mut ops);
         Ok(CompiledFunc {
             consts: self.consts.into_boxed_slice(),
             code: crate::exec::assemble(ops, &dead),

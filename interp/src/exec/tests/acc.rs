@@ -260,11 +260,12 @@ fn every_instruction_that_sets_the_accumulator_does() {
     let mut checked = 0;
     for op in body(0, 1, 1) {
         if matches!(op, Op::Trap { .. }) {
-            // The instruction a `Copy2` skips: placed right after it below.
+            // The instruction a `Copy2` or `…LoadIdx` skips: placed right
+            // after it below.
             continue;
         }
         ops.push(op);
-        if matches!(op, Op::Copy2 { .. }) {
+        if op.skips_next() {
             ops.push(Op::Trap {
                 code: TrapCode::UnreachableCodeReached,
             });

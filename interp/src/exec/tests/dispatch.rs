@@ -9,7 +9,7 @@
 
 use super::harness::b as b_;
 use super::harness::*;
-use crate::bytecode::{Bin, BrCmp, Load, Op, Store, Un};
+use crate::bytecode::{Bin, BrCmp, Load, LoadIdx, Op, Store, Un};
 use crate::exec::handlers::{HANDLERS, OP_COUNT, handler_of, sets_acc};
 use crate::vm::TrapCode;
 use std::cell::RefCell;
@@ -133,6 +133,86 @@ pub(super) fn body(probe: u32, inc: u32, t_inc: u32) -> Vec<Op> {
             src1: OUT,
         },
         // Skipped by the `Copy2`.
+        Op::Trap {
+            code: TrapCode::UnreachableCodeReached,
+        },
+        Op::I32LoadIdx(LoadIdx {
+            dst: OUT,
+            base: ZERO,
+            index: ZERO,
+            offset: 8,
+        }),
+        // Skipped.
+        Op::Trap {
+            code: TrapCode::UnreachableCodeReached,
+        },
+        Op::I64LoadIdx(LoadIdx {
+            dst: OUT,
+            base: ZERO,
+            index: ZERO,
+            offset: 8,
+        }),
+        // Skipped.
+        Op::Trap {
+            code: TrapCode::UnreachableCodeReached,
+        },
+        Op::F32LoadIdx(LoadIdx {
+            dst: OUT,
+            base: ZERO,
+            index: ZERO,
+            offset: 8,
+        }),
+        // Skipped.
+        Op::Trap {
+            code: TrapCode::UnreachableCodeReached,
+        },
+        Op::F64LoadIdx(LoadIdx {
+            dst: OUT,
+            base: ZERO,
+            index: ZERO,
+            offset: 8,
+        }),
+        // Skipped.
+        Op::Trap {
+            code: TrapCode::UnreachableCodeReached,
+        },
+        Op::I32Load8SIdx(LoadIdx {
+            dst: OUT,
+            base: ZERO,
+            index: ZERO,
+            offset: 8,
+        }),
+        // Skipped.
+        Op::Trap {
+            code: TrapCode::UnreachableCodeReached,
+        },
+        Op::I32Load8UIdx(LoadIdx {
+            dst: OUT,
+            base: ZERO,
+            index: ZERO,
+            offset: 8,
+        }),
+        // Skipped.
+        Op::Trap {
+            code: TrapCode::UnreachableCodeReached,
+        },
+        Op::I32Load16SIdx(LoadIdx {
+            dst: OUT,
+            base: ZERO,
+            index: ZERO,
+            offset: 8,
+        }),
+        // Skipped.
+        Op::Trap {
+            code: TrapCode::UnreachableCodeReached,
+        },
+        Op::I32Load16UIdx(LoadIdx {
+            dst: OUT,
+            base: ZERO,
+            index: ZERO,
+            offset: 8,
+        }),
+        // Skipped.
         Op::Trap {
             code: TrapCode::UnreachableCodeReached,
         },

@@ -1,7 +1,7 @@
 //! Loads, stores and the memory instructions.
 
 use super::harness::*;
-use crate::bytecode::{Load, Op, Store};
+use crate::bytecode::{Load, LoadIdx, Op, Store};
 use crate::vm::TrapCode;
 use wasmparser::ValType;
 
@@ -335,4 +335,71 @@ fn memory_fill_copy_init_and_data_drop() {
     assert!(inst.call(drop, &[]).is_ok());
     assert!(inst.call(init, &[0, 0, 0]).is_ok());
     assert_eq!(inst.call(init, &[0, 0, 1]).unwrap_err().trap(), oob);
+}
+
+/// Runs a single fused `op` loading from `base + index` (as `i32.add`
+/// wraps) plus `offset`, on the memory `load` sets up.
+fn load_idx(
+    op: fn(LoadIdx) -> Op,
+    result: ValType,
+    base: u32,
+    index: u32,
+    offset: u32,
+) -> Result<u64, TrapCode> {
+    let store = TestStore::new(1 << 16);
+    let mut m = Builder::new();
+    m.memory(1, 1);
+    let t = m.ty(&[I32, I32], &[result]);
+    let fused = op(LoadIdx {
+        dst: 0,
+        base: 0,
+        index: 1,
+        offset,
+    });
+    // The fused load skips the instruction after it.
+    let skipped = Op::Trap {
+        code: TrapCode::UnreachableCodeReached,
+    };
+    let f = m.func(t, 0, 2, vec![fused, skipped, Op::Return]);
+    let inst = m.build(&store);
+    inst.write_memory(0, &BYTES);
+    inst.write_memory(PAGE - BYTES.len(), &BYTES);
+    inst.call1(f, &[base as u64, index as u64])
+        .map_err(|e| e.trap())
+}
+
+#[test]
+fn fused_address_loads_wrap_the_sum_then_add_the_offset() {
+    assert_eq!(load_idx(Op::I32LoadIdx, I32, 1, 0, 0), Ok(0x0302_01ff));
+    // `0xffff_ffff + 2` wraps to 1, as `i32.add` does.
+    assert_eq!(
+        load_idx(Op::I32LoadIdx, I32, u32::MAX, 2, 0),
+        Ok(0x0302_01ff)
+    );
+    assert_eq!(load_idx(Op::F32LoadIdx, F32, 0, 0, 1), Ok(0x0302_01ff));
+    assert_eq!(
+        load_idx(Op::I64LoadIdx, I64, 0, 1, 0),
+        Ok(0x8706_0504_0302_01ff)
+    );
+    assert_eq!(
+        load_idx(Op::F64LoadIdx, F64, 0, 0, 0),
+        Ok(0x0605_0403_0201_ff80)
+    );
+    assert_eq!(load_idx(Op::I32Load8SIdx, I32, 4, 4, 0), Ok(0xffff_ff87));
+    assert_eq!(load_idx(Op::I32Load8UIdx, I32, 4, 4, 0), Ok(0x87));
+    assert_eq!(load_idx(Op::I32Load16SIdx, I32, 0, 0, 0), Ok(0xffff_ff80));
+    assert_eq!(load_idx(Op::I32Load16UIdx, I32, 0, 0, 0), Ok(0xff80));
+    // The offset is not wrapped: past the end is a trap.
+    assert_eq!(
+        load_idx(Op::I32LoadIdx, I32, (PAGE - 4) as u32, 0, 1),
+        Err(TrapCode::MemoryOutOfBounds)
+    );
+    assert_eq!(
+        load_idx(Op::I32LoadIdx, I32, u32::MAX, 1, PAGE as u32),
+        Err(TrapCode::MemoryOutOfBounds)
+    );
+    assert_eq!(
+        load_idx(Op::I32Load8UIdx, I32, (PAGE - 1) as u32, 0, 0),
+        Ok(0x87)
+    );
 }

@@ -1,0 +1,165 @@
+//! Pairs of instructions fused into one: the steps after the accumulator
+//! pass.
+//!
+//! The fused instruction takes the first one's place and skips the second,
+//! which stays where it was (so no instruction index moves and no branch
+//! needs patching); a pair is fused only when no branch lands on its
+//! second instruction.
+//!
+//! * Moves come in runs: the values a branch carries to a loop header or a
+//!   block end, the arguments of a call, a `local.tee` feeding a
+//!   `local.set`. Each `Copy` is a dispatch for two memory operations, so
+//!   two in a row become one [`Op::Copy2`].
+//! * Address arithmetic: an `i32.add` whose result only the next
+//!   instruction reads, a load taking it from the accumulator, becomes
+//!   one `…LoadIdx` that adds and loads.
+
+use super::acc::branch_targets;
+use crate::bytecode::{LoadIdx, Op};
+
+/// Fuses each `i32.add` feeding a load through the accumulator into a
+/// `…LoadIdx` (see the module docs). `dead` is the accumulator pass's
+/// report; the fused instruction takes over the load's entry in it.
+pub(super) fn fuse_address_adds(ops: &mut [Op], dead: &mut [bool]) {
+    for pc in 0..ops.len().saturating_sub(1) {
+        let Op::I32Add(add) = ops[pc] else {
+            continue;
+        };
+        // The accumulator pass only made the load read the sum from the
+        // accumulator if no branch lands on it; `dead` says nothing else
+        // reads the sum.
+        if !dead[pc] {
+            continue;
+        }
+        let fused: fn(LoadIdx) -> Op = match ops[pc + 1] {
+            Op::I32LoadAcc(_) => Op::I32LoadIdx,
+            Op::I64LoadAcc(_) => Op::I64LoadIdx,
+            Op::F32LoadAcc(_) => Op::F32LoadIdx,
+            Op::F64LoadAcc(_) => Op::F64LoadIdx,
+            Op::I32Load8SAcc(_) => Op::I32Load8SIdx,
+            Op::I32Load8UAcc(_) => Op::I32Load8UIdx,
+            Op::I32Load16SAcc(_) => Op::I32Load16SIdx,
+            Op::I32Load16UAcc(_) => Op::I32Load16UIdx,
+            _ => continue,
+        };
+        let (Op::I32LoadAcc(load)
+        | Op::I64LoadAcc(load)
+        | Op::F32LoadAcc(load)
+        | Op::F64LoadAcc(load)
+        | Op::I32Load8SAcc(load)
+        | Op::I32Load8UAcc(load)
+        | Op::I32Load16SAcc(load)
+        | Op::I32Load16UAcc(load)) = ops[pc + 1]
+        else {
+            continue;
+        };
+        debug_assert_eq!(load.addr, add.dst);
+        ops[pc] = fused(LoadIdx {
+            dst: load.dst,
+            base: add.lhs,
+            index: add.rhs,
+            offset: load.offset,
+        });
+        dead[pc] = dead[pc + 1];
+    }
+}
+
+/// Fuses each pair of consecutive `Copy`s into a `Copy2` (see the module
+/// docs).
+pub(super) fn fuse_copy_pairs(ops: &mut [Op]) {
+    let target = branch_targets(ops);
+    let mut pc = 0;
+    while pc + 1 < ops.len() {
+        if let (
+            Op::Copy {
+                dst: dst0,
+                src: src0,
+            },
+            Op::Copy {
+                dst: dst1,
+                src: src1,
+            },
+        ) = (ops[pc], ops[pc + 1])
+            && !target[pc + 1]
+        {
+            ops[pc] = Op::Copy2 {
+                dst0,
+                src0,
+                dst1,
+                src1,
+            };
+            pc += 2;
+        } else {
+            pc += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bytecode::{Bin, Load};
+
+    #[test]
+    fn an_add_read_only_by_the_next_load_fuses_into_it() {
+        let add = |dst, lhs, rhs| Op::I32Add(Bin { dst, lhs, rhs });
+        let load = |dst, addr| {
+            Op::I32Load8UAcc(Load {
+                dst,
+                addr,
+                offset: 3,
+            })
+        };
+        let mut ops = vec![add(9, 1, 2), load(9, 9), add(9, 1, 2), load(9, 9)];
+        // The second sum is also read elsewhere.
+        let mut dead = vec![true, false, false, true];
+        fuse_address_adds(&mut ops, &mut dead);
+        assert_eq!(
+            ops[0],
+            Op::I32Load8UIdx(LoadIdx {
+                dst: 9,
+                base: 1,
+                index: 2,
+                offset: 3
+            })
+        );
+        assert_eq!(ops[1..], [load(9, 9), add(9, 1, 2), load(9, 9)]);
+        assert_eq!(dead, [false, false, false, true]);
+    }
+
+    #[test]
+    fn pairs_fuse_unless_a_branch_lands_between() {
+        let copy = |dst, src| Op::Copy { dst, src };
+        let mut ops = vec![
+            copy(1, 0),
+            copy(2, 1),
+            // A branch lands on the next copy: it pairs with the one after.
+            copy(3, 2),
+            copy(4, 3),
+            copy(5, 4),
+            Op::br(-2),
+        ];
+        fuse_copy_pairs(&mut ops);
+        assert_eq!(
+            ops,
+            [
+                Op::Copy2 {
+                    dst0: 1,
+                    src0: 0,
+                    dst1: 2,
+                    src1: 1
+                },
+                copy(2, 1),
+                copy(3, 2),
+                Op::Copy2 {
+                    dst0: 4,
+                    src0: 3,
+                    dst1: 5,
+                    src1: 4
+                },
+                copy(5, 4),
+                Op::br(-2),
+            ]
+        );
+    }
+}
