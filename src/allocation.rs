@@ -75,13 +75,19 @@ impl From<PoolingAllocationConfig> for InstanceAllocationStrategy {
 /// no data of one tenant is ever visible to the next.
 ///
 /// Kiln differs from wasmtime in how slots are backed: instead of reserving
-/// virtual memory up front, a slot allocates its storage with the global
-/// allocator the first time it is used and then keeps it (up to
+/// virtual memory for every slot up front, a slot allocates its storage the
+/// first time it is used and then keeps it (up to
 /// [`max_unused_warm_slots`](Self::max_unused_warm_slots) idle slots keep
-/// their storage), so the pool is portable and costs nothing for slots
-/// never used. A memory's storage grows in place when its capacity allows
-/// and otherwise is reallocated (and the larger buffer kept for the next
-/// tenant). Memories and tables created by the host
+/// their storage), so the pool costs nothing for slots never used. On unix
+/// a memory slot's storage is an anonymous mapping, sized to what its
+/// tenants needed so far (small memories, and memories that their data
+/// segments mostly fill, use the heap): it grows with `mremap` on Linux,
+/// and is reset by zeroing in place the first pages (those its module's
+/// data segments write, at least 64 KiB) and returning the rest to the
+/// kernel with `madvise`, which makes them read as zero again, so a reset
+/// costs little however large the memory grew. Elsewhere storage comes from
+/// the global allocator and is reset by zeroing it. Memories and tables
+/// created by the host
 /// ([`Memory::new`](crate::Memory::new), [`Table::new`](crate::Table::new))
 /// are allocated on demand, outside the pool.
 ///

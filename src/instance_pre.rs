@@ -46,6 +46,9 @@ impl<T: 'static> InstancePre<T> {
     /// The module with `items` for its imports, which the caller has
     /// checked against the module's import types.
     pub(crate) fn new(module: Module, items: Arc<[Definition<T>]>) -> InstancePre<T> {
+        // Work out the segment plan now rather than in the first
+        // `instantiate`.
+        module.plan();
         InstancePre { module, items }
     }
 

@@ -262,6 +262,73 @@ fn no_byte_of_one_tenant_is_visible_to_the_next() -> kiln::Result<()> {
 }
 
 #[test]
+fn a_large_memory_the_guest_only_partly_touched_is_reset_too() -> kiln::Result<()> {
+    // One memory slot shared by a large memory (an anonymous mapping on
+    // unix, whose reset zeroes the pages near its data segment in place and
+    // gives the rest back to the kernel) and a small one that starts on the
+    // heap and grows into a mapping.
+    let engine = pooled(|pool| {
+        pool.total_core_instances(1)
+            .total_memories(1)
+            .total_tables(1)
+            .max_memory_size(16 << 20);
+    });
+    let large = Module::new(
+        &engine,
+        r#"(module
+             (memory (export "memory") 64)
+             (data (i32.const 100) "init")
+             (func (export "poke") (param $at i32) (param $value i32)
+               (i32.store8 (local.get $at) (local.get $value))))"#,
+    )?;
+    let small = Module::new(
+        &engine,
+        r#"(module
+             (memory (export "memory") 1)
+             (func (export "poke") (param $at i32) (param $value i32)
+               (i32.store8 (local.get $at) (local.get $value))))"#,
+    )?;
+    let mib = 1usize << 20;
+    let tenants = [&large, &large, &small, &large, &small, &small, &large];
+    for (tenant, module) in tenants.into_iter().enumerate() {
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, module, &[])?;
+        let memory = instance.get_memory(&mut store, "memory").unwrap();
+        let initial = memory.data_size(&store);
+        // Nothing but this module's own data segment, whatever earlier
+        // tenants wrote where.
+        let mut expected = vec![0u8; initial];
+        if std::ptr::eq(module, &large) {
+            expected[100..104].copy_from_slice(b"init");
+        }
+        assert!(
+            memory.data(&store) == expected.as_slice(),
+            "tenant {tenant}"
+        );
+        // Grown pages are zero too.
+        memory.grow(&mut store, 64)?;
+        let size = memory.data_size(&store);
+        assert!(
+            memory.data(&store)[initial..].iter().all(|&b| b == 0),
+            "tenant {tenant}"
+        );
+
+        // Leave a few bytes behind on scattered pages, from the guest and
+        // the host: in the first page, beyond the data segment's page, far
+        // into the memory, on its last page.
+        let poke = instance.get_typed_func::<(i32, i32), ()>(&mut store, "poke")?;
+        for at in [5, 70_000, mib + 4097, 3 * mib + 1, size - 1] {
+            if at < size {
+                poke.call(&mut store, (at as i32, 0xA5))?;
+            }
+        }
+        memory.data_mut(&mut store)[size / 2] = 0x5A;
+        assert_eq!(memory.data(&store)[size - 1], 0xA5);
+    }
+    Ok(())
+}
+
+#[test]
 fn each_engine_has_its_own_pool() -> kiln::Result<()> {
     let mut pool = PoolingAllocationConfig::default();
     pool.total_core_instances(1);

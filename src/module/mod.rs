@@ -9,8 +9,10 @@
 
 mod info;
 pub(crate) mod parse;
+mod plan;
 
-pub(crate) use info::{ConstExpr, DataKind, ElemKind, EntityIndex, ModuleInfo};
+pub(crate) use info::{ConstExpr, EntityIndex, ModuleInfo};
+pub(crate) use plan::{ElemInit, ElemItems, Offset, SegmentPlan};
 
 use crate::types::{ExportType, ExternType, FuncType, ImportType};
 use crate::{CompilationMode, Engine};
@@ -18,7 +20,7 @@ use anyhow::Result;
 use kiln_interp::InterpModule;
 use kiln_interp::vm::{VMOffsets, VMSharedTypeIndex};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// A compiled WebAssembly module.
 #[derive(Clone)]
@@ -34,6 +36,11 @@ struct ModuleInner {
     /// The engine-wide index of each module type (what `type_ids` holds).
     type_ids: Box<[VMSharedTypeIndex]>,
     offsets: VMOffsets,
+    /// What instantiation does with the segments, decided once, on the
+    /// first instantiation (so that `Module::new` stays a validation pass:
+    /// merging a large module's data segments costs as much as parsing
+    /// them again).
+    plan: OnceLock<SegmentPlan>,
     code: Arc<InterpModule>,
     /// The binary (also owned by `code`): data segments point into it.
     bytes: Arc<[u8]>,
@@ -86,6 +93,7 @@ impl Module {
                 types,
                 type_ids,
                 offsets,
+                plan: OnceLock::new(),
                 code: Arc::new(code),
                 bytes,
             }),
@@ -162,6 +170,14 @@ impl Module {
     /// The vmctx layout of this module's instances.
     pub(crate) fn offsets(&self) -> &VMOffsets {
         &self.inner.offsets
+    }
+
+    /// What instantiation does with the module's segments (worked out on
+    /// the first call).
+    pub(crate) fn plan(&self) -> &SegmentPlan {
+        self.inner
+            .plan
+            .get_or_init(|| SegmentPlan::new(&self.inner.info, &self.inner.bytes))
     }
 
     /// The interpreter's view of the code.

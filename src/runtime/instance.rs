@@ -12,6 +12,7 @@ use crate::module::EntityIndex;
 use crate::store::StoreId;
 use crate::{Extern, Func, Global, Memory, Module, Table};
 use kiln_interp::vm::{VMContext, VMFuncRef};
+use std::ops::Range;
 use std::ptr::NonNull;
 
 /// An instance's vmctx block, from wherever the engine allocates them.
@@ -30,6 +31,22 @@ impl VmctxBlock {
             VmctxBlock::Pooled(block) => block.vmctx(),
         }
     }
+
+    /// Declares bytes `range` of the block untouched until
+    /// [`touch_all`](Self::touch_all), so a pooled block's reset can skip
+    /// them (see [`PooledVmctx::set_untouched`]).
+    pub(crate) fn set_untouched(&mut self, range: Range<usize>) {
+        if let VmctxBlock::Pooled(block) = self {
+            block.set_untouched(range);
+        }
+    }
+
+    /// Withdraws [`set_untouched`](Self::set_untouched).
+    pub(crate) fn touch_all(&mut self) {
+        if let VmctxBlock::Pooled(block) = self {
+            block.touch_all();
+        }
+    }
 }
 
 /// An instance, as the store keeps it.
@@ -44,8 +61,9 @@ pub(crate) struct InstanceData {
     pub(crate) tables: Box<[Table]>,
     /// Every global, imports first.
     pub(crate) globals: Box<[Global]>,
-    /// Storage of the evaluated element segments (the vmctx points here).
-    pub(crate) _elems: Box<[Box<[u64]>]>,
+    /// Storage of the evaluated element segments that are not dropped (the
+    /// vmctx points here).
+    pub(crate) elems: Vec<Box<[u64]>>,
 }
 
 impl InstanceData {

@@ -13,7 +13,7 @@
 //!    slots), asking the store's resource limiter about every initial
 //!    memory and table size; then fill every region of the vmctx (function
 //!    records, entity pointers, globals from their constant initialisers,
-//!    data and evaluated element segments). The new memories and tables
+//!    the passive data and element segments). The new memories and tables
 //!    are added to the store only once every allocation has succeeded (a
 //!    failed allocation returns the pool slots already taken);
 //! 3. apply the active element segments, then the active data segments, in
@@ -22,6 +22,15 @@
 //!    declarative) segments are dropped;
 //! 4. run the start function.
 //!
+//! Steps 2 and 3 follow the module's [`SegmentPlan`], made when the module
+//! was created: constant segment offsets are already evaluated, so applying
+//! a data segment is a bounds check and a copy from the module's bytes.
+//! Since a segment that instantiation applies is dropped straight away, its
+//! vmctx descriptor is never written at all: the block's initial zero is
+//! the dropped state. Only if a segment traps are the descriptors of the
+//! segments not yet applied (which the spec leaves undropped) written, as
+//! they would have been.
+//!
 //! The instance is registered in the store as soon as its vmctx exists, so
 //! the objects a failed step 3 or 4 already modified stay reachable.
 
@@ -29,11 +38,12 @@ use super::call::invoke;
 use super::const_eval::{eval, eval_offset};
 use super::instance::{InstanceData, VmctxBlock};
 use super::memory::{MemoryObject, MemoryStorage};
+use super::memory_buffer::MemoryInitHint;
 use super::pooling::PoolingAllocator;
 use super::table::{TableObject, TableStorage};
 use super::vmctx::{self, VmctxAllocation};
 use super::{builtins::BUILTINS, global::GlobalRecord};
-use crate::module::{DataKind, ElemKind, EntityIndex, ModuleInfo};
+use crate::module::{ElemInit, ElemItems, EntityIndex, ModuleInfo, Offset, SegmentPlan};
 use crate::store::StoreOpaque;
 use crate::trap::trap_error;
 use crate::types::matching::{kind_mismatch, match_func, match_global, match_memory, match_table};
@@ -100,7 +110,7 @@ unsafe fn instantiate_with(
         let store = unsafe { &mut *store.as_ptr() };
         let imports = resolve(store, module, imports)?;
         let instance = build(store, module, imports)?;
-        initialize_segments(store, instance.index())?;
+        initialize_segments(store, instance.index(), module)?;
         let data = &store.instances[instance.index() as usize];
         let start = module.info().start.and_then(|f| data.func_ref(f));
         (instance, start)
@@ -220,13 +230,21 @@ fn build(store: &mut StoreOpaque, module: &Module, imports: Imports) -> Result<I
     // Every allocation first; each returns its pool slot if a later one
     // fails.
     let offsets = *module.offsets();
-    let block = match &pool {
+    let plan = module.plan();
+    let mut block = match &pool {
         Some(pool) => VmctxBlock::Pooled(pool.allocate_vmctx(&offsets)?),
         None => VmctxBlock::OnDemand(VmctxAllocation::new(&offsets)?),
     };
+    if plan.passive_data.is_empty() {
+        // No data segment descriptor is written unless a segment traps
+        // (which calls `touch_all`).
+        block.set_untouched(offsets.data_segments as usize..offsets.elem_segments as usize);
+    }
+    let hints = &plan.memory_hints[info.num_imported_memories as usize..];
     let new_memories = defined_memories
         .iter()
-        .map(|ty| create_memory(store, pool.as_deref(), ty))
+        .zip(hints)
+        .map(|(ty, hint)| create_memory(store, pool.as_deref(), ty, *hint))
         .collect::<Result<Vec<_>>>()?;
     let new_tables = defined_tables
         .iter()
@@ -273,7 +291,7 @@ fn build(store: &mut StoreOpaque, module: &Module, imports: Imports) -> Result<I
     // SAFETY: the header, functions and imported entities are initialised.
     let globals = unsafe { write_globals(store, vmctx, info, imports.globals)? };
     // SAFETY: as above, plus the globals.
-    let elems = unsafe { write_segments(vmctx, module)? };
+    let elems = unsafe { write_passive_segments(vmctx, module)? };
 
     store.instances.push(InstanceData {
         module: module.clone(),
@@ -281,17 +299,19 @@ fn build(store: &mut StoreOpaque, module: &Module, imports: Imports) -> Result<I
         memories: memories.into(),
         tables: tables.into(),
         globals: globals.into(),
-        _elems: elems.into(),
+        elems,
     });
     Ok(Instance::from_index(store.id, index))
 }
 
 /// A memory of type `ty` for a new instance, from `pool` if pooling, after
-/// asking the store's resource limiter about its initial size.
+/// asking the store's resource limiter about its initial size. `hint` says
+/// what the data segments will write into it.
 fn create_memory(
     store: &mut StoreOpaque,
     pool: Option<&PoolingAllocator>,
     ty: &MemoryType,
+    hint: MemoryInitHint,
 ) -> Result<MemoryObject> {
     let allocator_max = pool.map(PoolingAllocator::max_memory_bytes);
     store.with_limiter(|limiter| {
@@ -322,7 +342,7 @@ fn create_memory(
         }
         None => MemoryStorage::OnDemand,
     };
-    MemoryObject::with_storage(ty, storage)
+    MemoryObject::with_storage(ty, storage, hint)
 }
 
 /// A table of type `ty` for a new instance (null elements), from `pool` if
@@ -431,93 +451,271 @@ unsafe fn write_globals(
     Ok(globals)
 }
 
-/// Fills the data and element segment regions; returns the storage of the
-/// evaluated element segments.
+/// Writes the descriptors of the passive data and element segments (the
+/// only ones `memory.init`/`table.init` can still use once instantiation
+/// succeeds); returns the storage of the evaluated element segments.
 ///
 /// # Safety
 /// `vmctx` is a block for `module` with everything but the segments written.
-unsafe fn write_segments(vmctx: *mut VMContext, module: &Module) -> Result<Vec<Box<[u64]>>> {
+unsafe fn write_passive_segments(
+    vmctx: *mut VMContext,
+    module: &Module,
+) -> Result<Vec<Box<[u64]>>> {
     let info = module.info();
     let bytes = module.bytes();
-    for (i, segment) in info.data.iter().enumerate() {
-        let data = &bytes[segment.range.clone()];
-        // SAFETY: `i` is within the data count; the bytes are owned by the
-        // module, which the instance keeps alive.
+    for &index in &module.plan().passive_data {
+        // SAFETY: `index` is within the data count.
         unsafe {
-            vmctx::data_segment(vmctx, i as u32).write(VMDataSegment {
-                ptr: data.as_ptr(),
-                len: data.len(),
-            });
-        }
+            write_data_descriptor(
+                vmctx,
+                index,
+                &bytes[info.data[index as usize].range.clone()],
+            )
+        };
     }
-    let mut storage = Vec::with_capacity(info.elems.len());
-    for (i, segment) in info.elems.iter().enumerate() {
-        let items = segment
-            .items
-            .iter()
-            // SAFETY: items only name functions and globals, all written.
-            .map(|item| unsafe { eval(item, vmctx) }.map(|v| v.bits()))
-            .collect::<Result<Box<[u64]>>>()?;
-        // SAFETY: `i` is within the element count; the items are owned by
-        // the instance record, which lives as long as the vmctx.
-        unsafe {
-            vmctx::elem_segment(vmctx, i as u32).write(VMElemSegment {
-                ptr: items.as_ptr(),
-                len: items.len(),
-            });
+    let mut storage = Vec::new();
+    for (index, elem) in module.plan().elems.iter().enumerate() {
+        if elem.init == ElemInit::Passive {
+            // SAFETY: items only name functions and globals, all written;
+            // `index` is within the element count.
+            storage.push(unsafe { write_elem_descriptor(vmctx, index as u32, &elem.items)? });
         }
-        storage.push(items);
     }
     Ok(storage)
 }
 
-/// Step 3: applies the active segments of instance `index`.
-fn initialize_segments(store: &StoreOpaque, index: u32) -> Result<()> {
-    let data = &store.instances[index as usize];
-    let vmctx = data.vmctx.vmctx();
-    let info = data.module.info();
-    for (i, segment) in info.elems.iter().enumerate() {
-        // SAFETY: the instance is fully built; indices come from the
-        // validated module. The table is owned by the store and no
-        // reference to its elements is live.
-        unsafe {
-            let elems = vmctx::elem_segment(vmctx, i as u32);
-            match &segment.kind {
-                ElemKind::Passive => continue,
-                ElemKind::Declared => {}
-                ElemKind::Active { table, offset } => {
-                    let offset = eval_offset(offset, vmctx)?;
-                    let def = *vmctx::table_slot(vmctx, *table);
-                    let len = (*elems).len;
-                    if offset + len as u64 > (*def).current_elements as u64 {
-                        return Err(trap_error(store, Trap::TableOutOfBounds, &[]));
-                    }
-                    std::ptr::copy_nonoverlapping(
-                        (*elems).ptr,
-                        (*def).base.add(offset as usize),
-                        len,
-                    );
+/// Points data segment `index` of `vmctx` at `bytes`.
+///
+/// # Safety
+/// `vmctx` is a block with its header written; `index` is within its data
+/// count; `bytes` are owned by the instance's module, which outlives it.
+unsafe fn write_data_descriptor(vmctx: *mut VMContext, index: u32, bytes: &[u8]) {
+    // SAFETY: per the contract.
+    unsafe {
+        vmctx::data_segment(vmctx, index).write(VMDataSegment {
+            ptr: bytes.as_ptr(),
+            len: bytes.len(),
+        });
+    }
+}
+
+/// Evaluates `items` and points element segment `index` of `vmctx` at
+/// them; returns their storage, which the caller keeps as long as the
+/// vmctx.
+///
+/// # Safety
+/// `vmctx` is a block whose header, functions and globals are written;
+/// `index` is within its element count.
+unsafe fn write_elem_descriptor(
+    vmctx: *mut VMContext,
+    index: u32,
+    items: &ElemItems,
+) -> Result<Box<[u64]>> {
+    let mut values = vec![0u64; items.len()].into_boxed_slice();
+    // SAFETY: `values` holds `items.len()` slots; the rest per the contract.
+    unsafe {
+        write_items(vmctx, items, values.as_mut_ptr())?;
+        vmctx::elem_segment(vmctx, index).write(VMElemSegment {
+            ptr: values.as_ptr(),
+            len: values.len(),
+        });
+    }
+    Ok(values)
+}
+
+/// Evaluates `items` into the `items.len()` slots at `dst`.
+///
+/// # Safety
+/// `vmctx` is a block whose header, functions and globals are written, for
+/// a module whose validation admitted `items`; `dst` is valid for
+/// `items.len()` writes.
+unsafe fn write_items(vmctx: *mut VMContext, items: &ElemItems, dst: *mut u64) -> Result<()> {
+    match items {
+        ElemItems::Funcs(funcs) => {
+            // SAFETY: validation keeps every function index within the
+            // function count, so each slot is inside `func_refs`.
+            unsafe {
+                let slots = vmctx::func_ref_slot(vmctx, 0);
+                for (i, &func) in funcs.iter().enumerate() {
+                    *dst.add(i) = *slots.add(func as usize) as u64;
                 }
             }
-            (*elems).len = 0;
         }
-    }
-    for (i, segment) in info.data.iter().enumerate() {
-        let DataKind::Active { memory, offset } = &segment.kind else {
-            continue;
-        };
-        // SAFETY: as above, for the memory's bytes.
-        unsafe {
-            let data = vmctx::data_segment(vmctx, i as u32);
-            let offset = eval_offset(offset, vmctx)?;
-            let def = *vmctx::memory_slot(vmctx, *memory);
-            let len = (*data).len;
-            if offset + len as u64 > (*def).current_length as u64 {
-                return Err(trap_error(store, Trap::MemoryOutOfBounds, &[]));
+        ElemItems::Exprs(exprs) => {
+            for (i, expr) in exprs.iter().enumerate() {
+                // SAFETY: items only name functions and globals, all
+                // written; `i` is within `dst`'s slots.
+                unsafe { *dst.add(i) = eval(expr, vmctx)?.bits() };
             }
-            std::ptr::copy_nonoverlapping((*data).ptr, (*def).base.add(offset as usize), len);
-            (*data).len = 0;
         }
     }
     Ok(())
+}
+
+/// The value of a segment offset in the instance `vmctx`.
+///
+/// # Safety
+/// As for [`eval`].
+unsafe fn resolve(offset: &Offset, vmctx: *mut VMContext) -> Result<u64> {
+    match offset {
+        Offset::Const(offset) => Ok(*offset),
+        // SAFETY: forwarded to the caller.
+        Offset::Eval(expr) => unsafe { eval_offset(expr, vmctx) },
+    }
+}
+
+/// Where applying the segments stopped with a trap: the position in the
+/// plan's element segments or active data segments of the segment that
+/// trapped.
+enum Stopped {
+    Elems(usize),
+    Data(usize),
+}
+
+/// Why applying the segments failed.
+enum SegmentFailure {
+    /// A segment was out of bounds.
+    Trap(Trap, Stopped),
+    /// Anything else (evaluating a constant expression).
+    Error(anyhow::Error),
+}
+
+impl From<anyhow::Error> for SegmentFailure {
+    fn from(error: anyhow::Error) -> SegmentFailure {
+        SegmentFailure::Error(error)
+    }
+}
+
+/// Step 3: applies the active segments of instance `index`, an instance of
+/// `module`.
+fn initialize_segments(store: &mut StoreOpaque, index: u32, module: &Module) -> Result<()> {
+    let vmctx = store.instances[index as usize].vmctx.vmctx();
+    // SAFETY: the instance is fully built from `module`; its tables and
+    // memories are owned by the store, and no reference to their contents
+    // is live (`store` is borrowed mutably and unused meanwhile).
+    let (trap, stopped) = match unsafe { apply_segments(vmctx, module) } {
+        Ok(()) => return Ok(()),
+        Err(SegmentFailure::Error(error)) => return Err(error),
+        Err(SegmentFailure::Trap(trap, stopped)) => (trap, stopped),
+    };
+    // SAFETY: as above; the storage returned is kept with the instance.
+    let storage = unsafe { keep_unapplied(vmctx, module, stopped)? };
+    let data = &mut store.instances[index as usize];
+    data.elems.extend(storage);
+    data.vmctx.touch_all();
+    Err(trap_error(store, trap, &[]))
+}
+
+/// Applies the active element segments, then the active data segments, in
+/// order, stopping at the first that is out of bounds.
+///
+/// # Safety
+/// `vmctx` is a fully built instance of `module` whose tables' and
+/// memories' contents nothing borrows.
+unsafe fn apply_segments(vmctx: *mut VMContext, module: &Module) -> Result<(), SegmentFailure> {
+    let plan = module.plan();
+    for (at, elem) in plan.elems.iter().enumerate() {
+        let ElemInit::Active { table, offset } = &elem.init else {
+            continue;
+        };
+        // SAFETY: validation keeps the table index in range and the items
+        // valid; the range written is bounds-checked first.
+        unsafe {
+            let offset = resolve(offset, vmctx)?;
+            let def = *vmctx::table_slot(vmctx, *table);
+            if offset + elem.items.len() as u64 > (*def).current_elements as u64 {
+                return Err(SegmentFailure::Trap(
+                    Trap::TableOutOfBounds,
+                    Stopped::Elems(at),
+                ));
+            }
+            write_items(vmctx, &elem.items, (*def).base.add(offset as usize))?;
+        }
+    }
+    let bytes = module.bytes();
+    if let Some(data) = &plan.data_chunks {
+        for chunk in &data.chunks {
+            let contents = data.bytes(chunk, bytes);
+            // SAFETY: the memory index is a defined memory of the module;
+            // the range written is bounds-checked first (the plan only
+            // merges segments that fit the memory's initial size, which is
+            // the size of a memory instantiation creates, so the check
+            // always passes); the source is the module's bytes or the
+            // plan's, never inside a linear memory.
+            unsafe {
+                let def = *vmctx::memory_slot(vmctx, chunk.memory);
+                if chunk.offset + contents.len() > (*def).current_length {
+                    return Err(SegmentFailure::Trap(
+                        Trap::MemoryOutOfBounds,
+                        Stopped::Data(0),
+                    ));
+                }
+                std::ptr::copy_nonoverlapping(
+                    contents.as_ptr(),
+                    (*def).base.add(chunk.offset),
+                    contents.len(),
+                );
+            }
+        }
+        return Ok(());
+    }
+    for (at, segment) in plan.active_data.iter().enumerate() {
+        // SAFETY: validation keeps the memory index in range; the range
+        // written is bounds-checked first; the source is inside the module's
+        // bytes (the parser took `start..start + len` from them), which are
+        // never inside a linear memory.
+        unsafe {
+            let offset = resolve(&segment.offset, vmctx)?;
+            let def = *vmctx::memory_slot(vmctx, segment.memory);
+            if offset + segment.len as u64 > (*def).current_length as u64 {
+                return Err(SegmentFailure::Trap(
+                    Trap::MemoryOutOfBounds,
+                    Stopped::Data(at),
+                ));
+            }
+            std::ptr::copy_nonoverlapping(
+                bytes.as_ptr().add(segment.start),
+                (*def).base.add(offset as usize),
+                segment.len,
+            );
+        }
+    }
+    Ok(())
+}
+
+/// After a trap at `stopped`: writes the descriptors of the segments from
+/// there on that instantiation would have dropped (they stay usable, as the
+/// spec's instantiation leaves them); returns the storage of the element
+/// segments evaluated.
+///
+/// # Safety
+/// As for [`apply_segments`].
+unsafe fn keep_unapplied(
+    vmctx: *mut VMContext,
+    module: &Module,
+    stopped: Stopped,
+) -> Result<Vec<Box<[u64]>>> {
+    let plan: &SegmentPlan = module.plan();
+    let info = module.info();
+    let bytes = module.bytes();
+    let mut storage = Vec::new();
+    let first_data = match stopped {
+        Stopped::Elems(first) => {
+            for (index, elem) in plan.elems.iter().enumerate().skip(first) {
+                if elem.init != ElemInit::Passive {
+                    // SAFETY: `index` is within the element count.
+                    storage
+                        .push(unsafe { write_elem_descriptor(vmctx, index as u32, &elem.items)? });
+                }
+            }
+            0
+        }
+        Stopped::Data(first) => first,
+    };
+    for segment in &plan.active_data[first_data..] {
+        let range = &info.data[segment.index as usize].range;
+        // SAFETY: the index is within the data count.
+        unsafe { write_data_descriptor(vmctx, segment.index, &bytes[range.clone()]) };
+    }
+    Ok(storage)
 }

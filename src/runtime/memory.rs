@@ -1,20 +1,23 @@
 //! `MemoryObject`: the storage behind a linear memory.
 //!
 //! Kiln checks bounds explicitly on every access instead of relying on
-//! guard pages, so a memory is just a zero-initialised heap allocation: no
-//! virtual-memory reservation, no signal handlers, the same behaviour on
-//! every platform. Growing past the allocation reallocates (geometrically,
-//! so repeated `memory.grow` is amortised linear) and updates the
-//! [`VMMemoryDefinition`] that instances point at — which is why running
-//! code must reload `base` after anything that can grow memory. With the
-//! pooling allocator the allocation comes from (and returns to) a pool slot,
-//! which also caps the memory's size.
+//! guard pages, so a memory is just a zero-initialised allocation, a
+//! [`MemoryBuffer`]: an anonymous mapping on unix (lazily zeroed pages) or a
+//! heap block for small or densely initialised memories and on other
+//! targets — no guard regions, no signal handlers, the same behaviour on
+//! every platform. Growing past the allocation resizes it (geometrically,
+//! so repeated `memory.grow` is amortised linear; a mapping grows with
+//! `mremap` on Linux) and updates the [`VMMemoryDefinition`] that instances
+//! point at — which is why running code must reload `base` after anything
+//! that can grow memory. With the pooling allocator the allocation comes
+//! from (and returns to) a pool slot, which also caps the memory's size.
 //!
 //! The object is `#[repr(C)]` with the definition as its first field: the
 //! `memory.grow` builtin only receives the definition's address (from the
 //! vmctx) and casts it back to the owning object.
 
-use super::pooling::{Lease, ZeroedBuffer};
+use super::memory_buffer::{MemoryBuffer, MemoryInitHint};
+use super::pooling::Lease;
 use crate::ResourceLimiter;
 use crate::types::MemoryType;
 use anyhow::{Result, anyhow, bail};
@@ -30,9 +33,9 @@ pub(crate) enum MemoryStorage {
     /// A pooling-allocator slot: its kept (all-zero) buffer, the slot's
     /// byte limit, and the lease that takes the buffer back.
     Pooled {
-        buffer: ZeroedBuffer,
+        buffer: MemoryBuffer,
         max_bytes: u64,
-        lease: Lease<ZeroedBuffer>,
+        lease: Lease<MemoryBuffer>,
     },
 }
 
@@ -44,13 +47,16 @@ pub(crate) struct MemoryObject {
     /// The allocation at `def.base`. Bytes in `current_length..capacity`
     /// are zero: they were allocated zeroed and running code never writes
     /// beyond `current_length`, which never shrinks.
-    buffer: ZeroedBuffer,
+    buffer: MemoryBuffer,
     /// The declared type.
     ty: MemoryType,
     /// The allocator's limit in bytes (pooling), if any.
     allocator_max: Option<u64>,
     /// The pool slot the buffer returns to when the memory is dropped.
-    lease: Option<Lease<ZeroedBuffer>>,
+    lease: Option<Lease<MemoryBuffer>>,
+    /// What instantiation writes into the memory (decides where the buffer
+    /// comes from and how a pooled one is reset).
+    hint: MemoryInitHint,
 }
 
 // SAFETY: the object owns its allocation; the raw pointer in `def` is only a
@@ -66,11 +72,16 @@ impl MemoryObject {
     /// A memory of type `ty`, `ty.minimum()` pages large, allocated on
     /// demand.
     pub(crate) fn new(ty: &MemoryType) -> Result<MemoryObject> {
-        MemoryObject::with_storage(ty, MemoryStorage::OnDemand)
+        MemoryObject::with_storage(ty, MemoryStorage::OnDemand, MemoryInitHint::default())
     }
 
-    /// A memory of type `ty`, `ty.minimum()` pages large, in `storage`.
-    pub(crate) fn with_storage(ty: &MemoryType, storage: MemoryStorage) -> Result<MemoryObject> {
+    /// A memory of type `ty`, `ty.minimum()` pages large, in `storage`;
+    /// `hint` says what instantiation is about to write into it.
+    pub(crate) fn with_storage(
+        ty: &MemoryType,
+        storage: MemoryStorage,
+        hint: MemoryInitHint,
+    ) -> Result<MemoryObject> {
         if ty.minimum() > MAX_PAGES {
             bail!(
                 "memory minimum size of {} pages exceeds memory limits",
@@ -78,7 +89,7 @@ impl MemoryObject {
             );
         }
         let (buffer, allocator_max, lease) = match storage {
-            MemoryStorage::OnDemand => (ZeroedBuffer::empty(), None, None),
+            MemoryStorage::OnDemand => (MemoryBuffer::empty(), None, None),
             MemoryStorage::Pooled {
                 buffer,
                 max_bytes,
@@ -94,7 +105,19 @@ impl MemoryObject {
             ty: ty.clone(),
             allocator_max,
             lease,
+            hint,
         };
+        // The initial allocation is exactly the initial size (a pooled
+        // buffer kept from an earlier tenant may be larger).
+        let initial = ty.minimum() * WASM_PAGE_SIZE;
+        if let Ok(initial) = usize::try_from(initial)
+            && ty.minimum() <= memory.max_pages()
+            && memory.buffer.capacity() < initial
+            && let Some(buffer) = MemoryBuffer::zeroed(initial, hint.prefers_heap(initial))
+        {
+            memory.buffer = buffer;
+            memory.def.base = memory.buffer.as_ptr();
+        }
         if memory.grow(ty.minimum()).is_none() {
             bail!("failed to allocate a memory of {} pages", ty.minimum());
         }
@@ -233,8 +256,9 @@ impl Drop for MemoryObject {
         if let Some(lease) = self.lease.take() {
             // Reset for the next tenant: everything past `current_length`
             // is already zero.
-            self.buffer.zero_prefix(self.def.current_length);
-            let buffer = std::mem::replace(&mut self.buffer, ZeroedBuffer::empty());
+            self.buffer
+                .reset(self.def.current_length, self.hint.keep_resident());
+            let buffer = std::mem::replace(&mut self.buffer, MemoryBuffer::empty());
             lease.release(Some(buffer));
         }
     }
@@ -268,6 +292,28 @@ mod tests {
         assert_eq!(memory.grow(u64::MAX), None);
         assert_eq!(memory.grow(1), Some(0));
         assert!(MemoryObject::new(&MemoryType::new(70_000, None)).is_err());
+    }
+
+    #[test]
+    fn large_memories_are_mapped_unless_their_data_fills_them() {
+        let ty = MemoryType::new(64, None);
+        let sparse = MemoryObject::new(&ty).unwrap();
+        assert_eq!(sparse.buffer.is_mapped(), cfg!(unix));
+        assert_eq!(sparse.buffer.capacity(), 64 << 16);
+        let hint = MemoryInitHint {
+            touched: 40 << 16,
+            extent: 60 << 16,
+        };
+        let mut dense = MemoryObject::with_storage(&ty, MemoryStorage::OnDemand, hint).unwrap();
+        assert!(!dense.buffer.is_mapped());
+        dense.data_mut()[(64 << 16) - 1] = 3;
+        // Growing moves it to a mapping, keeping the contents.
+        assert_eq!(dense.grow(1), Some(64));
+        assert_eq!(dense.buffer.is_mapped(), cfg!(unix));
+        assert_eq!(dense.data()[(64 << 16) - 1], 3);
+        assert!(dense.data()[64 << 16..].iter().all(|&b| b == 0));
+        let small = MemoryObject::new(&MemoryType::new(1, None)).unwrap();
+        assert!(!small.buffer.is_mapped());
     }
 
     #[test]

@@ -21,6 +21,9 @@ pub(crate) mod host;
 pub(crate) mod instance;
 pub(crate) mod instantiate;
 pub(crate) mod memory;
+pub(crate) mod memory_buffer;
+#[cfg(unix)]
+pub(crate) mod mmap;
 pub(crate) mod pooling;
 pub(crate) mod stable_box;
 pub(crate) mod table;

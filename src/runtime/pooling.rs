@@ -12,14 +12,19 @@
 //! it is dropped. Reset means zeroed for memories and vmctx blocks, so a
 //! slot's next tenant never sees the previous tenant's bytes.
 //!
-//! Everything is plain heap allocation: no virtual-memory reservation, no
-//! platform-specific calls.
+//! Vmctx blocks and table vectors are heap allocations; a memory slot keeps
+//! a [`MemoryBuffer`] — an anonymous mapping on unix, reset by zeroing the
+//! prefix its module's data segments write and discarding the rest of its
+//! pages (`madvise`), so the cost of a reset follows what the tenant's
+//! module initialises, not how large the memory is.
 
+use super::memory_buffer::MemoryBuffer;
 use crate::Module;
 use crate::allocation::{PoolConcurrencyLimitError, PoolingAllocationConfig};
 use anyhow::{Result, anyhow, bail};
 use kiln_interp::vm::{VMContext, VMOffsets, WASM_PAGE_SIZE};
 use std::alloc::{Layout, alloc_zeroed, dealloc};
+use std::ops::Range;
 use std::ptr::NonNull;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -234,7 +239,7 @@ impl<S> Drop for Lease<S> {
 pub(crate) struct PoolingAllocator {
     config: PoolingAllocationConfig,
     instances: Arc<SlotPool<ZeroedBuffer>>,
-    memories: Arc<SlotPool<ZeroedBuffer>>,
+    memories: Arc<SlotPool<MemoryBuffer>>,
     tables: Arc<SlotPool<Vec<u64>>>,
 }
 
@@ -329,14 +334,15 @@ impl PoolingAllocator {
         Ok(PooledVmctx {
             buffer,
             used,
+            untouched: 0..0,
             lease: Some(lease),
         })
     }
 
     /// Takes a memory slot: its lease and kept (all-zero) buffer.
-    pub(crate) fn allocate_memory(&self) -> Result<(Lease<ZeroedBuffer>, ZeroedBuffer)> {
+    pub(crate) fn allocate_memory(&self) -> Result<(Lease<MemoryBuffer>, MemoryBuffer)> {
         let (lease, buffer) = self.memories.acquire()?;
-        Ok((lease, buffer.unwrap_or_else(ZeroedBuffer::empty)))
+        Ok((lease, buffer.unwrap_or_else(MemoryBuffer::empty)))
     }
 
     /// Takes a table slot: its lease and kept (empty) element vector.
@@ -357,6 +363,9 @@ pub(crate) struct PooledVmctx {
     buffer: ZeroedBuffer,
     /// Bytes of the block in use (the rest of the buffer stays zero).
     used: usize,
+    /// Bytes of the block nothing has written (still zero), which the
+    /// reset skips.
+    untouched: Range<usize>,
     lease: Option<Lease<ZeroedBuffer>>,
 }
 
@@ -365,11 +374,37 @@ impl PooledVmctx {
     pub(crate) fn vmctx(&self) -> *mut VMContext {
         self.buffer.as_ptr().cast()
     }
+
+    /// Declares that bytes `range` of the block have not been written since
+    /// it was taken and will not be until [`touch_all`](Self::touch_all)
+    /// is called, so the reset need not zero them. For an empty or
+    /// out-of-range `range`, nothing is skipped.
+    pub(crate) fn set_untouched(&mut self, range: Range<usize>) {
+        self.untouched = if range.start < range.end && range.end <= self.used {
+            range
+        } else {
+            0..0
+        };
+    }
+
+    /// Withdraws [`set_untouched`](Self::set_untouched): the whole block is
+    /// zeroed on reset.
+    pub(crate) fn touch_all(&mut self) {
+        self.untouched = 0..0;
+    }
 }
 
 impl Drop for PooledVmctx {
     fn drop(&mut self) {
-        self.buffer.zero_prefix(self.used);
+        if self.untouched.is_empty() {
+            self.buffer.zero_prefix(self.used);
+        } else {
+            let (start, end) = (self.untouched.start, self.untouched.end);
+            self.buffer.zero_prefix(start);
+            // SAFETY: `start < end <= used <= capacity` (checked in
+            // `set_untouched`): the bytes `end..used` are inside the buffer.
+            unsafe { std::ptr::write_bytes(self.buffer.as_ptr().add(end), 0, self.used - end) };
+        }
         if let Some(lease) = self.lease.take() {
             let buffer = std::mem::replace(&mut self.buffer, ZeroedBuffer::empty());
             lease.release(Some(buffer));
