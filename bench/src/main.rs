@@ -594,57 +594,92 @@ fn display_path(path: &Path) -> String {
         .to_string()
 }
 
+/// How many rounds the kernel section runs: each round runs every engine
+/// once over all the kernels, in a rotated order, and an engine's figure
+/// for a kernel is the median of its per-round medians. On a shared
+/// machine whose speed drifts over minutes, this keeps a slow stretch from
+/// landing on one engine only.
+pub const KERNEL_ROUNDS: usize = 3;
+
 fn run_kernels(options: &Options, policies: &Policies, results: &mut Results) -> Result<()> {
-    eprintln!("kernels ({}):", options.kernels.len());
+    let rounds = if options.quick { 1 } else { KERNEL_ROUNDS };
+    eprintln!("kernels ({}, {rounds} rounds):", options.kernels.len());
     let names: Vec<String> = options.kernels.iter().map(|k| k.name.to_string()).collect();
     let mut engines = vec![EngineId::Native];
     engines.extend(options.engines.iter().copied());
     engines.extend(options.variants.iter().copied());
-    for engine in engines {
-        let run = run_child(engine, "kernels", policies.kernels, &names)?;
-        for record in &run.records {
-            match record.as_slice() {
-                [tag, name, result, consistent, rest @ ..] if tag == "K" => {
-                    let (Some(kernel), Ok(result), Some(stats)) = (
-                        kernel_name(options, name),
-                        result.parse(),
-                        parse_stats(rest),
-                    ) else {
-                        continue;
-                    };
-                    let run = KernelRun {
-                        result,
-                        consistent: consistent == "1",
-                        stats,
-                    };
-                    results.kernels.insert((engine, kernel), Ok(run));
-                }
-                [tag, name, message] if tag == "KE" => {
-                    if let Some(kernel) = kernel_name(options, name) {
-                        results
-                            .kernels
-                            .insert((engine, kernel), Err(message.clone()));
+    // Each round takes its share of the samples.
+    let policy = Sampling {
+        min: policies.kernels.min.div_ceil(rounds).max(1),
+        max: policies.kernels.max.div_ceil(rounds).max(1),
+        budget: policies.kernels.budget / rounds as u32,
+    };
+    let mut per_round: HashMap<(EngineId, &'static str), Vec<KernelRun>> = HashMap::new();
+    for round in 0..rounds {
+        let mut order = engines.clone();
+        order.rotate_left(round % engines.len());
+        for &engine in &order {
+            let run = run_child(engine, "kernels", policy, &names)?;
+            for record in &run.records {
+                match record.as_slice() {
+                    [tag, name, result, consistent, rest @ ..] if tag == "K" => {
+                        let (Some(kernel), Ok(result), Some(stats)) = (
+                            kernel_name(options, name),
+                            result.parse(),
+                            parse_stats(rest),
+                        ) else {
+                            continue;
+                        };
+                        per_round
+                            .entry((engine, kernel))
+                            .or_default()
+                            .push(KernelRun {
+                                result,
+                                consistent: consistent == "1",
+                                stats,
+                            });
                     }
+                    [tag, name, message] if tag == "KE" => {
+                        if let Some(kernel) = kernel_name(options, name) {
+                            results
+                                .kernels
+                                .entry((engine, kernel))
+                                .or_insert_with(|| Err(message.clone()));
+                        }
+                    }
+                    _ => {}
                 }
-                _ => {}
+            }
+            if round == 0
+                && let Some(memory) = parse_memory(&run.records)
+            {
+                results.memory.insert((engine, "kernels".into()), memory);
+            }
+            if let Some(failure) = run.failure {
+                for kernel in &options.kernels {
+                    results
+                        .kernels
+                        .entry((engine, kernel.name))
+                        .or_insert_with(|| Err(failure.clone()));
+                }
+                results.problems.push(failure);
             }
         }
+    }
+    for ((engine, kernel), runs) in per_round {
+        if matches!(results.kernels.get(&(engine, kernel)), Some(Err(_))) {
+            continue;
+        }
+        results
+            .kernels
+            .insert((engine, kernel), Ok(combine_rounds(runs)));
+    }
+    for &engine in &engines {
         for kernel in &options.kernels {
             results
                 .kernels
                 .entry((engine, kernel.name))
-                .or_insert_with(|| {
-                    Err(run
-                        .failure
-                        .clone()
-                        .unwrap_or_else(|| "no result reported".into()))
-                });
-        }
-        if let Some(memory) = parse_memory(&run.records) {
-            results.memory.insert((engine, "kernels".into()), memory);
-        }
-        if let Some(failure) = run.failure {
-            results.problems.push(failure);
+                .or_insert_with(|| Err("no result reported".into()));
         }
     }
     // Every engine must compute what the native build computes.
@@ -674,6 +709,28 @@ fn run_kernels(options: &Options, policies: &Policies, results: &mut Results) ->
         }
     }
     Ok(())
+}
+
+/// One figure from an engine's per-round runs of a kernel: the median of
+/// the rounds' medians, the fastest sample of all, every sample counted; the
+/// result must be the same in every round.
+fn combine_rounds(mut runs: Vec<KernelRun>) -> KernelRun {
+    let result = runs[0].result;
+    let consistent = runs.iter().all(|r| r.consistent && r.result == result);
+    let min = runs.iter().map(|r| r.stats.min).min().unwrap_or_default();
+    let count = runs.iter().map(|r| r.stats.count).sum();
+    runs.sort_by_key(|r| r.stats.median);
+    let n = runs.len();
+    let median = if n % 2 == 1 {
+        runs[n / 2].stats.median
+    } else {
+        (runs[n / 2 - 1].stats.median + runs[n / 2].stats.median) / 2
+    };
+    KernelRun {
+        result,
+        consistent,
+        stats: Stats { median, min, count },
+    }
 }
 
 fn kernel_name(options: &Options, name: &str) -> Option<&'static str> {

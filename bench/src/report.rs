@@ -242,7 +242,10 @@ pub fn markdown(
          * **Kernels**: the C files in `bench/kernels/`, compiled by `clang --target=wasm32 -O2 -nostdlib \
          -mbulk-memory` for the engines and by `clang -O2` for `native`. Per kernel, the module is compiled \
          and instantiated once; one warm-up call of `run(n)` (which includes any lazy translation) is \
-         followed by timed calls on the **same instance** through `TypedFunc::call`: {}. Every call's result \
+         followed by timed calls on the **same instance** through `TypedFunc::call`: {} in all, taken \
+         in {} rounds (each round runs every engine once over all kernels, in a rotated order; the \
+         figure is the median of an engine's per-round medians), so that a slow stretch of a shared \
+         machine does not land on one engine only. Every call's result \
          is checked against the native result; a difference is reported as an engine bug.\n\
          * **Start-up**: `Module::new` on the module's bytes ({}), and instantiation in a fresh store whose \
          imports are all stubs (functions that trap, zero globals, fresh memories and tables of the imported \
@@ -258,6 +261,11 @@ pub fn markdown(
          * **Peak memory**: the child's peak resident set size (`VmHWM`) minus its resident set size just \
          before measuring (which includes the harness binary and, for start-up, the module's bytes).",
         sampling_text(policies.kernels),
+        if options.quick {
+            1
+        } else {
+            crate::KERNEL_ROUNDS
+        },
         sampling_text(policies.startup),
         sampling_text(policies.startup),
         crate::child::INSTANTIATE_BATCH.as_millis(),
