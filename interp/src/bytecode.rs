@@ -79,7 +79,15 @@ use crate::vm::TrapCode;
 pub type Slot = u16;
 
 /// Operands of a binary instruction: `dst = lhs OP rhs`.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+///
+/// `imm` is not an operand but a copy of one: when `rhs` names one of the
+/// function's constants, the executor's `assemble` stores the constant
+/// here (sign-extended from 32 bits when read; only where that gives the
+/// constant's value for the instruction's type) and runs the instruction
+/// with a handler that takes `rhs` from the instruction instead of the
+/// frame. The translator leaves it 0, and equality ignores it: two `Bin`s
+/// name the same operands if their slots are equal.
+#[derive(Copy, Clone, Debug, Eq)]
 pub struct Bin {
     /// Result slot.
     pub dst: Slot,
@@ -87,6 +95,26 @@ pub struct Bin {
     pub lhs: Slot,
     /// Right operand slot.
     pub rhs: Slot,
+    /// The constant `rhs` names, if `assemble` filled it in (see above).
+    pub imm: u32,
+}
+
+impl Bin {
+    /// `dst = lhs OP rhs`, with no immediate.
+    pub const fn new(dst: Slot, lhs: Slot, rhs: Slot) -> Bin {
+        Bin {
+            dst,
+            lhs,
+            rhs,
+            imm: 0,
+        }
+    }
+}
+
+impl PartialEq for Bin {
+    fn eq(&self, other: &Bin) -> bool {
+        (self.dst, self.lhs, self.rhs) == (other.dst, other.lhs, other.rhs)
+    }
 }
 
 /// Operands of a unary instruction: `dst = OP src`.
@@ -144,6 +172,164 @@ pub struct Store {
     pub value: Slot,
     /// The static offset from the memarg.
     pub offset: u32,
+}
+
+/// A pattern matching every `Op` with a [`Bin`] whose operands are 32-bit
+/// (`i32`, `f32`), binding it to `$b`.
+macro_rules! narrow_bin {
+    ($b:ident) => {
+        Op::I32Eq($b)
+            | Op::I32Ne($b)
+            | Op::I32LtS($b)
+            | Op::I32LtU($b)
+            | Op::I32GtS($b)
+            | Op::I32GtU($b)
+            | Op::I32LeS($b)
+            | Op::I32LeU($b)
+            | Op::I32GeS($b)
+            | Op::I32GeU($b)
+            | Op::I32Add($b)
+            | Op::I32Sub($b)
+            | Op::I32Mul($b)
+            | Op::I32DivS($b)
+            | Op::I32DivU($b)
+            | Op::I32RemS($b)
+            | Op::I32RemU($b)
+            | Op::I32And($b)
+            | Op::I32Or($b)
+            | Op::I32Xor($b)
+            | Op::I32Shl($b)
+            | Op::I32ShrS($b)
+            | Op::I32ShrU($b)
+            | Op::I32Rotl($b)
+            | Op::I32Rotr($b)
+            | Op::F32Eq($b)
+            | Op::F32Ne($b)
+            | Op::F32Lt($b)
+            | Op::F32Gt($b)
+            | Op::F32Le($b)
+            | Op::F32Ge($b)
+            | Op::F32Add($b)
+            | Op::F32Sub($b)
+            | Op::F32Mul($b)
+            | Op::F32Div($b)
+            | Op::F32Min($b)
+            | Op::F32Max($b)
+            | Op::F32Copysign($b)
+            | Op::I32AddAccL($b)
+            | Op::I32SubAccL($b)
+            | Op::I32MulAccL($b)
+            | Op::I32AndAccL($b)
+            | Op::I32OrAccL($b)
+            | Op::I32XorAccL($b)
+            | Op::I32ShlAccL($b)
+            | Op::I32ShrSAccL($b)
+            | Op::I32ShrUAccL($b)
+            | Op::I32RotlAccL($b)
+            | Op::I32RotrAccL($b)
+            | Op::I32DivUAccL($b)
+            | Op::I32RemUAccL($b)
+            | Op::I32EqAccL($b)
+            | Op::I32NeAccL($b)
+            | Op::I32LtSAccL($b)
+            | Op::I32LtUAccL($b)
+            | Op::I32GtSAccL($b)
+            | Op::I32GtUAccL($b)
+            | Op::I32LeSAccL($b)
+            | Op::I32LeUAccL($b)
+            | Op::I32GeSAccL($b)
+            | Op::I32GeUAccL($b)
+            | Op::I32SubAccR($b)
+            | Op::I32ShlAccR($b)
+            | Op::I32ShrSAccR($b)
+            | Op::I32ShrUAccR($b)
+            | Op::F32AddAccL($b)
+            | Op::F32AddAccR($b)
+            | Op::F32SubAccL($b)
+            | Op::F32SubAccR($b)
+            | Op::F32MulAccL($b)
+            | Op::F32MulAccR($b)
+            | Op::F32DivAccL($b)
+            | Op::F32DivAccR($b)
+            | Op::F32EqAccL($b)
+            | Op::F32NeAccL($b)
+            | Op::F32LtAccL($b)
+            | Op::F32GtAccL($b)
+            | Op::F32LeAccL($b)
+            | Op::F32GeAccL($b)
+    };
+}
+
+/// A pattern matching every `Op` with a [`Bin`] whose operands are 64-bit
+/// (`i64`, `f64`), binding it to `$b`.
+macro_rules! wide_bin {
+    ($b:ident) => {
+        Op::I64Eq($b)
+            | Op::I64Ne($b)
+            | Op::I64LtS($b)
+            | Op::I64LtU($b)
+            | Op::I64GtS($b)
+            | Op::I64GtU($b)
+            | Op::I64LeS($b)
+            | Op::I64LeU($b)
+            | Op::I64GeS($b)
+            | Op::I64GeU($b)
+            | Op::I64Add($b)
+            | Op::I64Sub($b)
+            | Op::I64Mul($b)
+            | Op::I64DivS($b)
+            | Op::I64DivU($b)
+            | Op::I64RemS($b)
+            | Op::I64RemU($b)
+            | Op::I64And($b)
+            | Op::I64Or($b)
+            | Op::I64Xor($b)
+            | Op::I64Shl($b)
+            | Op::I64ShrS($b)
+            | Op::I64ShrU($b)
+            | Op::I64Rotl($b)
+            | Op::I64Rotr($b)
+            | Op::F64Eq($b)
+            | Op::F64Ne($b)
+            | Op::F64Lt($b)
+            | Op::F64Gt($b)
+            | Op::F64Le($b)
+            | Op::F64Ge($b)
+            | Op::F64Add($b)
+            | Op::F64Sub($b)
+            | Op::F64Mul($b)
+            | Op::F64Div($b)
+            | Op::F64Min($b)
+            | Op::F64Max($b)
+            | Op::F64Copysign($b)
+            | Op::I64AddAccL($b)
+            | Op::I64SubAccL($b)
+            | Op::I64MulAccL($b)
+            | Op::I64AndAccL($b)
+            | Op::I64OrAccL($b)
+            | Op::I64XorAccL($b)
+            | Op::I64ShlAccL($b)
+            | Op::I64ShrUAccL($b)
+            | Op::I64DivUAccL($b)
+            | Op::I64RemUAccL($b)
+            | Op::I64SubAccR($b)
+            | Op::I64ShlAccR($b)
+            | Op::I64ShrUAccR($b)
+            | Op::F64AddAccL($b)
+            | Op::F64AddAccR($b)
+            | Op::F64SubAccL($b)
+            | Op::F64SubAccR($b)
+            | Op::F64MulAccL($b)
+            | Op::F64MulAccR($b)
+            | Op::F64DivAccL($b)
+            | Op::F64DivAccR($b)
+            | Op::F64EqAccL($b)
+            | Op::F64NeAccL($b)
+            | Op::F64LtAccL($b)
+            | Op::F64GtAccL($b)
+            | Op::F64LeAccL($b)
+            | Op::F64GeAccL($b)
+    };
 }
 
 /// One Kiln instruction. Sixteen bytes at most (checked by a test).
@@ -1131,6 +1317,16 @@ pub enum Acc {
 }
 
 impl Op {
+    /// The [`Bin`] operands of a binary instruction, and whether its
+    /// operands are 64-bit; `None` for other instructions.
+    pub fn bin_mut(&mut self) -> Option<(&mut Bin, bool)> {
+        match self {
+            narrow_bin!(b) => Some((b, false)),
+            wide_bin!(b) => Some((b, true)),
+            _ => None,
+        }
+    }
+
     /// Whether the instruction skips the one after it ([`Op::Copy2`], the
     /// `…LoadIdx` loads): that one is a leftover of a fusion and never runs.
     pub fn skips_next(&self) -> bool {
@@ -1642,150 +1838,7 @@ impl Op {
             | Op::I32Extend16SAcc(u)
             | Op::F32ConvertI32SAcc(u)
             | Op::F64ConvertI32SAcc(u) => each!(&mut u.dst, &mut u.src),
-            Op::I32Eq(b)
-            | Op::I32Ne(b)
-            | Op::I32LtS(b)
-            | Op::I32LtU(b)
-            | Op::I32GtS(b)
-            | Op::I32GtU(b)
-            | Op::I32LeS(b)
-            | Op::I32LeU(b)
-            | Op::I32GeS(b)
-            | Op::I32GeU(b)
-            | Op::I32Add(b)
-            | Op::I32Sub(b)
-            | Op::I32Mul(b)
-            | Op::I32DivS(b)
-            | Op::I32DivU(b)
-            | Op::I32RemS(b)
-            | Op::I32RemU(b)
-            | Op::I32And(b)
-            | Op::I32Or(b)
-            | Op::I32Xor(b)
-            | Op::I32Shl(b)
-            | Op::I32ShrS(b)
-            | Op::I32ShrU(b)
-            | Op::I32Rotl(b)
-            | Op::I32Rotr(b)
-            | Op::I64Eq(b)
-            | Op::I64Ne(b)
-            | Op::I64LtS(b)
-            | Op::I64LtU(b)
-            | Op::I64GtS(b)
-            | Op::I64GtU(b)
-            | Op::I64LeS(b)
-            | Op::I64LeU(b)
-            | Op::I64GeS(b)
-            | Op::I64GeU(b)
-            | Op::I64Add(b)
-            | Op::I64Sub(b)
-            | Op::I64Mul(b)
-            | Op::I64DivS(b)
-            | Op::I64DivU(b)
-            | Op::I64RemS(b)
-            | Op::I64RemU(b)
-            | Op::I64And(b)
-            | Op::I64Or(b)
-            | Op::I64Xor(b)
-            | Op::I64Shl(b)
-            | Op::I64ShrS(b)
-            | Op::I64ShrU(b)
-            | Op::I64Rotl(b)
-            | Op::I64Rotr(b)
-            | Op::F32Eq(b)
-            | Op::F32Ne(b)
-            | Op::F32Lt(b)
-            | Op::F32Gt(b)
-            | Op::F32Le(b)
-            | Op::F32Ge(b)
-            | Op::F32Add(b)
-            | Op::F32Sub(b)
-            | Op::F32Mul(b)
-            | Op::F32Div(b)
-            | Op::F32Min(b)
-            | Op::F32Max(b)
-            | Op::F32Copysign(b)
-            | Op::F64Eq(b)
-            | Op::F64Ne(b)
-            | Op::F64Lt(b)
-            | Op::F64Gt(b)
-            | Op::F64Le(b)
-            | Op::F64Ge(b)
-            | Op::F64Add(b)
-            | Op::F64Sub(b)
-            | Op::F64Mul(b)
-            | Op::F64Div(b)
-            | Op::F64Min(b)
-            | Op::F64Max(b)
-            | Op::F64Copysign(b)
-            | Op::I32AddAccL(b)
-            | Op::I32SubAccL(b)
-            | Op::I32MulAccL(b)
-            | Op::I32AndAccL(b)
-            | Op::I32OrAccL(b)
-            | Op::I32XorAccL(b)
-            | Op::I32ShlAccL(b)
-            | Op::I32ShrSAccL(b)
-            | Op::I32ShrUAccL(b)
-            | Op::I32RotlAccL(b)
-            | Op::I32RotrAccL(b)
-            | Op::I32DivUAccL(b)
-            | Op::I32RemUAccL(b)
-            | Op::I32EqAccL(b)
-            | Op::I32NeAccL(b)
-            | Op::I32LtSAccL(b)
-            | Op::I32LtUAccL(b)
-            | Op::I32GtSAccL(b)
-            | Op::I32GtUAccL(b)
-            | Op::I32LeSAccL(b)
-            | Op::I32LeUAccL(b)
-            | Op::I32GeSAccL(b)
-            | Op::I32GeUAccL(b)
-            | Op::I64AddAccL(b)
-            | Op::I64SubAccL(b)
-            | Op::I64MulAccL(b)
-            | Op::I64AndAccL(b)
-            | Op::I64OrAccL(b)
-            | Op::I64XorAccL(b)
-            | Op::I64ShlAccL(b)
-            | Op::I64ShrUAccL(b)
-            | Op::I64DivUAccL(b)
-            | Op::I64RemUAccL(b)
-            | Op::I32SubAccR(b)
-            | Op::I32ShlAccR(b)
-            | Op::I32ShrSAccR(b)
-            | Op::I32ShrUAccR(b)
-            | Op::I64SubAccR(b)
-            | Op::I64ShlAccR(b)
-            | Op::I64ShrUAccR(b)
-            | Op::F32AddAccL(b)
-            | Op::F32AddAccR(b)
-            | Op::F32SubAccL(b)
-            | Op::F32SubAccR(b)
-            | Op::F32MulAccL(b)
-            | Op::F32MulAccR(b)
-            | Op::F32DivAccL(b)
-            | Op::F32DivAccR(b)
-            | Op::F64AddAccL(b)
-            | Op::F64AddAccR(b)
-            | Op::F64SubAccL(b)
-            | Op::F64SubAccR(b)
-            | Op::F64MulAccL(b)
-            | Op::F64MulAccR(b)
-            | Op::F64DivAccL(b)
-            | Op::F64DivAccR(b)
-            | Op::F32EqAccL(b)
-            | Op::F32NeAccL(b)
-            | Op::F32LtAccL(b)
-            | Op::F32GtAccL(b)
-            | Op::F32LeAccL(b)
-            | Op::F32GeAccL(b)
-            | Op::F64EqAccL(b)
-            | Op::F64NeAccL(b)
-            | Op::F64LtAccL(b)
-            | Op::F64GtAccL(b)
-            | Op::F64LeAccL(b)
-            | Op::F64GeAccL(b) => each!(&mut b.dst, &mut b.lhs, &mut b.rhs),
+            narrow_bin!(b) | wide_bin!(b) => each!(&mut b.dst, &mut b.lhs, &mut b.rhs),
         }
     }
 }

@@ -39,10 +39,13 @@ use crate::vm::{
     TrapCode, UnwindReason, VMArrayCallFn, VMContext, VMFuncRef, VMInterpFunc, VMStoreContext,
     ValRaw,
 };
-use smallvec::SmallVec;
 
 /// Entries in an activation's callee cache.
 pub(super) const CALLEE_CACHE: usize = 4;
+
+/// Arguments and results of a call out (to the host or native code) up to
+/// this many travel in a buffer on the native stack.
+const OUT_INLINE: usize = 8;
 
 /// An interpreted function an activation has called, with a small frame
 /// (see [`Regs::init_small_frame`]): everything entering it needs, found
@@ -355,6 +358,9 @@ unsafe fn enter(
 /// Calls a non-interpreted function through its `array_call`, copying the
 /// arguments from and the results to the caller's slots `base..`.
 ///
+/// (Argument buffers of up to [`OUT_INLINE`] values live on the native
+/// stack.)
+///
 /// # Safety
 /// As for [`call`].
 #[inline(never)]
@@ -393,15 +399,20 @@ unsafe fn call_out(
         // Never an empty buffer, so callees need no special case for it.
         let capacity = params.max(results).max(1);
         let args = regs.ptr(base as usize);
-        let mut buf: SmallVec<[ValRaw; 8]> = (0..capacity)
-            .map(|i| {
-                if i < params {
-                    ValRaw::from_bits(args.add(i).read())
-                } else {
-                    ValRaw::zero()
-                }
-            })
-            .collect();
+        // On the native stack for the usual few values (filled in place: a
+        // collected `SmallVec` was built and then moved, two copies of its
+        // whole inline buffer per call), on the heap beyond.
+        let mut inline = [ValRaw::zero(); OUT_INLINE];
+        let mut heap = Vec::new();
+        let buf: &mut [ValRaw] = if capacity <= OUT_INLINE {
+            &mut inline[..capacity]
+        } else {
+            heap.resize(capacity, ValRaw::zero());
+            &mut heap
+        };
+        for (i, v) in buf.iter_mut().take(params).enumerate() {
+            *v = ValRaw::from_bits(args.add(i).read());
+        }
 
         let stack = &mut (*store).interp;
         let saved_top = stack.top;

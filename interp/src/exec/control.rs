@@ -37,8 +37,8 @@ pub(super) unsafe fn br_table(
 /// # Safety
 /// The slots are in the frame.
 #[inline(always)]
-pub(super) unsafe fn select<const S: bool>(
-    r: Regs<S>,
+pub(super) unsafe fn select<const S: bool, const I: bool>(
+    r: Regs<S, I>,
     dst: Slot,
     cond: Slot,
     if_true: Slot,

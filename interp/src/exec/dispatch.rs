@@ -44,11 +44,11 @@
 //! meaningless, and no instruction reads them: the translator only lets an
 //! instruction read an accumulator right after one that set it).
 
-use super::handlers::{DISCARDING, HANDLERS};
+use super::handlers::{HANDLERS, VARIANTS};
 use super::memory::Mem;
 use super::regs::Regs;
 use super::{Ctx, Fault};
-use crate::bytecode::{Inst, Link, Op};
+use crate::bytecode::{Inst, Link, Op, Slot};
 
 /// Defines a function with the handler calling convention: `extern
 /// "sysv64"` on x86_64 (six integer argument registers on every OS, where
@@ -133,9 +133,9 @@ mod backend {
         clippy::too_many_arguments,
         reason = "the handler state, passed on in registers"
     )]
-    pub(in crate::exec) unsafe fn next<const S: bool>(
+    pub(in crate::exec) unsafe fn next<const S: bool, const I: bool>(
         ip: *const Inst,
-        r: Regs<S>,
+        r: Regs<S, I>,
         mem: *mut u8,
         mem_len: usize,
         ctx: *mut Ctx,
@@ -157,10 +157,10 @@ mod backend {
         clippy::too_many_arguments,
         reason = "the handler state, passed on in registers"
     )]
-    pub(in crate::exec) unsafe fn next_linked<const S: bool>(
+    pub(in crate::exec) unsafe fn next_linked<const S: bool, const I: bool>(
         to: Link,
         ip: *const Inst,
-        r: Regs<S>,
+        r: Regs<S, I>,
         mem: *mut u8,
         mem_len: usize,
         ctx: *mut Ctx,
@@ -230,9 +230,9 @@ mod backend {
         clippy::too_many_arguments,
         reason = "the handler state, passed on in registers"
     )]
-    pub(in crate::exec) unsafe fn next<const S: bool>(
+    pub(in crate::exec) unsafe fn next<const S: bool, const I: bool>(
         ip: *const Inst,
-        r: Regs<S>,
+        r: Regs<S, I>,
         mem: *mut u8,
         mem_len: usize,
         _ctx: *mut Ctx,
@@ -261,10 +261,10 @@ mod backend {
         clippy::too_many_arguments,
         reason = "the handler state, passed on in registers"
     )]
-    pub(in crate::exec) unsafe fn next_linked<const S: bool>(
+    pub(in crate::exec) unsafe fn next_linked<const S: bool, const I: bool>(
         _to: Link,
         ip: *const Inst,
-        r: Regs<S>,
+        r: Regs<S, I>,
         mem: *mut u8,
         mem_len: usize,
         ctx: *mut Ctx,
@@ -324,18 +324,26 @@ pub(super) use backend::{Ret, next, next_linked, run, stop};
 /// target lies outside `ops` is left unlinked (the translator never emits
 /// one).
 ///
-/// `dead[pc]` (missing = `false`) says that the result slot of the
-/// instruction at `pc` is never read — only the accumulator the next
-/// instruction takes it from is — so that instruction gets the variant of
-/// its handler that does not write the slot, where there is one. This is
-/// the translator's claim to make (it knows which slots are temporaries and
-/// who reads them); a wrong one would leave a stale value in the slot.
-pub fn assemble(mut ops: Vec<Op>, dead: &[bool]) -> Box<[Inst]> {
+/// Two facts pick a variant of an instruction's handler, where it has one:
+///
+/// * `dead[pc]` (missing = `false`) says that the result slot of the
+///   instruction at `pc` is never read — only the accumulator the next
+///   instruction takes it from is — so it gets the variant that does not
+///   write the slot. This is the translator's claim to make (it knows which
+///   slots are temporaries and who reads them); a wrong one would leave a
+///   stale value in the slot.
+/// * A binary instruction whose right operand is one of the function's
+///   constants (`consts`, in slots from `first_const`) gets the constant
+///   copied into it ([`Bin::imm`](crate::bytecode::Bin::imm)) and the
+///   variant that reads it from there — when 32 bits carry it: always for
+///   32-bit operands (read truncated), for 64-bit ones when the constant is
+///   its low half sign-extended.
+pub fn assemble(mut ops: Vec<Op>, dead: &[bool], consts: &[u64], first_const: Slot) -> Box<[Inst]> {
     let handler = |op: &Op| {
         // SAFETY: `Op` is `#[repr(u16)]`: its first two bytes are its tag,
         // an index into `HANDLERS` (one entry per variant).
         let tag = unsafe { *core::ptr::from_ref(op).cast::<u16>() };
-        HANDLERS[tag as usize] as usize
+        tag as usize
     };
     for pc in 0..ops.len() {
         let Op::Br { offset, .. } = ops[pc] else {
@@ -347,19 +355,38 @@ pub fn assemble(mut ops: Vec<Op>, dead: &[bool]) -> Box<[Inst]> {
         else {
             continue;
         };
-        let to = Link(handler(target));
+        let to = Link(HANDLERS[handler(target)] as usize);
         if let Op::Br { to: link, .. } = &mut ops[pc] {
             *link = to;
         }
     }
     ops.into_iter()
         .enumerate()
-        .map(|(pc, op)| {
-            // SAFETY: as in `handler`.
-            let tag = unsafe { *core::ptr::from_ref(&op).cast::<u16>() } as usize;
-            let discarding = DISCARDING[tag].filter(|_| dead.get(pc) == Some(&true));
+        .map(|(pc, mut op)| {
+            let tag = handler(&op);
+            let immediate = op.bin_mut().is_some_and(|(b, wide)| {
+                let Some(&c) = b
+                    .rhs
+                    .checked_sub(first_const)
+                    .and_then(|i| consts.get(usize::from(i)))
+                else {
+                    return false;
+                };
+                let fits = !wide || c == c as i32 as i64 as u64;
+                if fits {
+                    b.imm = c as u32;
+                }
+                fits
+            });
+            let discard = dead.get(pc) == Some(&true);
+            let h = match (VARIANTS[tag], discard, immediate) {
+                (Some(v), true, true) => v.immediate_discarding,
+                (Some(v), true, false) => v.discarding,
+                (Some(v), false, true) => v.immediate,
+                _ => HANDLERS[tag],
+            };
             Inst {
-                handler: discarding.map_or_else(|| handler(&op), |h| h as usize),
+                handler: h as usize,
                 op,
             }
         })
@@ -376,9 +403,9 @@ pub fn assemble(mut ops: Vec<Op>, dead: &[bool]) -> Box<[Inst]> {
     clippy::too_many_arguments,
     reason = "the handler state, passed on in registers"
 )]
-pub(super) unsafe fn next_with<const S: bool>(
+pub(super) unsafe fn next_with<const S: bool, const I: bool>(
     ip: *const Inst,
-    r: Regs<S>,
+    r: Regs<S, I>,
     m: Mem,
     ctx: *mut Ctx,
     acc: u64,

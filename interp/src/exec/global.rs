@@ -11,9 +11,9 @@ use crate::vm::{VMContext, ValRaw};
 /// # Safety
 /// `vmctx` is live, `global` is one of its globals, `dst` is in the frame.
 #[inline(always)]
-pub(super) unsafe fn global_get<const S: bool>(
+pub(super) unsafe fn global_get<const S: bool, const I: bool>(
     vmctx: *mut VMContext,
-    r: Regs<S>,
+    r: Regs<S, I>,
     dst: Slot,
     global: u32,
 ) -> u64 {

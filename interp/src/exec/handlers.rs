@@ -83,11 +83,10 @@ macro_rules! handlers {
         /// The handler of each instruction, indexed by its tag.
         pub(super) static HANDLERS: [Handler; OP_COUNT] = [$($name),*];
 
-        /// The handler of each instruction that writes one result slot, in
-        /// the variant that leaves the slot alone (for a result the
-        /// translator proved dead, see `assemble`), indexed by its tag.
-        pub(super) static DISCARDING: [Option<Handler>; OP_COUNT] =
-            [$( handlers!(@discarding_ref $kind, $name) ),*];
+        /// The other handlers of each instruction that writes one result
+        /// slot (see [`Variants`]), indexed by its tag.
+        pub(super) static VARIANTS: [Option<Variants>; OP_COUNT] =
+            [$( handlers!(@variants_ref $kind, $name) ),*];
         /// The handler of `op`, by an exhaustive match: a variant missing
         /// from the list above does not compile, and the tests check that
         /// `HANDLERS` agrees for every variant.
@@ -157,19 +156,30 @@ macro_rules! handlers {
     (@twin $($rest:tt)*) => { handlers!(@twin_of set, $($rest)*); };
     (@twin_of $kind:ident, $name:ident, $pat:pat, $body:block, [$($v:ident),*]) => {
         #[allow(non_snake_case)]
-        #[doc = concat!("The discarding handler of [`Op::", stringify!($name), "`].")]
+        #[doc = concat!("The other handlers of [`Op::", stringify!($name), "`] (see [`Variants`]).")]
         pub(super) mod $name {
             use super::*;
-            handlers!(@handler discarding for $name, |p| Regs::new(p).discarding(), $pat, $kind,
-                $body, [$($v),*]);
+            handlers!(@handler discarding for $name, |p| Regs::new(p).variant::<false, false>(),
+                $pat, $kind, $body, [$($v),*]);
+            handlers!(@handler immediate for $name, |p| Regs::new(p).variant::<true, true>(),
+                $pat, $kind, $body, [$($v),*]);
+            handlers!(@handler immediate_discarding for $name,
+                |p| Regs::new(p).variant::<false, true>(), $pat, $kind, $body, [$($v),*]);
         }
     };
-    (@discarding_ref set, $name:ident) => { Some($name::discarding as Handler) };
-    (@discarding_ref fallible_set, $name:ident) => { Some($name::discarding as Handler) };
-    (@discarding_ref fallible_set_skip, $name:ident) => { Some($name::discarding as Handler) };
-    (@discarding_ref set_f32, $name:ident) => { Some($name::discarding as Handler) };
-    (@discarding_ref set_f64, $name:ident) => { Some($name::discarding as Handler) };
-    (@discarding_ref $kind:ident, $name:ident) => { None };
+    (@variants_ref set, $name:ident) => { handlers!(@variants $name) };
+    (@variants_ref fallible_set, $name:ident) => { handlers!(@variants $name) };
+    (@variants_ref fallible_set_skip, $name:ident) => { handlers!(@variants $name) };
+    (@variants_ref set_f32, $name:ident) => { handlers!(@variants $name) };
+    (@variants_ref set_f64, $name:ident) => { handlers!(@variants $name) };
+    (@variants_ref $kind:ident, $name:ident) => { None };
+    (@variants $name:ident) => {
+        Some(Variants {
+            discarding: $name::discarding,
+            immediate: $name::immediate,
+            immediate_discarding: $name::immediate_discarding,
+        })
+    };
     (@seq $ip:ident, $r:ident, $m:ident, $ctx:ident, $acc:ident, $fa:ident, $da:ident, $body:block) => {{
         $body;
         next($ip.add(1), $r, $m.base, $m.len, $ctx, $acc, $fa, $da)
@@ -245,6 +255,22 @@ pub(super) const OP_COUNT: usize = {
 };
 
 const _: () = assert!(size_of::<Op>() == 16, "handlers step `ip` by one `Op`");
+
+/// The variants of the handler of an instruction that writes one result
+/// slot, which `assemble` picks instead of it where they apply: the same
+/// body run with a [`Regs`] that drops the result write (for a result the
+/// translator proved dead) and/or takes a binary instruction's right
+/// operand from the instruction ([`Bin::imm`](crate::bytecode::Bin::imm),
+/// when it names a constant).
+#[derive(Copy, Clone)]
+pub(super) struct Variants {
+    /// Without the result write.
+    pub(super) discarding: Handler,
+    /// With the right operand from the instruction.
+    pub(super) immediate: Handler,
+    /// Both.
+    pub(super) immediate_discarding: Handler,
+}
 
 /// An `f32` accumulator value as an operand source.
 #[inline(always)]
@@ -709,7 +735,7 @@ handlers! {
 /// # Safety
 /// The slots are in the frame.
 #[inline(always)]
-unsafe fn idx<const S: bool>(r: Regs<S>, l: &LoadIdx) -> u32 {
+unsafe fn idx<const S: bool, const I: bool>(r: Regs<S, I>, l: &LoadIdx) -> u32 {
     // SAFETY: forwarded to the caller.
     unsafe { r.get_u32(l.base).wrapping_add(r.get_u32(l.index)) }
 }

@@ -14,8 +14,8 @@ use crate::vm::TrapCode;
 /// # Safety
 /// `m` is the current view of memory 0; `l.dst` is in the frame.
 #[inline(always)]
-unsafe fn load<const S: bool, const N: usize, T: SlotValue>(
-    r: Regs<S>,
+unsafe fn load<const S: bool, const I: bool, const N: usize, T: SlotValue>(
+    r: Regs<S, I>,
     m: Mem,
     addr: u32,
     l: &Load,
@@ -65,8 +65,8 @@ macro_rules! loads {
         /// # Safety
         /// `m` is the current view of memory 0; `l.dst` is in the frame.
         #[inline(always)]
-        pub(super) unsafe fn $name<const S: bool>(
-            r: Regs<S>,
+        pub(super) unsafe fn $name<const S: bool, const I: bool>(
+            r: Regs<S, I>,
             m: Mem,
             addr: u32,
             l: &Load,

@@ -13,10 +13,13 @@ use crate::vm::TrapCode;
 ///
 /// `STORE` is `false` in the handlers of instructions whose result slot the
 /// translator proved dead (see [`crate::exec::assemble`]): their writes to
-/// it are dropped, and the result lives on only in the accumulator.
+/// it are dropped, and the result lives on only in the accumulator. `IMM`
+/// is `true` in the handlers of binary instructions whose right operand is
+/// a constant `assemble` copied into the instruction ([`Bin::imm`]): they
+/// read it from there instead of from the frame.
 #[derive(Copy, Clone, Debug)]
 #[repr(transparent)]
-pub(super) struct Regs<const STORE: bool = true>(*mut u64);
+pub(super) struct Regs<const STORE: bool = true, const IMM: bool = false>(*mut u64);
 
 impl Regs {
     /// The frame whose slot 0 is at `base`.
@@ -25,15 +28,16 @@ impl Regs {
         Regs(base)
     }
 
-    /// The same frame, with writes to result slots dropped (see the
-    /// type's docs).
+    /// The same frame, with writes to result slots dropped (`STORE`) and
+    /// right operands taken from the instruction (`IMM`); see the type's
+    /// docs.
     #[inline(always)]
-    pub(super) fn discarding(self) -> Regs<false> {
+    pub(super) fn variant<const STORE: bool, const IMM: bool>(self) -> Regs<STORE, IMM> {
         Regs(self.0)
     }
 }
 
-impl<const STORE: bool> Regs<STORE> {
+impl<const STORE: bool, const IMM: bool> Regs<STORE, IMM> {
     /// The address of slot 0 (what handlers pass on in a register).
     #[inline(always)]
     pub(super) fn as_ptr(self) -> *mut u64 {
@@ -295,7 +299,24 @@ pub(super) enum Src {
     Acc(u64),
 }
 
-impl<const STORE: bool> Regs<STORE> {
+impl<const STORE: bool, const IMM: bool> Regs<STORE, IMM> {
+    /// The bits of `o`'s right operand, taken from where `from` says: the
+    /// accumulator, or else its slot — or, with `IMM`, the copy of that
+    /// slot's constant in the instruction (sign-extended: exact for 32-bit
+    /// operands, which are read truncated, and for the 64-bit constants
+    /// `assemble` copies).
+    ///
+    /// # Safety
+    /// `o.rhs` is within the frame.
+    #[inline(always)]
+    pub(super) unsafe fn rhs(self, o: &Bin, from: Src) -> u64 {
+        match from {
+            Src::Slot if IMM => o.imm as i32 as i64 as u64,
+            // SAFETY: forwarded to the caller.
+            _ => unsafe { self.operand(o.rhs, from) },
+        }
+    }
+
     /// The bits of operand slot `s`, taken from where `from` says.
     ///
     /// # Safety
@@ -316,8 +337,8 @@ impl<const STORE: bool> Regs<STORE> {
 /// # Safety
 /// The instruction's slots are within the frame.
 #[inline(always)]
-pub(super) unsafe fn bin_from<const S: bool, A: SlotValue, R: SlotValue>(
-    r: Regs<S>,
+pub(super) unsafe fn bin_from<const S: bool, const I: bool, A: SlotValue, R: SlotValue>(
+    r: Regs<S, I>,
     o: &Bin,
     l: Src,
     rh: Src,
@@ -327,7 +348,7 @@ pub(super) unsafe fn bin_from<const S: bool, A: SlotValue, R: SlotValue>(
     unsafe {
         let v = f(
             A::from_slot(r.operand(o.lhs, l)),
-            A::from_slot(r.operand(o.rhs, rh)),
+            A::from_slot(r.rhs(o, rh)),
         )
         .into_slot();
         r.set(o.dst, v);
@@ -340,8 +361,8 @@ pub(super) unsafe fn bin_from<const S: bool, A: SlotValue, R: SlotValue>(
 /// # Safety
 /// The instruction's slots are within the frame.
 #[inline(always)]
-pub(super) unsafe fn bin<const S: bool, A: SlotValue, R: SlotValue>(
-    r: Regs<S>,
+pub(super) unsafe fn bin<const S: bool, const I: bool, A: SlotValue, R: SlotValue>(
+    r: Regs<S, I>,
     o: &Bin,
     f: impl FnOnce(A, A) -> R,
 ) -> u64 {
@@ -356,15 +377,19 @@ pub(super) unsafe fn bin<const S: bool, A: SlotValue, R: SlotValue>(
 /// # Safety
 /// The instruction's slots are within the frame.
 #[inline(always)]
-pub(super) unsafe fn bin_trap_from<const S: bool, A: SlotValue, R: SlotValue>(
-    r: Regs<S>,
+pub(super) unsafe fn bin_trap_from<const S: bool, const I: bool, A: SlotValue, R: SlotValue>(
+    r: Regs<S, I>,
     o: &Bin,
     l: Src,
     f: impl FnOnce(A, A) -> Result<R, TrapCode>,
 ) -> Result<u64, TrapCode> {
     // SAFETY: the caller guarantees the three slots are in the frame.
     unsafe {
-        let v = f(A::from_slot(r.operand(o.lhs, l)), r.take(o.rhs))?.into_slot();
+        let v = f(
+            A::from_slot(r.operand(o.lhs, l)),
+            A::from_slot(r.rhs(o, Src::Slot)),
+        )?
+        .into_slot();
         r.set(o.dst, v);
         Ok(v)
     }
@@ -376,8 +401,8 @@ pub(super) unsafe fn bin_trap_from<const S: bool, A: SlotValue, R: SlotValue>(
 /// # Safety
 /// The instruction's slots are within the frame.
 #[inline(always)]
-pub(super) unsafe fn bin_trap<const S: bool, A: SlotValue, R: SlotValue>(
-    r: Regs<S>,
+pub(super) unsafe fn bin_trap<const S: bool, const I: bool, A: SlotValue, R: SlotValue>(
+    r: Regs<S, I>,
     o: &Bin,
     f: impl FnOnce(A, A) -> Result<R, TrapCode>,
 ) -> Result<u64, TrapCode> {
@@ -391,8 +416,8 @@ pub(super) unsafe fn bin_trap<const S: bool, A: SlotValue, R: SlotValue>(
 /// # Safety
 /// The instruction's slots are within the frame.
 #[inline(always)]
-pub(super) unsafe fn un_from<const S: bool, A: SlotValue, R: SlotValue>(
-    r: Regs<S>,
+pub(super) unsafe fn un_from<const S: bool, const I: bool, A: SlotValue, R: SlotValue>(
+    r: Regs<S, I>,
     o: &Un,
     from: Src,
     f: impl FnOnce(A) -> R,
@@ -410,8 +435,8 @@ pub(super) unsafe fn un_from<const S: bool, A: SlotValue, R: SlotValue>(
 /// # Safety
 /// The instruction's slots are within the frame.
 #[inline(always)]
-pub(super) unsafe fn un<const S: bool, A: SlotValue, R: SlotValue>(
-    r: Regs<S>,
+pub(super) unsafe fn un<const S: bool, const I: bool, A: SlotValue, R: SlotValue>(
+    r: Regs<S, I>,
     o: &Un,
     f: impl FnOnce(A) -> R,
 ) -> u64 {
@@ -424,8 +449,8 @@ pub(super) unsafe fn un<const S: bool, A: SlotValue, R: SlotValue>(
 /// # Safety
 /// The instruction's slots are within the frame.
 #[inline(always)]
-pub(super) unsafe fn un_trap<const S: bool, A: SlotValue, R: SlotValue>(
-    r: Regs<S>,
+pub(super) unsafe fn un_trap<const S: bool, const I: bool, A: SlotValue, R: SlotValue>(
+    r: Regs<S, I>,
     o: &Un,
     f: impl FnOnce(A) -> Result<R, TrapCode>,
 ) -> Result<u64, TrapCode> {
@@ -467,26 +492,12 @@ mod tests {
         let r = Regs::new(slots.as_mut_ptr());
         // SAFETY: every slot named is below 4, the array's length.
         unsafe {
-            bin(
-                r,
-                &Bin {
-                    dst: 2,
-                    lhs: 0,
-                    rhs: 1,
-                },
-                |a: i32, b: i32| a - b,
-            );
+            bin(r, &Bin::new(2, 0, 1), |a: i32, b: i32| a - b);
             un(r, &Un { dst: 3, src: 2 }, |a: i32| -a);
             assert_eq!(
-                bin_trap(
-                    r,
-                    &Bin {
-                        dst: 0,
-                        lhs: 0,
-                        rhs: 1
-                    },
-                    |_: i32, _: i32| trap::<i32>(TrapCode::IntegerOverflow)
-                ),
+                bin_trap(r, &Bin::new(0, 0, 1), |_: i32, _: i32| trap::<i32>(
+                    TrapCode::IntegerOverflow
+                )),
                 Err(TrapCode::IntegerOverflow)
             );
         }
@@ -496,19 +507,9 @@ mod tests {
     #[test]
     fn discarding_frames_drop_result_writes() {
         let mut slots = [7u64, 5, 0];
-        let r = Regs::new(slots.as_mut_ptr()).discarding();
+        let r = Regs::new(slots.as_mut_ptr()).variant::<false, false>();
         // SAFETY: every slot named is below 3, the array's length.
-        let bits = unsafe {
-            bin(
-                r,
-                &Bin {
-                    dst: 2,
-                    lhs: 0,
-                    rhs: 1,
-                },
-                |a: i32, b: i32| a * b,
-            )
-        };
+        let bits = unsafe { bin(r, &Bin::new(2, 0, 1), |a: i32, b: i32| a * b) };
         assert_eq!(bits, 35, "the result still reaches the accumulator");
         assert_eq!(slots, [7, 5, 0], "but not the slot");
     }

@@ -131,11 +131,7 @@ fn with_float_acc(op: Op, slot: Slot, acc: Acc) -> Option<Op> {
 
 /// `b` with its operands swapped.
 fn swapped(b: Bin) -> Bin {
-    Bin {
-        dst: b.dst,
-        lhs: b.rhs,
-        rhs: b.lhs,
-    }
+    Bin::new(b.dst, b.rhs, b.lhs)
 }
 
 /// `b` with its operands swapped.
@@ -358,7 +354,7 @@ mod tests {
     use crate::bytecode::{Load, Un};
 
     fn bin(dst: Slot, lhs: Slot, rhs: Slot) -> Bin {
-        Bin { dst, lhs, rhs }
+        Bin::new(dst, lhs, rhs)
     }
 
     fn rewritten(mut ops: Vec<Op>) -> Vec<Op> {

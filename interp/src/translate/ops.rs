@@ -28,7 +28,7 @@ impl Translator<'_> {
         let rhs = self.pop_slot()?;
         let lhs = self.pop_slot()?;
         let dst = self.push_result();
-        self.emit_result(make(Bin { dst, lhs, rhs }));
+        self.emit_result(make(Bin::new(dst, lhs, rhs)));
         Ok(())
     }
 

@@ -102,7 +102,7 @@ mod tests {
 
     #[test]
     fn an_add_read_only_by_the_next_load_fuses_into_it() {
-        let add = |dst, lhs, rhs| Op::I32Add(Bin { dst, lhs, rhs });
+        let add = |dst, lhs, rhs| Op::I32Add(Bin::new(dst, lhs, rhs));
         let load = |dst, addr| {
             Op::I32Load8UAcc(Load {
                 dst,

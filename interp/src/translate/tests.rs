@@ -114,7 +114,7 @@ fn plain(f: &CompiledFunc) -> Vec<Op> {
 }
 
 fn bin(dst: u16, lhs: u16, rhs: u16) -> Bin {
-    Bin { dst, lhs, rhs }
+    Bin::new(dst, lhs, rhs)
 }
 
 // ----- fusion and locals -----

@@ -800,7 +800,7 @@ fn assemble_pairs_each_op_with_its_handler_and_links_branches() {
     let t_void = m.ty(&[], &[]);
     let probe = m.host(t_void, |_, _| Ok(()));
     let ops = body(probe, 1, 0);
-    let code = crate::exec::assemble(ops.clone(), &[]);
+    let code = crate::exec::assemble(ops.clone(), &[], &[], 0);
     assert_eq!(code.len(), ops.len());
     let mut branches = 0;
     for (pc, (inst, op)) in code.iter().zip(&ops).enumerate() {
@@ -851,4 +851,80 @@ fn dispatch_does_not_grow_the_native_stack() {
         depths[depths.len() - 1]
     );
     assert_eq!(s.live_frames(), 0);
+}
+
+#[test]
+fn assemble_copies_constant_right_operands_into_binary_instructions() {
+    // Slots 0 and 1 are locals, 2.. the constants.
+    let consts = [7u64, 0xffff_ffff_8000_0000, 0x1_0000_0000, 0x9747_b28c];
+    let ops = vec![
+        // A 32-bit constant: always carried (read truncated).
+        Op::I32Add(b_(0, 0, 5)),
+        // A 64-bit constant that is its low half sign-extended: carried.
+        Op::I64Add(b_(0, 0, 3)),
+        // One that is not: the slot stays the source.
+        Op::I64Add(b_(0, 0, 4)),
+        // Not a constant.
+        Op::I32Add(b_(0, 0, 1)),
+        Op::Return,
+    ];
+    let code = crate::exec::assemble(ops.clone(), &[], &consts, 2);
+    let imm = |pc: usize| match code[pc].op {
+        Op::I32Add(b) | Op::I64Add(b) => b.imm,
+        _ => unreachable!(),
+    };
+    let variants = |op: &Op| {
+        // SAFETY: `Op` is `#[repr(u16)]`: its first two bytes are the tag.
+        let tag = unsafe { *(op as *const Op).cast::<u16>() } as usize;
+        crate::exec::handlers::VARIANTS[tag].expect("binary ops have variants")
+    };
+    assert_eq!(imm(0), 0x9747_b28c);
+    assert_eq!(code[0].handler, variants(&ops[0]).immediate as usize);
+    assert_eq!(imm(1), 0x8000_0000);
+    assert_eq!(code[1].handler, variants(&ops[1]).immediate as usize);
+    for pc in [2, 3] {
+        assert_eq!(imm(pc), 0, "at {pc}");
+        assert_eq!(code[pc].handler, handler_of(&ops[pc]) as usize, "at {pc}");
+    }
+}
+
+#[test]
+fn immediate_operands_compute_what_the_slots_do() {
+    // `(x + 0x9747b28c) as i32`, `(y + -2^31 as i64)`, `y - 0x1_0000_0000`
+    // through `Module`-style constants: the frame holds the constants after
+    // the locals, and `assemble` is told where.
+    let run = |x: u64, y: u64| {
+        let mut m = Builder::new();
+        let t = m.ty(&[I32, I64], &[I64]);
+        let ops = vec![
+            Op::I32Add(b_(2, 0, 5)),
+            Op::I64Add(b_(3, 1, 6)),
+            Op::I64Sub(b_(3, 3, 7)),
+            Op::I64ExtendI32U(Un { dst: 4, src: 2 }),
+            Op::I64Xor(b_(0, 3, 4)),
+            Op::Return,
+        ];
+        let f = m.func_with_consts(
+            t,
+            3,
+            8,
+            ops,
+            vec![0x9747_b28c, 0xffff_ffff_8000_0000, 0x1_0000_0000],
+        );
+        let s = TestStore::new(1 << 16);
+        let inst = m.build(&s);
+        inst.call1(f, &[x, y]).expect("no trap")
+    };
+    for (x, y) in [
+        (0, 0),
+        (0x7fff_ffff, 5),
+        (u32::MAX as u64, u64::MAX),
+        (123, 1 << 40),
+    ] {
+        let sum32 = (x as u32).wrapping_add(0x9747_b28c) as u64;
+        let wide = y
+            .wrapping_add(0xffff_ffff_8000_0000)
+            .wrapping_sub(0x1_0000_0000);
+        assert_eq!(run(x, y), wide ^ sum32, "x = {x:#x}, y = {y:#x}");
+    }
 }

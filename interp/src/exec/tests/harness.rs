@@ -132,6 +132,8 @@ pub(crate) struct FuncDef {
     locals: u16,
     frame_size: u16,
     ops: Vec<Op>,
+    /// The constant pool (slots from `num_params + locals`).
+    consts: Vec<u64>,
 }
 
 enum Import {
@@ -205,11 +207,25 @@ impl Builder {
     /// Defines a function of type `ty` with `locals` declared locals (beyond
     /// the parameters) and `frame_size` slots.
     pub(crate) fn func(&mut self, ty: u32, locals: u16, frame_size: u16, ops: Vec<Op>) -> u32 {
+        self.func_with_consts(ty, locals, frame_size, ops, Vec::new())
+    }
+
+    /// [`func`](Self::func) with a constant pool, which the frame holds
+    /// right after the locals (as the translator lays it out).
+    pub(crate) fn func_with_consts(
+        &mut self,
+        ty: u32,
+        locals: u16,
+        frame_size: u16,
+        ops: Vec<Op>,
+        consts: Vec<u64>,
+    ) -> u32 {
         self.funcs.push(FuncDef {
             ty,
             locals,
             frame_size,
             ops,
+            consts,
         });
         (self.imports.len() + self.funcs.len()) as u32 - 1
     }
@@ -430,7 +446,8 @@ impl<'s> Instance<'s> {
             }
             let ty = &b.types[f.ty as usize];
             let num_params = ty.params().len() as u16;
-            let code = crate::exec::assemble(f.ops.clone(), &[]);
+            let first_const = num_params + f.locals;
+            let code = crate::exec::assemble(f.ops.clone(), &[], &f.consts, first_const);
             // SAFETY: `module` was just created.
             unsafe {
                 (*module).set_compiled(
@@ -441,7 +458,7 @@ impl<'s> Instance<'s> {
                         num_results: ty.results().len() as u16,
                         num_locals: num_params + f.locals,
                         frame_size: f.frame_size,
-                        consts: Box::new([]),
+                        consts: f.consts.clone().into_boxed_slice(),
                     },
                 )
             };
@@ -675,7 +692,7 @@ impl Drop for Instance<'_> {
 
 /// Operands of a binary instruction.
 pub(crate) fn b(dst: Slot, lhs: Slot, rhs: Slot) -> Bin {
-    Bin { dst, lhs, rhs }
+    Bin::new(dst, lhs, rhs)
 }
 
 /// Operands of a unary instruction.
