@@ -332,6 +332,60 @@ macro_rules! wide_bin {
     };
 }
 
+/// A pattern matching every fused compare-and-branch (an `Op` with a
+/// [`BrCmp`]), its operands matched by `$p`.
+macro_rules! fused_branch {
+    ($p:pat) => {
+        Op::BrIfI32Eq($p)
+            | Op::BrIfI32Ne($p)
+            | Op::BrIfI32LtS($p)
+            | Op::BrIfI32LtU($p)
+            | Op::BrIfI32GtS($p)
+            | Op::BrIfI32GtU($p)
+            | Op::BrIfI32LeS($p)
+            | Op::BrIfI32LeU($p)
+            | Op::BrIfI32GeS($p)
+            | Op::BrIfI32GeU($p)
+            | Op::BrIfI64Eq($p)
+            | Op::BrIfI64Ne($p)
+            | Op::BrIfI64LtS($p)
+            | Op::BrIfI64LtU($p)
+            | Op::BrIfI64GtS($p)
+            | Op::BrIfI64GtU($p)
+            | Op::BrIfI64LeS($p)
+            | Op::BrIfI64LeU($p)
+            | Op::BrIfI64GeS($p)
+            | Op::BrIfI64GeU($p)
+            | Op::BrIfI32EqAccL($p)
+            | Op::BrIfI32NeAccL($p)
+            | Op::BrIfI32LtSAccL($p)
+            | Op::BrIfI32LtUAccL($p)
+            | Op::BrIfI32GtSAccL($p)
+            | Op::BrIfI32GtUAccL($p)
+            | Op::BrIfI32LeSAccL($p)
+            | Op::BrIfI32LeUAccL($p)
+            | Op::BrIfI32GeSAccL($p)
+            | Op::BrIfI32GeUAccL($p)
+    };
+}
+
+/// A pattern matching every `…LoadIdx` instruction, its [`LoadIdx`] matched
+/// by `$p`.
+macro_rules! load_idx {
+    ($p:pat) => {
+        Op::I32LoadIdx($p)
+            | Op::I64LoadIdx($p)
+            | Op::F32LoadIdx($p)
+            | Op::F64LoadIdx($p)
+            | Op::I32Load8SIdx($p)
+            | Op::I32Load8UIdx($p)
+            | Op::I32Load16SIdx($p)
+            | Op::I32Load16UIdx($p)
+    };
+}
+#[cfg(test)]
+pub(crate) use load_idx;
+
 /// One Kiln instruction. Sixteen bytes at most (checked by a test).
 ///
 /// The wasm instruction each variant implements is named in its doc; the
@@ -1330,18 +1384,7 @@ impl Op {
     /// Whether the instruction skips the one after it ([`Op::Copy2`], the
     /// `…LoadIdx` loads): that one is a leftover of a fusion and never runs.
     pub fn skips_next(&self) -> bool {
-        matches!(
-            self,
-            Op::Copy2 { .. }
-                | Op::I32LoadIdx(_)
-                | Op::I64LoadIdx(_)
-                | Op::F32LoadIdx(_)
-                | Op::F64LoadIdx(_)
-                | Op::I32Load8SIdx(_)
-                | Op::I32Load8UIdx(_)
-                | Op::I32Load16SIdx(_)
-                | Op::I32Load16UIdx(_)
-        )
+        matches!(self, Op::Copy2 { .. } | load_idx!(_))
     }
 
     /// An unlinked [`Op::Br`] by `offset`.
@@ -1368,36 +1411,7 @@ impl Op {
             | Op::BrIfEqz { offset, .. }
             | Op::BrIfNezAcc { offset, .. }
             | Op::BrIfEqzAcc { offset, .. } => Some(offset),
-            Op::BrIfI32Eq(b)
-            | Op::BrIfI32Ne(b)
-            | Op::BrIfI32LtS(b)
-            | Op::BrIfI32LtU(b)
-            | Op::BrIfI32GtS(b)
-            | Op::BrIfI32GtU(b)
-            | Op::BrIfI32LeS(b)
-            | Op::BrIfI32LeU(b)
-            | Op::BrIfI32GeS(b)
-            | Op::BrIfI32GeU(b)
-            | Op::BrIfI64Eq(b)
-            | Op::BrIfI64Ne(b)
-            | Op::BrIfI64LtS(b)
-            | Op::BrIfI64LtU(b)
-            | Op::BrIfI64GtS(b)
-            | Op::BrIfI64GtU(b)
-            | Op::BrIfI64LeS(b)
-            | Op::BrIfI64LeU(b)
-            | Op::BrIfI64GeS(b)
-            | Op::BrIfI64GeU(b)
-            | Op::BrIfI32EqAccL(b)
-            | Op::BrIfI32NeAccL(b)
-            | Op::BrIfI32LtSAccL(b)
-            | Op::BrIfI32LtUAccL(b)
-            | Op::BrIfI32GtSAccL(b)
-            | Op::BrIfI32GtUAccL(b)
-            | Op::BrIfI32LeSAccL(b)
-            | Op::BrIfI32LeUAccL(b)
-            | Op::BrIfI32GeSAccL(b)
-            | Op::BrIfI32GeUAccL(b) => Some(&mut b.offset),
+            fused_branch!(b) => Some(&mut b.offset),
             _ => None,
         }
     }
@@ -1548,14 +1562,7 @@ impl Op {
             | Op::I32Load16UAcc(Load { dst, .. })
             | Op::Copy { dst, .. }
             | Op::Copy2 { dst1: dst, .. }
-            | Op::I32LoadIdx(LoadIdx { dst, .. })
-            | Op::I64LoadIdx(LoadIdx { dst, .. })
-            | Op::F32LoadIdx(LoadIdx { dst, .. })
-            | Op::F64LoadIdx(LoadIdx { dst, .. })
-            | Op::I32Load8SIdx(LoadIdx { dst, .. })
-            | Op::I32Load8UIdx(LoadIdx { dst, .. })
-            | Op::I32Load16SIdx(LoadIdx { dst, .. })
-            | Op::I32Load16UIdx(LoadIdx { dst, .. })
+            | load_idx!(LoadIdx { dst, .. })
             | Op::Const32 { dst, .. }
             | Op::Const64 { dst, .. }
             | Op::Select { dst, .. }
@@ -1658,36 +1665,7 @@ impl Op {
             | Op::BrIfNezAcc { cond, .. }
             | Op::BrIfEqzAcc { cond, .. } => each!(cond),
             Op::BrTable { index, .. } | Op::BrTableAcc { index, .. } => each!(index),
-            Op::BrIfI32Eq(b)
-            | Op::BrIfI32Ne(b)
-            | Op::BrIfI32LtS(b)
-            | Op::BrIfI32LtU(b)
-            | Op::BrIfI32GtS(b)
-            | Op::BrIfI32GtU(b)
-            | Op::BrIfI32LeS(b)
-            | Op::BrIfI32LeU(b)
-            | Op::BrIfI32GeS(b)
-            | Op::BrIfI32GeU(b)
-            | Op::BrIfI64Eq(b)
-            | Op::BrIfI64Ne(b)
-            | Op::BrIfI64LtS(b)
-            | Op::BrIfI64LtU(b)
-            | Op::BrIfI64GtS(b)
-            | Op::BrIfI64GtU(b)
-            | Op::BrIfI64LeS(b)
-            | Op::BrIfI64LeU(b)
-            | Op::BrIfI64GeS(b)
-            | Op::BrIfI64GeU(b)
-            | Op::BrIfI32EqAccL(b)
-            | Op::BrIfI32NeAccL(b)
-            | Op::BrIfI32LtSAccL(b)
-            | Op::BrIfI32LtUAccL(b)
-            | Op::BrIfI32GtSAccL(b)
-            | Op::BrIfI32GtUAccL(b)
-            | Op::BrIfI32LeSAccL(b)
-            | Op::BrIfI32LeUAccL(b)
-            | Op::BrIfI32GeSAccL(b)
-            | Op::BrIfI32GeUAccL(b) => each!(&mut b.lhs, &mut b.rhs),
+            fused_branch!(b) => each!(&mut b.lhs, &mut b.rhs),
             Op::Call { base, .. } => each!(base),
             Op::CallIndirect { index, base, .. } => each!(index, base),
             Op::Copy { dst, src } => each!(dst, src),
@@ -1697,14 +1675,7 @@ impl Op {
                 dst1,
                 src1,
             } => each!(dst0, src0, dst1, src1),
-            Op::I32LoadIdx(l)
-            | Op::I64LoadIdx(l)
-            | Op::F32LoadIdx(l)
-            | Op::F64LoadIdx(l)
-            | Op::I32Load8SIdx(l)
-            | Op::I32Load8UIdx(l)
-            | Op::I32Load16SIdx(l)
-            | Op::I32Load16UIdx(l) => each!(&mut l.dst, &mut l.base, &mut l.index),
+            load_idx!(l) => each!(&mut l.dst, &mut l.base, &mut l.index),
             Op::Const32 { dst, .. } | Op::Const64 { dst, .. } => each!(dst),
             Op::Select {
                 dst,

@@ -339,11 +339,10 @@ pub(super) use backend::{Ret, next, next_linked, run, stop};
 ///   32-bit operands (read truncated), for 64-bit ones when the constant is
 ///   its low half sign-extended.
 pub fn assemble(mut ops: Vec<Op>, dead: &[bool], consts: &[u64], first_const: Slot) -> Box<[Inst]> {
-    let handler = |op: &Op| {
+    let tag_of = |op: &Op| {
         // SAFETY: `Op` is `#[repr(u16)]`: its first two bytes are its tag,
         // an index into `HANDLERS` (one entry per variant).
-        let tag = unsafe { *core::ptr::from_ref(op).cast::<u16>() };
-        tag as usize
+        usize::from(unsafe { *core::ptr::from_ref(op).cast::<u16>() })
     };
     for pc in 0..ops.len() {
         let Op::Br { offset, .. } = ops[pc] else {
@@ -355,7 +354,7 @@ pub fn assemble(mut ops: Vec<Op>, dead: &[bool], consts: &[u64], first_const: Sl
         else {
             continue;
         };
-        let to = Link(HANDLERS[handler(target)] as usize);
+        let to = Link(HANDLERS[tag_of(target)] as usize);
         if let Op::Br { to: link, .. } = &mut ops[pc] {
             *link = to;
         }
@@ -363,7 +362,7 @@ pub fn assemble(mut ops: Vec<Op>, dead: &[bool], consts: &[u64], first_const: Sl
     ops.into_iter()
         .enumerate()
         .map(|(pc, mut op)| {
-            let tag = handler(&op);
+            let tag = tag_of(&op);
             let immediate = op.bin_mut().is_some_and(|(b, wide)| {
                 let Some(&c) = b
                     .rhs

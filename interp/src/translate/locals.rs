@@ -142,17 +142,11 @@ impl Translator<'_> {
     /// If the last instruction emitted computed the `Temp` at height `h`
     /// and nothing else, makes it write `dst` instead and returns true.
     pub(super) fn retarget_last(&mut self, h: usize, dst: Slot) -> bool {
-        match self.fusable.take() {
-            Some((pc, height)) if height == h && pc + 1 == self.ops.len() => {
-                match single_dst(&mut self.ops[pc]) {
-                    Some(slot) => {
-                        *slot = dst;
-                        true
-                    }
-                    None => false,
-                }
-            }
-            _ => false,
+        let retarget = self.retargetable(h);
+        self.fusable = None;
+        if retarget && let Some(slot) = self.ops.last_mut().and_then(single_dst) {
+            *slot = dst;
         }
+        retarget
     }
 }

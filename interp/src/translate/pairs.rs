@@ -15,7 +15,26 @@
 //!   one `…LoadIdx` that adds and loads.
 
 use super::acc::branch_targets;
-use crate::bytecode::{LoadIdx, Op};
+use crate::bytecode::{Load, LoadIdx, Op};
+
+/// Makes the `…LoadIdx` variant of a load.
+type Fused = fn(LoadIdx) -> Op;
+
+/// The load `op` performs if it takes its address from the accumulator,
+/// and the `…LoadIdx` it fuses into.
+pub(super) fn load_from_acc(op: Op) -> Option<(Fused, Load)> {
+    Some(match op {
+        Op::I32LoadAcc(l) => (Op::I32LoadIdx, l),
+        Op::I64LoadAcc(l) => (Op::I64LoadIdx, l),
+        Op::F32LoadAcc(l) => (Op::F32LoadIdx, l),
+        Op::F64LoadAcc(l) => (Op::F64LoadIdx, l),
+        Op::I32Load8SAcc(l) => (Op::I32Load8SIdx, l),
+        Op::I32Load8UAcc(l) => (Op::I32Load8UIdx, l),
+        Op::I32Load16SAcc(l) => (Op::I32Load16SIdx, l),
+        Op::I32Load16UAcc(l) => (Op::I32Load16UIdx, l),
+        _ => return None,
+    })
+}
 
 /// Fuses each `i32.add` feeding a load through the accumulator into a
 /// `…LoadIdx` (see the module docs). `dead` is the accumulator pass's
@@ -31,26 +50,7 @@ pub(super) fn fuse_address_adds(ops: &mut [Op], dead: &mut [bool]) {
         if !dead[pc] {
             continue;
         }
-        let fused: fn(LoadIdx) -> Op = match ops[pc + 1] {
-            Op::I32LoadAcc(_) => Op::I32LoadIdx,
-            Op::I64LoadAcc(_) => Op::I64LoadIdx,
-            Op::F32LoadAcc(_) => Op::F32LoadIdx,
-            Op::F64LoadAcc(_) => Op::F64LoadIdx,
-            Op::I32Load8SAcc(_) => Op::I32Load8SIdx,
-            Op::I32Load8UAcc(_) => Op::I32Load8UIdx,
-            Op::I32Load16SAcc(_) => Op::I32Load16SIdx,
-            Op::I32Load16UAcc(_) => Op::I32Load16UIdx,
-            _ => continue,
-        };
-        let (Op::I32LoadAcc(load)
-        | Op::I64LoadAcc(load)
-        | Op::F32LoadAcc(load)
-        | Op::F64LoadAcc(load)
-        | Op::I32Load8SAcc(load)
-        | Op::I32Load8UAcc(load)
-        | Op::I32Load16SAcc(load)
-        | Op::I32Load16UAcc(load)) = ops[pc + 1]
-        else {
+        let Some((fused, load)) = load_from_acc(ops[pc + 1]) else {
             continue;
         };
         debug_assert_eq!(load.addr, add.dst);
@@ -98,7 +98,7 @@ pub(super) fn fuse_copy_pairs(ops: &mut [Op]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bytecode::{Bin, Load};
+    use crate::bytecode::Bin;
 
     #[test]
     fn an_add_read_only_by_the_next_load_fuses_into_it() {

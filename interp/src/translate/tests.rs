@@ -5,7 +5,7 @@
 
 use super::translate_function;
 use crate::ModuleTypes;
-use crate::bytecode::{Bin, BrCmp, CompiledFunc, Load, Op, Store, Un};
+use crate::bytecode::{Bin, BrCmp, CompiledFunc, Load, Op, Store, Un, load_idx};
 use crate::vm::TrapCode;
 use wasmparser::{
     FuncValidatorAllocations, Parser, Payload, TypeRef, ValidPayload, Validator, WasmFeatures,
@@ -86,26 +86,10 @@ fn plain(f: &CompiledFunc) -> Vec<Op> {
                 dst: dst0,
                 src: src0,
             },
-            Op::I32LoadIdx(l)
-            | Op::I64LoadIdx(l)
-            | Op::F32LoadIdx(l)
-            | Op::F64LoadIdx(l)
-            | Op::I32Load8SIdx(l)
-            | Op::I32Load8UIdx(l)
-            | Op::I32Load16SIdx(l)
-            | Op::I32Load16UIdx(l) => {
+            load_idx!(l) => {
                 // The sum went to the slot the skipped load reads.
-                let (Op::I32LoadAcc(load)
-                | Op::I64LoadAcc(load)
-                | Op::F32LoadAcc(load)
-                | Op::F64LoadAcc(load)
-                | Op::I32Load8SAcc(load)
-                | Op::I32Load8UAcc(load)
-                | Op::I32Load16SAcc(load)
-                | Op::I32Load16UAcc(load)) = ops[pc + 1]
-                else {
-                    panic!("{:?} skips {:?}", ops[pc], ops[pc + 1]);
-                };
+                let (_, load) = super::pairs::load_from_acc(ops[pc + 1])
+                    .unwrap_or_else(|| panic!("{:?} skips {:?}", ops[pc], ops[pc + 1]));
                 Op::I32Add(bin(load.addr, l.base, l.index))
             }
             op => op,

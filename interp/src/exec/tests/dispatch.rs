@@ -102,6 +102,28 @@ pub(super) fn body(probe: u32, inc: u32, t_inc: u32) -> Vec<Op> {
     ];
     ops.extend(br32.iter().map(|op| op(bc(A32, B32))));
     ops.extend(br64.iter().map(|op| op(bc(A64, B64))));
+    let load_idx: [fn(LoadIdx) -> Op; 8] = [
+        Op::I32LoadIdx,
+        Op::I64LoadIdx,
+        Op::F32LoadIdx,
+        Op::F64LoadIdx,
+        Op::I32Load8SIdx,
+        Op::I32Load8UIdx,
+        Op::I32Load16SIdx,
+        Op::I32Load16UIdx,
+    ];
+    for op in load_idx {
+        ops.push(op(LoadIdx {
+            dst: OUT,
+            base: ZERO,
+            index: ZERO,
+            offset: 8,
+        }));
+        // Skipped.
+        ops.push(Op::Trap {
+            code: TrapCode::UnreachableCodeReached,
+        });
+    }
     ops.extend([
         Op::Copy {
             dst: CALL,
@@ -133,86 +155,6 @@ pub(super) fn body(probe: u32, inc: u32, t_inc: u32) -> Vec<Op> {
             src1: OUT,
         },
         // Skipped by the `Copy2`.
-        Op::Trap {
-            code: TrapCode::UnreachableCodeReached,
-        },
-        Op::I32LoadIdx(LoadIdx {
-            dst: OUT,
-            base: ZERO,
-            index: ZERO,
-            offset: 8,
-        }),
-        // Skipped.
-        Op::Trap {
-            code: TrapCode::UnreachableCodeReached,
-        },
-        Op::I64LoadIdx(LoadIdx {
-            dst: OUT,
-            base: ZERO,
-            index: ZERO,
-            offset: 8,
-        }),
-        // Skipped.
-        Op::Trap {
-            code: TrapCode::UnreachableCodeReached,
-        },
-        Op::F32LoadIdx(LoadIdx {
-            dst: OUT,
-            base: ZERO,
-            index: ZERO,
-            offset: 8,
-        }),
-        // Skipped.
-        Op::Trap {
-            code: TrapCode::UnreachableCodeReached,
-        },
-        Op::F64LoadIdx(LoadIdx {
-            dst: OUT,
-            base: ZERO,
-            index: ZERO,
-            offset: 8,
-        }),
-        // Skipped.
-        Op::Trap {
-            code: TrapCode::UnreachableCodeReached,
-        },
-        Op::I32Load8SIdx(LoadIdx {
-            dst: OUT,
-            base: ZERO,
-            index: ZERO,
-            offset: 8,
-        }),
-        // Skipped.
-        Op::Trap {
-            code: TrapCode::UnreachableCodeReached,
-        },
-        Op::I32Load8UIdx(LoadIdx {
-            dst: OUT,
-            base: ZERO,
-            index: ZERO,
-            offset: 8,
-        }),
-        // Skipped.
-        Op::Trap {
-            code: TrapCode::UnreachableCodeReached,
-        },
-        Op::I32Load16SIdx(LoadIdx {
-            dst: OUT,
-            base: ZERO,
-            index: ZERO,
-            offset: 8,
-        }),
-        // Skipped.
-        Op::Trap {
-            code: TrapCode::UnreachableCodeReached,
-        },
-        Op::I32Load16UIdx(LoadIdx {
-            dst: OUT,
-            base: ZERO,
-            index: ZERO,
-            offset: 8,
-        }),
-        // Skipped.
         Op::Trap {
             code: TrapCode::UnreachableCodeReached,
         },
