@@ -127,7 +127,10 @@ pub struct Un {
 }
 
 /// Operands of a fused compare-and-branch: `if lhs CMP rhs { pc += offset }`.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+///
+/// `imm` is a copy of a constant `rhs`, as in [`Bin`]: filled in by
+/// `assemble`, ignored by equality.
+#[derive(Copy, Clone, Debug, Eq)]
 pub struct BrCmp {
     /// Left operand slot.
     pub lhs: Slot,
@@ -135,6 +138,26 @@ pub struct BrCmp {
     pub rhs: Slot,
     /// Relative target, as in [`Op::Br`].
     pub offset: i32,
+    /// The constant `rhs` names, if `assemble` filled it in (see [`Bin`]).
+    pub imm: u32,
+}
+
+impl BrCmp {
+    /// `if lhs CMP rhs { pc += offset }`, with no immediate.
+    pub const fn new(lhs: Slot, rhs: Slot, offset: i32) -> BrCmp {
+        BrCmp {
+            lhs,
+            rhs,
+            offset,
+            imm: 0,
+        }
+    }
+}
+
+impl PartialEq for BrCmp {
+    fn eq(&self, other: &BrCmp) -> bool {
+        (self.lhs, self.rhs, self.offset) == (other.lhs, other.rhs, other.offset)
+    }
 }
 
 /// Operands of a load from memory 0: `dst = mem[addr + offset]`.
@@ -172,6 +195,35 @@ pub struct Store {
     pub value: Slot,
     /// The static offset from the memarg.
     pub offset: u32,
+}
+
+/// Operands of a loop latch: `var += step` (wrapping, `i32`), then a
+/// branch on the new value, `if var CMP rhs { pc += offset }` — an `i32.add`
+/// of a small constant fused with the compare-and-branch reading its
+/// result (see [`Op::I32AddBrNe`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct AddBr {
+    /// The counter: read, stepped, written back, compared.
+    pub var: Slot,
+    /// The constant added.
+    pub step: i16,
+    /// The slot compared against (unused by [`Op::I32AddBrNez`]).
+    pub rhs: Slot,
+    /// Relative target, as in [`Op::Br`].
+    pub offset: i32,
+}
+
+/// [`AddBr`] comparing against a constant.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct AddBrImm {
+    /// The counter: read, stepped, written back, compared.
+    pub var: Slot,
+    /// The constant added.
+    pub step: i16,
+    /// Relative target, as in [`Op::Br`].
+    pub offset: i32,
+    /// The constant compared against.
+    pub bound: u32,
 }
 
 /// A pattern matching every `Op` with a [`Bin`] whose operands are 32-bit
@@ -336,6 +388,13 @@ macro_rules! wide_bin {
 /// [`BrCmp`]), its operands matched by `$p`.
 macro_rules! fused_branch {
     ($p:pat) => {
+        $crate::bytecode::narrow_branch!($p) | $crate::bytecode::wide_branch!($p)
+    };
+}
+
+/// A pattern matching every fused compare-and-branch of 32-bit operands.
+macro_rules! narrow_branch {
+    ($p:pat) => {
         Op::BrIfI32Eq($p)
             | Op::BrIfI32Ne($p)
             | Op::BrIfI32LtS($p)
@@ -346,16 +405,6 @@ macro_rules! fused_branch {
             | Op::BrIfI32LeU($p)
             | Op::BrIfI32GeS($p)
             | Op::BrIfI32GeU($p)
-            | Op::BrIfI64Eq($p)
-            | Op::BrIfI64Ne($p)
-            | Op::BrIfI64LtS($p)
-            | Op::BrIfI64LtU($p)
-            | Op::BrIfI64GtS($p)
-            | Op::BrIfI64GtU($p)
-            | Op::BrIfI64LeS($p)
-            | Op::BrIfI64LeU($p)
-            | Op::BrIfI64GeS($p)
-            | Op::BrIfI64GeU($p)
             | Op::BrIfI32EqAccL($p)
             | Op::BrIfI32NeAccL($p)
             | Op::BrIfI32LtSAccL($p)
@@ -366,6 +415,22 @@ macro_rules! fused_branch {
             | Op::BrIfI32LeUAccL($p)
             | Op::BrIfI32GeSAccL($p)
             | Op::BrIfI32GeUAccL($p)
+    };
+}
+
+/// A pattern matching every fused compare-and-branch of 64-bit operands.
+macro_rules! wide_branch {
+    ($p:pat) => {
+        Op::BrIfI64Eq($p)
+            | Op::BrIfI64Ne($p)
+            | Op::BrIfI64LtS($p)
+            | Op::BrIfI64LtU($p)
+            | Op::BrIfI64GtS($p)
+            | Op::BrIfI64GtU($p)
+            | Op::BrIfI64LeS($p)
+            | Op::BrIfI64LeU($p)
+            | Op::BrIfI64GeS($p)
+            | Op::BrIfI64GeU($p)
     };
 }
 
@@ -384,7 +449,8 @@ macro_rules! load_idx {
     };
 }
 #[cfg(test)]
-pub(crate) use load_idx;
+pub(crate) use {fused_branch, load_idx};
+pub(crate) use {narrow_branch, wide_branch};
 
 /// One Kiln instruction. Sixteen bytes at most (checked by a test).
 ///
@@ -1295,6 +1361,14 @@ pub enum Op {
     I32Load16SIdx(LoadIdx),
     /// `i32.load16_u` of `base + index`, then skips an instruction.
     I32Load16UIdx(LoadIdx),
+    /// `var += step; if var != rhs` branch, else skip an instruction: an
+    /// `i32.add` and the [`Op::BrIfI32NeAccL`] after it.
+    I32AddBrNe(AddBr),
+    /// [`Op::I32AddBrNe`] against a constant.
+    I32AddBrNeImm(AddBrImm),
+    /// `var += step; if var != 0` branch, else skip an instruction: an
+    /// `i32.add` and the [`Op::BrIfNezAcc`] after it.
+    I32AddBrNez(AddBr),
 }
 
 /// One instruction as the executor holds it: the [`Op`], preceded by the
@@ -1334,6 +1408,9 @@ pub struct CompiledFunc {
     /// Constants copied into slots `num_locals..num_locals + consts.len()`
     /// on entry.
     pub consts: Box<[u64]>,
+    /// The function's index in its module (imports first), for backtraces:
+    /// kept here so that a call's frame record need not carry it.
+    pub func_index: u32,
 }
 
 impl CompiledFunc {
@@ -1381,10 +1458,30 @@ impl Op {
         }
     }
 
+    /// The right operand slot of an instruction that can take it as an
+    /// immediate (a binary instruction or a fused compare-and-branch), its
+    /// immediate field, and whether the operands are 64-bit.
+    pub fn immediate_mut(&mut self) -> Option<(&mut Slot, &mut u32, bool)> {
+        match self {
+            narrow_bin!(b) => Some((&mut b.rhs, &mut b.imm, false)),
+            wide_bin!(b) => Some((&mut b.rhs, &mut b.imm, true)),
+            narrow_branch!(b) => Some((&mut b.rhs, &mut b.imm, false)),
+            wide_branch!(b) => Some((&mut b.rhs, &mut b.imm, true)),
+            _ => None,
+        }
+    }
+
     /// Whether the instruction skips the one after it ([`Op::Copy2`], the
     /// `…LoadIdx` loads): that one is a leftover of a fusion and never runs.
     pub fn skips_next(&self) -> bool {
-        matches!(self, Op::Copy2 { .. } | load_idx!(_))
+        matches!(
+            self,
+            Op::Copy2 { .. }
+                | load_idx!(_)
+                | Op::I32AddBrNe(_)
+                | Op::I32AddBrNeImm(_)
+                | Op::I32AddBrNez(_)
+        )
     }
 
     /// An unlinked [`Op::Br`] by `offset`.
@@ -1412,6 +1509,8 @@ impl Op {
             | Op::BrIfNezAcc { offset, .. }
             | Op::BrIfEqzAcc { offset, .. } => Some(offset),
             fused_branch!(b) => Some(&mut b.offset),
+            Op::I32AddBrNe(a) | Op::I32AddBrNez(a) => Some(&mut a.offset),
+            Op::I32AddBrNeImm(a) => Some(&mut a.offset),
             _ => None,
         }
     }
@@ -1666,6 +1765,8 @@ impl Op {
             | Op::BrIfEqzAcc { cond, .. } => each!(cond),
             Op::BrTable { index, .. } | Op::BrTableAcc { index, .. } => each!(index),
             fused_branch!(b) => each!(&mut b.lhs, &mut b.rhs),
+            Op::I32AddBrNe(a) | Op::I32AddBrNez(a) => each!(&mut a.var, &mut a.rhs),
+            Op::I32AddBrNeImm(a) => each!(&mut a.var),
             Op::Call { base, .. } => each!(base),
             Op::CallIndirect { index, base, .. } => each!(index, base),
             Op::Copy { dst, src } => each!(dst, src),

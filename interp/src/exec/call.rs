@@ -58,8 +58,6 @@ pub(super) struct Callee {
     func: *const CompiledFunc,
     /// Its instance.
     instance: *mut VMContext,
-    /// Its index in its module.
-    func_index: u32,
 }
 
 impl Callee {
@@ -68,7 +66,6 @@ impl Callee {
         fr: core::ptr::null(),
         func: core::ptr::null(),
         instance: core::ptr::null_mut(),
-        func_index: 0,
     };
 }
 
@@ -128,7 +125,6 @@ pub(super) unsafe fn enter_cached(
             ip,
             base: c.base,
             vmctx: c.vmctx,
-            func_index: c.func_index,
         };
         if !stack.push_frame_in_place(caller) {
             return None;
@@ -142,7 +138,6 @@ pub(super) unsafe fn enter_cached(
             mem
         };
         c.func = e.func;
-        c.func_index = e.func_index;
         c.base = new_base;
         Some(Resume {
             ip: f.code.as_ptr(),
@@ -321,7 +316,6 @@ unsafe fn enter(
                 fr,
                 func,
                 instance: inst,
-                func_index,
             };
         }
         let new_base = c.base + base as usize;
@@ -334,7 +328,6 @@ unsafe fn enter(
             ip,
             base: c.base,
             vmctx: c.vmctx,
-            func_index: c.func_index,
         });
         let regs = Regs::new(stack.values.as_mut_ptr().add(new_base));
         regs.init_frame(f);
@@ -345,7 +338,6 @@ unsafe fn enter(
             mem
         };
         c.func = func;
-        c.func_index = func_index;
         c.base = new_base;
         Ok(Resume {
             ip: f.code.as_ptr(),
@@ -459,7 +451,6 @@ pub(super) unsafe fn ret(ctx: *mut Ctx, mem: Mem) -> Option<Resume> {
             Mem::load(f.vmctx)
         };
         c.func = f.func;
-        c.func_index = f.func_index;
         c.base = f.base;
         c.vmctx = f.vmctx;
         Some(Resume {

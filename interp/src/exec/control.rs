@@ -31,6 +31,25 @@ pub(super) unsafe fn br_table(
     }
 }
 
+/// A loop latch's step: `var += step` (wrapping `i32`); returns the new
+/// value.
+///
+/// # Safety
+/// `var` is in the frame.
+#[inline(always)]
+pub(super) unsafe fn step<const S: bool, const I: bool>(
+    r: Regs<S, I>,
+    var: Slot,
+    step: i16,
+) -> u32 {
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        let v = r.get_u32(var).wrapping_add(step as i32 as u32);
+        r.set(var, u64::from(v));
+        v
+    }
+}
+
 /// `select`: `dst = if cond != 0 { if_true } else { if_false }`. Returns
 /// the bits written.
 ///

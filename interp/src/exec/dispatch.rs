@@ -1,6 +1,6 @@
 //! Dispatch: how control passes from one instruction's handler to the next.
 //!
-//! Every [`Op`] variant has its own handler function (`handlers.rs`), all
+//! Every [`Op`](crate::bytecode::Op) variant has its own handler function (`handlers.rs`), all
 //! with one signature, [`Handler`], that carries the hot state in argument
 //! registers: the instruction pointer, the frame's slots, memory 0's base
 //! and length (so a bounds check is a compare of two registers, with no
@@ -10,11 +10,11 @@
 //! registers.
 //!
 //! The code is *direct-threaded*: each [`Inst`] carries its handler's
-//! address next to its `Op` ([`assemble`] pairs them, from the `HANDLERS`
+//! address next to its `Op` ([`assemble`](super::assemble) pairs them, from the `HANDLERS`
 //! table indexed by the `Op`'s tag, once per function), so a handler
 //! continues with a single load of the next instruction's handler rather
 //! than a load of its tag followed by a load from the table. A branch
-//! ([`Op::Br`], a `br_table` entry) also carries its target's handler
+//! ([`Op::Br`](crate::bytecode::Op::Br), a `br_table` entry) also carries its target's handler
 //! ([`Link`]), so it does not even wait for the target's address.
 //!
 //! Two backends connect the handlers, chosen at build time by `build.rs`:
@@ -44,11 +44,10 @@
 //! meaningless, and no instruction reads them: the translator only lets an
 //! instruction read an accumulator right after one that set it).
 
-use super::handlers::{HANDLERS, VARIANTS};
 use super::memory::Mem;
 use super::regs::Regs;
 use super::{Ctx, Fault};
-use crate::bytecode::{Inst, Link, Op, Slot};
+use crate::bytecode::{Inst, Link};
 
 /// Defines a function with the handler calling convention: `extern
 /// "sysv64"` on x86_64 (six integer argument registers on every OS, where
@@ -316,81 +315,6 @@ mod backend {
 }
 
 pub(super) use backend::{Ret, next, next_linked, run, stop};
-
-/// Assembles a finished function's instructions for execution: pairs each
-/// `Op` with its handler (see [`Inst`]) and stores in every [`Op::Br`] (the
-/// `br_table` entries included) its target's handler (see [`Link`]). The
-/// translator calls it last, once no instruction will change. A `Br` whose
-/// target lies outside `ops` is left unlinked (the translator never emits
-/// one).
-///
-/// Two facts pick a variant of an instruction's handler, where it has one:
-///
-/// * `dead[pc]` (missing = `false`) says that the result slot of the
-///   instruction at `pc` is never read — only the accumulator the next
-///   instruction takes it from is — so it gets the variant that does not
-///   write the slot. This is the translator's claim to make (it knows which
-///   slots are temporaries and who reads them); a wrong one would leave a
-///   stale value in the slot.
-/// * A binary instruction whose right operand is one of the function's
-///   constants (`consts`, in slots from `first_const`) gets the constant
-///   copied into it ([`Bin::imm`](crate::bytecode::Bin::imm)) and the
-///   variant that reads it from there — when 32 bits carry it: always for
-///   32-bit operands (read truncated), for 64-bit ones when the constant is
-///   its low half sign-extended.
-pub fn assemble(mut ops: Vec<Op>, dead: &[bool], consts: &[u64], first_const: Slot) -> Box<[Inst]> {
-    let tag_of = |op: &Op| {
-        // SAFETY: `Op` is `#[repr(u16)]`: its first two bytes are its tag,
-        // an index into `HANDLERS` (one entry per variant).
-        usize::from(unsafe { *core::ptr::from_ref(op).cast::<u16>() })
-    };
-    for pc in 0..ops.len() {
-        let Op::Br { offset, .. } = ops[pc] else {
-            continue;
-        };
-        let Some(target) = pc
-            .checked_add_signed(offset as isize)
-            .and_then(|to| ops.get(to))
-        else {
-            continue;
-        };
-        let to = Link(HANDLERS[tag_of(target)] as usize);
-        if let Op::Br { to: link, .. } = &mut ops[pc] {
-            *link = to;
-        }
-    }
-    ops.into_iter()
-        .enumerate()
-        .map(|(pc, mut op)| {
-            let tag = tag_of(&op);
-            let immediate = op.bin_mut().is_some_and(|(b, wide)| {
-                let Some(&c) = b
-                    .rhs
-                    .checked_sub(first_const)
-                    .and_then(|i| consts.get(usize::from(i)))
-                else {
-                    return false;
-                };
-                let fits = !wide || c == c as i32 as i64 as u64;
-                if fits {
-                    b.imm = c as u32;
-                }
-                fits
-            });
-            let discard = dead.get(pc) == Some(&true);
-            let h = match (VARIANTS[tag], discard, immediate) {
-                (Some(v), true, true) => v.immediate_discarding,
-                (Some(v), true, false) => v.discarding,
-                (Some(v), false, true) => v.immediate,
-                _ => HANDLERS[tag],
-            };
-            Inst {
-                handler: h as usize,
-                op,
-            }
-        })
-        .collect()
-}
 
 /// [`next`] with memory 0's view as a [`Mem`]: how execution continues
 /// after a call, a return or `memory.grow`, which may have changed it.

@@ -19,6 +19,8 @@
 //!   `Result`; `Err` stops the activation with that fault at this
 //!   instruction;
 //! * `jump`: the body evaluates to the instruction to continue at;
+//! * `branch`: like `jump`, for a fused compare-and-branch, which also gets
+//!   a handler twin taking its right operand from the instruction;
 //! * `linked`: the same, with the [`Link`](crate::bytecode::Link) to that
 //!   instruction's handler when the body has one (a branch);
 //! * `custom`: the body decides (calls, returns, `memory.grow`, traps).
@@ -60,9 +62,11 @@
 use super::call;
 use super::dispatch::{Handler, Ret, fail, handler_fn, next, next_linked, next_with, stop};
 use super::memory::{self, Mem};
-use super::regs::{Regs, Src, bin, bin_from, bin_trap, bin_trap_from, un, un_from, un_trap};
+use super::regs::{
+    Regs, SlotValue, Src, bin, bin_from, bin_trap, bin_trap_from, un, un_from, un_trap,
+};
 use super::{Ctx, Fault, arith, control, float, global, load_store, table};
-use crate::bytecode::{Inst, Load, LoadIdx, Op};
+use crate::bytecode::{AddBr, Inst, Load, LoadIdx, Op};
 
 /// Generates the handlers and `HANDLERS` from `Name: pattern => kind { body }`
 /// entries, in `Op`'s declaration order (see the module docs). The first
@@ -152,6 +156,16 @@ macro_rules! handlers {
     };
     (@discarding set_f32, $($rest:tt)*) => { handlers!(@twin_of set_f32, $($rest)*); };
     (@discarding set_f64, $($rest:tt)*) => { handlers!(@twin_of set_f64, $($rest)*); };
+    // A compare-and-branch writes no slot: only an immediate twin.
+    (@discarding branch, $name:ident, $pat:pat, $body:block, [$($v:ident),*]) => {
+        #[allow(non_snake_case)]
+        #[doc = concat!("The other handler of [`Op::", stringify!($name), "`] (see [`Variants`]).")]
+        pub(super) mod $name {
+            use super::*;
+            handlers!(@handler immediate for $name, |p| Regs::new(p).variant::<true, true>(),
+                $pat, branch, $body, [$($v),*]);
+        }
+    };
     (@discarding $kind:ident, $($rest:tt)*) => {};
     (@twin $($rest:tt)*) => { handlers!(@twin_of set, $($rest)*); };
     (@twin_of $kind:ident, $name:ident, $pat:pat, $body:block, [$($v:ident),*]) => {
@@ -172,6 +186,14 @@ macro_rules! handlers {
     (@variants_ref fallible_set_skip, $name:ident) => { handlers!(@variants $name) };
     (@variants_ref set_f32, $name:ident) => { handlers!(@variants $name) };
     (@variants_ref set_f64, $name:ident) => { handlers!(@variants $name) };
+    // Branches are never dead: their "discarding" handlers are the plain ones.
+    (@variants_ref branch, $name:ident) => {
+        Some(Variants {
+            discarding: $name,
+            immediate: $name::immediate,
+            immediate_discarding: $name::immediate,
+        })
+    };
     (@variants_ref $kind:ident, $name:ident) => { None };
     (@variants $name:ident) => {
         Some(Variants {
@@ -222,6 +244,9 @@ macro_rules! handlers {
         let to: *const Inst = $body;
         next(to, $r, $m.base, $m.len, $ctx, $acc, $fa, $da)
     }};
+    (@branch $ip:ident, $r:ident, $m:ident, $ctx:ident, $acc:ident, $fa:ident, $da:ident, $body:block) => {
+        handlers!(@jump $ip, $r, $m, $ctx, $acc, $fa, $da, $body)
+    };
     (@linked $ip:ident, $r:ident, $m:ident, $ctx:ident, $acc:ident, $fa:ident, $da:ident, $body:block) => {{
         let (to, link): (*const Inst, Option<crate::bytecode::Link>) = $body;
         match link {
@@ -243,10 +268,10 @@ macro_rules! handlers {
 
 /// Number of `Op` variants: one past the last variant's tag.
 pub(super) const OP_COUNT: usize = {
-    let last = Op::I32Load16UIdx(LoadIdx {
-        dst: 0,
-        base: 0,
-        index: 0,
+    let last = Op::I32AddBrNez(AddBr {
+        var: 0,
+        step: 0,
+        rhs: 0,
         offset: 0,
     });
     // SAFETY: `Op` is `#[repr(u16)]`: its first two bytes are the
@@ -294,7 +319,9 @@ fn as_f32(bits: u64) -> f32 {
 /// `lhs` taken from where `$from` says.
 macro_rules! br_cmp {
     ($ip:ident, $r:ident, $b:ident, $from:expr, $t:ty, $cmp:tt) => {
-        if <$t as super::regs::SlotValue>::from_slot($r.operand($b.lhs, $from)) $cmp $r.take::<$t>($b.rhs) {
+        if <$t as SlotValue>::from_slot($r.operand($b.lhs, $from))
+            $cmp <$t as SlotValue>::from_slot($r.branch_rhs($b))
+        {
             $ip.offset($b.offset as isize)
         } else {
             $ip.add(1)
@@ -323,26 +350,26 @@ handlers! {
     }
     ConsumeFuel: &Op::ConsumeFuel { amount } => fallible { control::consume_fuel((*ctx).store, amount) }
     CheckEpoch: Op::CheckEpoch => fallible { control::check_epoch((*ctx).store) }
-    BrIfI32Eq: Op::BrIfI32Eq(b) => jump { br_cmp!(ip, r, b, Src::Slot, u32, ==) }
-    BrIfI32Ne: Op::BrIfI32Ne(b) => jump { br_cmp!(ip, r, b, Src::Slot, u32, !=) }
-    BrIfI32LtS: Op::BrIfI32LtS(b) => jump { br_cmp!(ip, r, b, Src::Slot, i32, <) }
-    BrIfI32LtU: Op::BrIfI32LtU(b) => jump { br_cmp!(ip, r, b, Src::Slot, u32, <) }
-    BrIfI32GtS: Op::BrIfI32GtS(b) => jump { br_cmp!(ip, r, b, Src::Slot, i32, >) }
-    BrIfI32GtU: Op::BrIfI32GtU(b) => jump { br_cmp!(ip, r, b, Src::Slot, u32, >) }
-    BrIfI32LeS: Op::BrIfI32LeS(b) => jump { br_cmp!(ip, r, b, Src::Slot, i32, <=) }
-    BrIfI32LeU: Op::BrIfI32LeU(b) => jump { br_cmp!(ip, r, b, Src::Slot, u32, <=) }
-    BrIfI32GeS: Op::BrIfI32GeS(b) => jump { br_cmp!(ip, r, b, Src::Slot, i32, >=) }
-    BrIfI32GeU: Op::BrIfI32GeU(b) => jump { br_cmp!(ip, r, b, Src::Slot, u32, >=) }
-    BrIfI64Eq: Op::BrIfI64Eq(b) => jump { br_cmp!(ip, r, b, Src::Slot, u64, ==) }
-    BrIfI64Ne: Op::BrIfI64Ne(b) => jump { br_cmp!(ip, r, b, Src::Slot, u64, !=) }
-    BrIfI64LtS: Op::BrIfI64LtS(b) => jump { br_cmp!(ip, r, b, Src::Slot, i64, <) }
-    BrIfI64LtU: Op::BrIfI64LtU(b) => jump { br_cmp!(ip, r, b, Src::Slot, u64, <) }
-    BrIfI64GtS: Op::BrIfI64GtS(b) => jump { br_cmp!(ip, r, b, Src::Slot, i64, >) }
-    BrIfI64GtU: &Op::BrIfI64GtU(b) => jump { br_cmp!(ip, r, b, Src::Slot, u64, >) }
-    BrIfI64LeS: &Op::BrIfI64LeS(b) => jump { br_cmp!(ip, r, b, Src::Slot, i64, <=) }
-    BrIfI64LeU: &Op::BrIfI64LeU(b) => jump { br_cmp!(ip, r, b, Src::Slot, u64, <=) }
-    BrIfI64GeS: &Op::BrIfI64GeS(b) => jump { br_cmp!(ip, r, b, Src::Slot, i64, >=) }
-    BrIfI64GeU: &Op::BrIfI64GeU(b) => jump { br_cmp!(ip, r, b, Src::Slot, u64, >=) }
+    BrIfI32Eq: Op::BrIfI32Eq(b) => branch { br_cmp!(ip, r, b, Src::Slot, u32, ==) }
+    BrIfI32Ne: Op::BrIfI32Ne(b) => branch { br_cmp!(ip, r, b, Src::Slot, u32, !=) }
+    BrIfI32LtS: Op::BrIfI32LtS(b) => branch { br_cmp!(ip, r, b, Src::Slot, i32, <) }
+    BrIfI32LtU: Op::BrIfI32LtU(b) => branch { br_cmp!(ip, r, b, Src::Slot, u32, <) }
+    BrIfI32GtS: Op::BrIfI32GtS(b) => branch { br_cmp!(ip, r, b, Src::Slot, i32, >) }
+    BrIfI32GtU: Op::BrIfI32GtU(b) => branch { br_cmp!(ip, r, b, Src::Slot, u32, >) }
+    BrIfI32LeS: Op::BrIfI32LeS(b) => branch { br_cmp!(ip, r, b, Src::Slot, i32, <=) }
+    BrIfI32LeU: Op::BrIfI32LeU(b) => branch { br_cmp!(ip, r, b, Src::Slot, u32, <=) }
+    BrIfI32GeS: Op::BrIfI32GeS(b) => branch { br_cmp!(ip, r, b, Src::Slot, i32, >=) }
+    BrIfI32GeU: Op::BrIfI32GeU(b) => branch { br_cmp!(ip, r, b, Src::Slot, u32, >=) }
+    BrIfI64Eq: Op::BrIfI64Eq(b) => branch { br_cmp!(ip, r, b, Src::Slot, u64, ==) }
+    BrIfI64Ne: Op::BrIfI64Ne(b) => branch { br_cmp!(ip, r, b, Src::Slot, u64, !=) }
+    BrIfI64LtS: Op::BrIfI64LtS(b) => branch { br_cmp!(ip, r, b, Src::Slot, i64, <) }
+    BrIfI64LtU: Op::BrIfI64LtU(b) => branch { br_cmp!(ip, r, b, Src::Slot, u64, <) }
+    BrIfI64GtS: Op::BrIfI64GtS(b) => branch { br_cmp!(ip, r, b, Src::Slot, i64, >) }
+    BrIfI64GtU: Op::BrIfI64GtU(b) => branch { br_cmp!(ip, r, b, Src::Slot, u64, >) }
+    BrIfI64LeS: Op::BrIfI64LeS(b) => branch { br_cmp!(ip, r, b, Src::Slot, i64, <=) }
+    BrIfI64LeU: Op::BrIfI64LeU(b) => branch { br_cmp!(ip, r, b, Src::Slot, u64, <=) }
+    BrIfI64GeS: Op::BrIfI64GeS(b) => branch { br_cmp!(ip, r, b, Src::Slot, i64, >=) }
+    BrIfI64GeU: Op::BrIfI64GeU(b) => branch { br_cmp!(ip, r, b, Src::Slot, u64, >=) }
     Call: &Op::Call { func, base } => custom {
         let fr = (*(*ctx).vmctx).func_ref(func);
         match call::enter_cached(ctx, ip, m, fr, base) {
@@ -672,16 +699,16 @@ handlers! {
         if acc as u32 == 0 { ip.offset(offset as isize) } else { ip.add(1) }
     }
     BrTableAcc: &Op::BrTableAcc { len, .. } => linked { control::br_table(ip, acc as u32, len) }
-    BrIfI32EqAccL: Op::BrIfI32EqAccL(b) => jump { br_cmp!(ip, r, b, Src::Acc(acc), u32, ==) }
-    BrIfI32NeAccL: Op::BrIfI32NeAccL(b) => jump { br_cmp!(ip, r, b, Src::Acc(acc), u32, !=) }
-    BrIfI32LtSAccL: Op::BrIfI32LtSAccL(b) => jump { br_cmp!(ip, r, b, Src::Acc(acc), i32, <) }
-    BrIfI32LtUAccL: Op::BrIfI32LtUAccL(b) => jump { br_cmp!(ip, r, b, Src::Acc(acc), u32, <) }
-    BrIfI32GtSAccL: Op::BrIfI32GtSAccL(b) => jump { br_cmp!(ip, r, b, Src::Acc(acc), i32, >) }
-    BrIfI32GtUAccL: Op::BrIfI32GtUAccL(b) => jump { br_cmp!(ip, r, b, Src::Acc(acc), u32, >) }
-    BrIfI32LeSAccL: Op::BrIfI32LeSAccL(b) => jump { br_cmp!(ip, r, b, Src::Acc(acc), i32, <=) }
-    BrIfI32LeUAccL: Op::BrIfI32LeUAccL(b) => jump { br_cmp!(ip, r, b, Src::Acc(acc), u32, <=) }
-    BrIfI32GeSAccL: Op::BrIfI32GeSAccL(b) => jump { br_cmp!(ip, r, b, Src::Acc(acc), i32, >=) }
-    BrIfI32GeUAccL: Op::BrIfI32GeUAccL(b) => jump { br_cmp!(ip, r, b, Src::Acc(acc), u32, >=) }
+    BrIfI32EqAccL: Op::BrIfI32EqAccL(b) => branch { br_cmp!(ip, r, b, Src::Acc(acc), u32, ==) }
+    BrIfI32NeAccL: Op::BrIfI32NeAccL(b) => branch { br_cmp!(ip, r, b, Src::Acc(acc), u32, !=) }
+    BrIfI32LtSAccL: Op::BrIfI32LtSAccL(b) => branch { br_cmp!(ip, r, b, Src::Acc(acc), i32, <) }
+    BrIfI32LtUAccL: Op::BrIfI32LtUAccL(b) => branch { br_cmp!(ip, r, b, Src::Acc(acc), u32, <) }
+    BrIfI32GtSAccL: Op::BrIfI32GtSAccL(b) => branch { br_cmp!(ip, r, b, Src::Acc(acc), i32, >) }
+    BrIfI32GtUAccL: Op::BrIfI32GtUAccL(b) => branch { br_cmp!(ip, r, b, Src::Acc(acc), u32, >) }
+    BrIfI32LeSAccL: Op::BrIfI32LeSAccL(b) => branch { br_cmp!(ip, r, b, Src::Acc(acc), i32, <=) }
+    BrIfI32LeUAccL: Op::BrIfI32LeUAccL(b) => branch { br_cmp!(ip, r, b, Src::Acc(acc), u32, <=) }
+    BrIfI32GeSAccL: Op::BrIfI32GeSAccL(b) => branch { br_cmp!(ip, r, b, Src::Acc(acc), i32, >=) }
+    BrIfI32GeUAccL: Op::BrIfI32GeUAccL(b) => branch { br_cmp!(ip, r, b, Src::Acc(acc), u32, >=) }
 
     // ----- an operand in a float accumulator -----
     F32AddAccL: Op::F32AddAccL(o) => set_f32 { as_f32(bin_from(r, o, f32_src(fa), Src::Slot, float::f32_add)) }
@@ -728,6 +755,20 @@ handlers! {
     I32Load8UIdx: Op::I32Load8UIdx(l) => fallible_set_skip { load_store::i32_load8_u(r, m, idx(r, l), &idx_load(l)) }
     I32Load16SIdx: Op::I32Load16SIdx(l) => fallible_set_skip { load_store::i32_load16_s(r, m, idx(r, l), &idx_load(l)) }
     I32Load16UIdx: Op::I32Load16UIdx(l) => fallible_set_skip { load_store::i32_load16_u(r, m, idx(r, l), &idx_load(l)) }
+
+    // ----- loop latches (fused) -----
+    I32AddBrNe: Op::I32AddBrNe(a) => jump {
+        let v = control::step(r, a.var, a.step);
+        if v != r.get_u32(a.rhs) { ip.offset(a.offset as isize) } else { ip.add(2) }
+    }
+    I32AddBrNeImm: Op::I32AddBrNeImm(a) => jump {
+        let v = control::step(r, a.var, a.step);
+        if v != a.bound { ip.offset(a.offset as isize) } else { ip.add(2) }
+    }
+    I32AddBrNez: Op::I32AddBrNez(a) => jump {
+        let v = control::step(r, a.var, a.step);
+        if v != 0 { ip.offset(a.offset as isize) } else { ip.add(2) }
+    }
 }
 
 /// The address of a `…LoadIdx`: `base + index`, wrapping like `i32.add`.

@@ -55,6 +55,7 @@
 //! handlers.
 
 mod arith;
+mod assemble;
 mod call;
 mod control;
 mod dispatch;
@@ -69,7 +70,9 @@ mod table;
 #[cfg(test)]
 mod tests;
 
-pub use dispatch::assemble;
+pub use assemble::assemble;
+#[cfg(test)]
+pub(crate) use assemble::takes_immediate;
 pub use stack::InterpStack;
 
 use crate::bytecode::{CompiledFunc, Inst};
@@ -113,8 +116,6 @@ struct Ctx {
     /// The frame-stack depth when the activation started: frames above it
     /// are the running function's interpreted callers.
     entry_frames: usize,
-    /// The running function's index in its module, for backtraces.
-    func_index: u32,
     /// Set when the activation stops early: why.
     fault: Option<Fault>,
     /// Set with `fault`: the instruction that faulted.
@@ -193,7 +194,6 @@ pub unsafe extern "C" fn interp_array_call(
             func,
             base: start,
             entry_frames,
-            func_index,
             fault: None,
             ip: core::ptr::null(),
             callees: [call::Callee::EMPTY; call::CALLEE_CACHE],
@@ -260,14 +260,13 @@ unsafe fn unwind(ctx: &Ctx, fault: Fault) {
             s.backtrace.clear();
             s.pending = Some(UnwindReason::Trap(code));
         }
-        s.backtrace
-            .push(frame_info(ctx.vmctx, ctx.func_index, ctx.func, ctx.ip));
+        s.backtrace.push(frame_info(ctx.vmctx, ctx.func, ctx.ip));
         let callers = s.interp.frames.get(ctx.entry_frames..).unwrap_or(&[]);
         s.backtrace.extend(
             callers
                 .iter()
                 .rev()
-                .map(|f| frame_info(f.vmctx, f.func_index, f.func, f.ip)),
+                .map(|f| frame_info(f.vmctx, f.func, f.ip)),
         );
         s.interp.frames.truncate(ctx.entry_frames);
     }
@@ -279,12 +278,16 @@ unsafe fn unwind(ctx: &Ctx, fault: Fault) {
 /// `ip` points into `(*func).code`.
 unsafe fn frame_info(
     vmctx: *mut VMContext,
-    func_index: u32,
     func: *const CompiledFunc,
     ip: *const Inst,
 ) -> FrameInfo {
     // SAFETY: forwarded to the caller.
-    let pc = unsafe { ip.offset_from_unsigned((*func).code.as_ptr()) };
+    let (pc, func_index) = unsafe {
+        (
+            ip.offset_from_unsigned((*func).code.as_ptr()),
+            (*func).func_index,
+        )
+    };
     FrameInfo {
         vmctx,
         func_index,

@@ -1,7 +1,7 @@
 //! Slot access for the running frame, and the generic plumbing that applies
 //! a pure operator function (from `int`, `float`) to an instruction's slots.
 
-use crate::bytecode::{Bin, Slot, Un};
+use crate::bytecode::{Bin, BrCmp, Slot, Un};
 use crate::vm::TrapCode;
 
 /// The running frame's slots: a pointer to its slot 0 on the value stack.
@@ -314,6 +314,21 @@ impl<const STORE: bool, const IMM: bool> Regs<STORE, IMM> {
             Src::Slot if IMM => o.imm as i32 as i64 as u64,
             // SAFETY: forwarded to the caller.
             _ => unsafe { self.operand(o.rhs, from) },
+        }
+    }
+
+    /// The bits of a compare-and-branch's right operand: its slot, or with
+    /// `IMM` the constant's copy in the instruction (as in [`Regs::rhs`]).
+    ///
+    /// # Safety
+    /// `b.rhs` is within the frame.
+    #[inline(always)]
+    pub(super) unsafe fn branch_rhs(self, b: &BrCmp) -> u64 {
+        if IMM {
+            b.imm as i32 as i64 as u64
+        } else {
+            // SAFETY: forwarded to the caller.
+            unsafe { self.get(b.rhs) }
         }
     }
 

@@ -21,8 +21,6 @@ pub(super) struct Frame {
     pub(super) base: usize,
     /// The caller's instance.
     pub(super) vmctx: *mut VMContext,
-    /// The caller's function index, for backtraces.
-    pub(super) func_index: u32,
 }
 
 /// How many value slots one frame record is charged against the stack limit.
@@ -149,7 +147,6 @@ mod tests {
             ip: core::ptr::null(),
             base: 0,
             vmctx: core::ptr::null_mut(),
-            func_index: 0,
         };
         let mut pushed = 0;
         while s.reserve(0) {

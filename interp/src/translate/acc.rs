@@ -136,11 +136,7 @@ fn swapped(b: Bin) -> Bin {
 
 /// `b` with its operands swapped.
 fn swapped_cmp(b: BrCmp) -> BrCmp {
-    BrCmp {
-        lhs: b.rhs,
-        rhs: b.lhs,
-        offset: b.offset,
-    }
+    BrCmp::new(b.rhs, b.lhs, b.offset)
 }
 
 /// The accumulator variant of `op` taking the value of `slot` from the
@@ -492,11 +488,7 @@ mod tests {
             Op::I32Sub(b),
             Op::I64Shl(b),
             Op::I32LeU(b),
-            Op::BrIfI32GtS(BrCmp {
-                lhs: 5,
-                rhs: 5,
-                offset: 1,
-            }),
+            Op::BrIfI32GtS(BrCmp::new(5, 5, 1)),
         ] {
             let acc = with_acc(op, 5).expect("has a variant");
             assert_ne!(acc, op);

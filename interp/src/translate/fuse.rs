@@ -112,7 +112,7 @@ impl Cond {
             (Cond::Nez(cond), false) | (Cond::Eqz(cond), true) => Op::BrIfEqz { cond, offset },
             (Cond::Cmp(cmp, lhs, rhs), when) => {
                 let cmp = if when { cmp } else { cmp.negate() };
-                cmp.branch(BrCmp { lhs, rhs, offset })
+                cmp.branch(BrCmp::new(lhs, rhs, offset))
             }
         }
     }

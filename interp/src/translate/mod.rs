@@ -352,15 +352,18 @@ impl<'a> Translator<'a> {
         let mut dead = acc::use_accumulator(&mut ops, first_temp);
         pairs::fuse_address_adds(&mut ops, &mut dead);
         pairs::fuse_copy_pairs(&mut ops);
-        let code = crate::exec::assemble(ops, &dead, &self.consts, self.stack_start as Slot);
+        pairs::fuse_loop_latches(&mut ops, &self.consts, self.stack_start as Slot);
+        let mut consts = self.consts;
+        let code = crate::exec::assemble(ops, &dead, &mut consts, self.stack_start as Slot);
         Ok(CompiledFunc {
-            consts: self.consts.into_boxed_slice(),
+            consts: consts.into_boxed_slice(),
             code,
             // All four are at most `frame_size`, checked above.
             num_params: self.num_params as u16,
             num_results: self.num_results as u16,
             num_locals: self.stack_start as u16,
             frame_size: frame_size as u16,
+            func_index: self.func_index,
         })
     }
 }

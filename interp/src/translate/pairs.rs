@@ -13,9 +13,12 @@
 //! * Address arithmetic: an `i32.add` whose result only the next
 //!   instruction reads, a load taking it from the accumulator, becomes
 //!   one `…LoadIdx` that adds and loads.
+//! * Loop latches: `i += c` followed by a branch on `i != n` (or `i != 0`)
+//!   taking `i` from the accumulator — how clang closes most counted loops
+//!   — becomes one `I32AddBr…` that steps, writes and branches.
 
 use super::acc::branch_targets;
-use crate::bytecode::{Load, LoadIdx, Op};
+use crate::bytecode::{AddBr, AddBrImm, Load, LoadIdx, Op, Slot};
 
 /// Makes the `…LoadIdx` variant of a load.
 type Fused = fn(LoadIdx) -> Op;
@@ -61,6 +64,65 @@ pub(super) fn fuse_address_adds(ops: &mut [Op], dead: &mut [bool]) {
             offset: load.offset,
         });
         dead[pc] = dead[pc + 1];
+    }
+}
+
+/// Fuses each loop latch into an `I32AddBr…` (see the module docs):
+/// `local += c` for a constant `c` that fits 16 bits, then a branch taking
+/// the local from the accumulator (which the accumulator pass only allows
+/// where no branch lands). `consts` are the function's constants, in
+/// slots from `first_const`.
+pub(super) fn fuse_loop_latches(ops: &mut [Op], consts: &[u64], first_const: Slot) {
+    let constant = |s: Slot| {
+        s.checked_sub(first_const)
+            .and_then(|i| consts.get(usize::from(i)))
+            .map(|&c| c as u32)
+    };
+    for pc in 0..ops.len().saturating_sub(1) {
+        let Op::I32Add(add) = ops[pc] else {
+            continue;
+        };
+        let Some(step) = constant(add.rhs).and_then(|c| i16::try_from(c as i32).ok()) else {
+            continue;
+        };
+        if add.dst != add.lhs {
+            continue;
+        }
+        let var = add.dst;
+        ops[pc] = match ops[pc + 1] {
+            Op::BrIfI32NeAccL(b) if b.lhs == var => {
+                // Relative to the latch, one instruction earlier.
+                let Some(offset) = b.offset.checked_add(1) else {
+                    continue;
+                };
+                match constant(b.rhs) {
+                    Some(bound) => Op::I32AddBrNeImm(AddBrImm {
+                        var,
+                        step,
+                        offset,
+                        bound,
+                    }),
+                    None => Op::I32AddBrNe(AddBr {
+                        var,
+                        step,
+                        rhs: b.rhs,
+                        offset,
+                    }),
+                }
+            }
+            Op::BrIfNezAcc { cond, offset } if cond == var => {
+                let Some(offset) = offset.checked_add(1) else {
+                    continue;
+                };
+                Op::I32AddBrNez(AddBr {
+                    var,
+                    step,
+                    rhs: var,
+                    offset,
+                })
+            }
+            _ => continue,
+        };
     }
 }
 

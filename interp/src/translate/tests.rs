@@ -5,7 +5,7 @@
 
 use super::translate_function;
 use crate::ModuleTypes;
-use crate::bytecode::{Bin, BrCmp, CompiledFunc, Load, Op, Store, Un, load_idx};
+use crate::bytecode::{AddBr, AddBrImm, Bin, BrCmp, CompiledFunc, Load, Op, Store, Un, load_idx};
 use crate::vm::TrapCode;
 use wasmparser::{
     FuncValidatorAllocations, Parser, Payload, TypeRef, ValidPayload, Validator, WasmFeatures,
@@ -566,10 +566,12 @@ fn frame_size() {
             (func (result i32 i32 i32) unreachable)
             (func))",
     );
-    // Three locals, three pooled constants, three operand slots.
+    // Three locals, three pooled constants, three operand slots. `2 + 3`
+    // takes 3 as an immediate, `1 + _` reads 1 from its slot: only that
+    // constant is copied into a new frame.
     assert_eq!(
         (f[0].num_locals, f[0].consts.len(), f[0].frame_size),
-        (3, 3, 9)
+        (3, 1, 9)
     );
     assert_eq!((f[1].num_results, f[1].frame_size), (3, 3));
     assert_eq!(f[2].frame_size, 0);
@@ -702,8 +704,19 @@ impl Eval<'_> {
             let s = &mut self.slots[base..];
             let i32_of = |s: &[u64], slot: u16| s[usize::from(slot)] as u32;
             let mut next = pc + 1;
+            // An immediate operand is the constant its slot would hold.
+            let mut inst_op = f.code[pc].op;
+            if crate::exec::takes_immediate(&f.code[pc])
+                && let Some((rhs, imm, wide)) = inst_op.immediate_mut()
+            {
+                s[usize::from(*rhs)] = if wide {
+                    *imm as i32 as i64 as u64
+                } else {
+                    u64::from(*imm)
+                };
+            }
             // An accumulator variant computes what its base instruction does.
-            let op = super::acc::base_form(f.code[pc].op);
+            let op = super::acc::base_form(inst_op);
             match op {
                 Op::Trap { code } => return Err(code),
                 Op::Return => return Ok(()),
@@ -739,6 +752,28 @@ impl Eval<'_> {
                     }
                 }
                 Op::BrTable { index, len } => next = pc + 1 + i32_of(s, index).min(len) as usize,
+                Op::I32AddBrNe(AddBr {
+                    var, step, offset, ..
+                })
+                | Op::I32AddBrNez(AddBr {
+                    var, step, offset, ..
+                })
+                | Op::I32AddBrNeImm(AddBrImm {
+                    var, step, offset, ..
+                }) => {
+                    let v = i32_of(s, var).wrapping_add(step as i32 as u32);
+                    s[usize::from(var)] = u64::from(v);
+                    let bound = match op {
+                        Op::I32AddBrNe(a) => i32_of(s, a.rhs),
+                        Op::I32AddBrNeImm(a) => a.bound,
+                        _ => 0,
+                    };
+                    next = if v != bound {
+                        pc.wrapping_add_signed(offset as isize)
+                    } else {
+                        pc + 2
+                    };
+                }
                 Op::Call { func, base: callee } => {
                     self.call(func as usize, base + usize::from(callee))?
                 }
@@ -921,14 +956,7 @@ fn runs_calls() {
 fn comparison_folds_into_br_if() {
     assert_eq!(
         ops_of("(func (param i32 i32) (block local.get 0 local.get 1 i32.lt_s br_if 0))"),
-        [
-            Op::BrIfI32LtS(BrCmp {
-                lhs: 0,
-                rhs: 1,
-                offset: 1
-            }),
-            Op::Return
-        ]
+        [Op::BrIfI32LtS(BrCmp::new(0, 1, 1)), Op::Return]
     );
     // `i32.eqz; br_if` branches on zero directly.
     assert_eq!(
@@ -946,15 +974,14 @@ fn if_folds_the_negated_comparison() {
             local.get 0 i64.const 10 i64.ge_u
             if (result i32) i32.const 1 else i32.const 2 end))",
     );
-    assert_eq!(&*f[0].consts, &[10]);
-    assert_eq!(
+    // The branch carries 10 as an immediate: the pool keeps nothing.
+    assert!(f[0].consts.is_empty());
+    assert_eq!(f[0].code[0].op, Op::BrIfI64LtU(BrCmp::new(0, 1, 3)));
+    assert!(crate::exec::takes_immediate(&f[0].code[0]));
+    assert!(matches!(
         f[0].code[0].op,
-        Op::BrIfI64LtU(BrCmp {
-            lhs: 0,
-            rhs: 1,
-            offset: 3
-        })
-    );
+        Op::BrIfI64LtU(BrCmp { imm: 10, .. })
+    ));
     // `i32.eqz; if` enters the then-arm on zero: it skips it on non-zero.
     assert_eq!(
         ops_of("(func (param i32) local.get 0 i32.eqz if nop end)")[0],
@@ -977,7 +1004,8 @@ fn constants_are_pooled_once_and_the_pool_is_bounded() {
         "(module (func (param i32) (result i32)
             local.get 0 i32.const 5 i32.add i32.const 5 i32.mul))",
     );
-    assert_eq!(&*f[0].consts, &[5]);
+    // One slot for both 5s; both readers carry it as an immediate, so
+    // the pool a frame is entered with is empty.
     assert_eq!(
         plain(&f[0]),
         &[
@@ -986,6 +1014,8 @@ fn constants_are_pooled_once_and_the_pool_is_bounded() {
             Op::Return
         ]
     );
+    assert!(f[0].consts.is_empty());
+    assert!(f[0].code[..2].iter().all(crate::exec::takes_immediate));
     // Past the pool's capacity, constants are materialised where used; the
     // sum must be the same either way.
     let adds: String = (1..=100)
@@ -993,10 +1023,73 @@ fn constants_are_pooled_once_and_the_pool_is_bounded() {
         .collect();
     let wat = format!("(func (param i32) (result i32) local.get 0 {adds})");
     let f = compile(&format!("(module {wat})"));
-    assert_eq!(f[0].consts.len(), 64);
-    assert!(f[0].ops().any(|op| matches!(op, Op::Const32 { .. })));
+    // 64 pooled (and carried as immediates), the other 36 materialised.
+    let consts = f[0].ops().filter(|op| matches!(op, Op::Const32 { .. }));
+    assert_eq!(consts.count(), 36);
     let expected = 7 + (1..=100).map(|k| k * 1000).sum::<u64>();
     assert_eq!(run(&wat, &[7]), Ok(vec![expected]));
+}
+
+#[test]
+fn loop_latches_fuse_and_run() {
+    // `i += 1` closing a loop on `i != n`, on `i != 10`, and a count-down
+    // on `i != 0`: each add and branch become one latch.
+    let up_to_n = "(func (param i32) (result i32) (local i32 i32)
+        (loop
+            local.get 2 local.get 1 i32.add local.set 2
+            local.get 1 i32.const 1 i32.add local.tee 1
+            local.get 0 i32.ne br_if 0)
+        local.get 2)";
+    let up_to_10 = "(func (param i32) (result i32) (local i32)
+        (loop
+            local.get 0 i32.const 3 i32.add local.set 0
+            local.get 1 i32.const 1 i32.add local.tee 1
+            i32.const 10 i32.ne br_if 0)
+        local.get 0)";
+    let down = "(func (param i32) (result i32) (local i32)
+        (loop
+            local.get 1 i32.const 2 i32.add local.set 1
+            local.get 0 i32.const -1 i32.add local.tee 0
+            br_if 0)
+        local.get 1)";
+    let latch = |wat: &str| {
+        let ops = ops_of(wat);
+        let at = ops
+            .iter()
+            .position(|op| op.skips_next())
+            .unwrap_or_else(|| panic!("no fused latch: {ops:?}"));
+        ops[at]
+    };
+    assert!(matches!(
+        latch(up_to_n),
+        Op::I32AddBrNe(AddBr {
+            var: 1,
+            step: 1,
+            rhs: 0,
+            ..
+        })
+    ));
+    assert!(matches!(
+        latch(up_to_10),
+        Op::I32AddBrNeImm(AddBrImm {
+            var: 1,
+            step: 1,
+            bound: 10,
+            ..
+        })
+    ));
+    assert!(matches!(
+        latch(down),
+        Op::I32AddBrNez(AddBr {
+            var: 0,
+            step: -1,
+            ..
+        })
+    ));
+    assert_eq!(run(up_to_n, &[5]), Ok(vec![10]));
+    assert_eq!(run(up_to_10, &[100]), Ok(vec![130]));
+    assert_eq!(run(down, &[4]), Ok(vec![8]));
+    assert_eq!(run(down, &[1]), Ok(vec![2]));
 }
 
 #[test]

@@ -289,11 +289,7 @@ fn every_instruction_that_sets_the_accumulator_does() {
             };
             ops.extend([
                 check,
-                Op::BrIfI64Eq(BrCmp {
-                    lhs: CHECK,
-                    rhs: dst,
-                    offset: 2,
-                }),
+                Op::BrIfI64Eq(BrCmp::new(CHECK, dst, 2)),
                 Op::Trap {
                     code: TrapCode::UnreachableCodeReached,
                 },

@@ -9,7 +9,7 @@
 
 use super::harness::b as b_;
 use super::harness::*;
-use crate::bytecode::{Bin, BrCmp, Load, LoadIdx, Op, Store, Un};
+use crate::bytecode::{AddBr, AddBrImm, Bin, BrCmp, Load, LoadIdx, Op, Store, Un, fused_branch};
 use crate::exec::handlers::{HANDLERS, OP_COUNT, handler_of, sets_acc};
 use crate::vm::TrapCode;
 use std::cell::RefCell;
@@ -45,11 +45,7 @@ const FRAME: u16 = 40;
 
 fn bc(lhs: u16, rhs: u16) -> BrCmp {
     // Offset 1: taken or not, the branch continues at the next instruction.
-    BrCmp {
-        lhs,
-        rhs,
-        offset: 1,
-    }
+    BrCmp::new(lhs, rhs, 1)
 }
 
 /// The loop body: every instruction but `Return` and `Trap`, none of which
@@ -119,6 +115,30 @@ pub(super) fn body(probe: u32, inc: u32, t_inc: u32) -> Vec<Op> {
             index: ZERO,
             offset: 8,
         }));
+        // Skipped.
+        ops.push(Op::Trap {
+            code: TrapCode::UnreachableCodeReached,
+        });
+    }
+    // Loop latches: taken or not, they continue two instructions on.
+    let latch = AddBr {
+        var: OUT,
+        step: 1,
+        rhs: A32,
+        offset: 2,
+    };
+    let latch_imm = AddBrImm {
+        var: OUT,
+        step: -1,
+        offset: 2,
+        bound: 5,
+    };
+    for op in [
+        Op::I32AddBrNe(latch),
+        Op::I32AddBrNeImm(latch_imm),
+        Op::I32AddBrNez(latch),
+    ] {
+        ops.push(op);
         // Skipped.
         ops.push(Op::Trap {
             code: TrapCode::UnreachableCodeReached,
@@ -742,7 +762,7 @@ fn assemble_pairs_each_op_with_its_handler_and_links_branches() {
     let t_void = m.ty(&[], &[]);
     let probe = m.host(t_void, |_, _| Ok(()));
     let ops = body(probe, 1, 0);
-    let code = crate::exec::assemble(ops.clone(), &[], &[], 0);
+    let code = crate::exec::assemble(ops.clone(), &[], &mut Vec::new(), 0);
     assert_eq!(code.len(), ops.len());
     let mut branches = 0;
     for (pc, (inst, op)) in code.iter().zip(&ops).enumerate() {
@@ -810,7 +830,8 @@ fn assemble_copies_constant_right_operands_into_binary_instructions() {
         Op::I32Add(b_(0, 0, 1)),
         Op::Return,
     ];
-    let code = crate::exec::assemble(ops.clone(), &[], &consts, 2);
+    let mut pool = consts.to_vec();
+    let code = crate::exec::assemble(ops.clone(), &[], &mut pool, 2);
     let imm = |pc: usize| match code[pc].op {
         Op::I32Add(b) | Op::I64Add(b) => b.imm,
         _ => unreachable!(),
@@ -827,6 +848,166 @@ fn assemble_copies_constant_right_operands_into_binary_instructions() {
     for pc in [2, 3] {
         assert_eq!(imm(pc), 0, "at {pc}");
         assert_eq!(code[pc].handler, handler_of(&ops[pc]) as usize, "at {pc}");
+    }
+    // Only the constant still read from its slot stays in the pool, moved
+    // to the first constant slot; its reader follows it there.
+    assert_eq!(pool, [0x1_0000_0000]);
+    assert_eq!(code[2].op, Op::I64Add(b_(0, 0, 2)));
+    assert_eq!(code[3].op, ops[3]);
+}
+
+#[test]
+fn assemble_copies_constant_right_operands_into_compare_and_branches() {
+    // Slot 0 is a local, 1.. the constants.
+    let consts = [5u64, 0x1_0000_0000, u64::MAX];
+    let ops = vec![
+        Op::BrIfI32LtS(BrCmp::new(0, 1, 1)),
+        // 64 bits: -1 is its low half sign-extended, 2^32 is not.
+        Op::BrIfI64Eq(BrCmp::new(0, 3, 1)),
+        Op::BrIfI64Ne(BrCmp::new(0, 2, 1)),
+        // A constant on the left stays in its slot.
+        Op::BrIfI32GeU(BrCmp::new(1, 0, 1)),
+        Op::Return,
+    ];
+    let mut pool = consts.to_vec();
+    let code = crate::exec::assemble(ops.clone(), &[], &mut pool, 1);
+    let variants = |op: &Op| {
+        // SAFETY: `Op` is `#[repr(u16)]`: its first two bytes are the tag.
+        let tag = unsafe { *(op as *const Op).cast::<u16>() } as usize;
+        crate::exec::handlers::VARIANTS[tag].expect("compare-and-branches have variants")
+    };
+    let imm = |pc: usize| match code[pc].op {
+        fused_branch!(br) => br.imm,
+        _ => unreachable!(),
+    };
+    assert_eq!(imm(0), 5);
+    assert_eq!(code[0].handler, variants(&ops[0]).immediate as usize);
+    assert_eq!(imm(1), u32::MAX);
+    assert_eq!(code[1].handler, variants(&ops[1]).immediate as usize);
+    assert_eq!(code[2].handler, handler_of(&ops[2]) as usize);
+    assert_eq!(code[3].handler, handler_of(&ops[3]) as usize);
+    // 5 (read by the last branch's left operand) and 2^32 stay, in order.
+    assert_eq!(pool, [5, 0x1_0000_0000]);
+    assert_eq!(code[2].op, Op::BrIfI64Ne(BrCmp::new(0, 2, 1)));
+    assert_eq!(code[3].op, Op::BrIfI32GeU(BrCmp::new(1, 0, 1)));
+}
+
+#[test]
+fn branches_link_to_the_handler_their_target_runs() {
+    // The loop head takes its constant as an immediate, and the constant
+    // leaves the pool: a `Br` linked to the plain handler would read the
+    // constant's slot, which no longer holds it.
+    let ops = vec![
+        Op::Const32 { dst: 1, value: 0 },
+        Op::I32Add(b_(1, 1, 2)),
+        Op::BrIfI32GeU(BrCmp::new(1, 0, 2)),
+        Op::br(-2),
+        Op::Copy { dst: 0, src: 1 },
+        Op::Return,
+    ];
+    let mut pool = vec![1];
+    let code = crate::exec::assemble(ops, &[], &mut pool, 2);
+    assert!(pool.is_empty());
+    let Op::Br { to, .. } = code[3].op else {
+        unreachable!()
+    };
+    assert_eq!(to.0, code[1].handler);
+    assert_ne!(code[1].handler, handler_of(&code[1].op) as usize);
+}
+
+#[test]
+fn loop_latches_step_write_and_branch() {
+    // Slot 0 is `n`, 1 the counter, 2 the sum; the loop head adds to the
+    // sum, the latch steps and branches back to it or skips its leftover.
+    let run = |latch: Op, head: Op, n: u64| {
+        let mut m = Builder::new();
+        let t = m.ty(&[I32], &[I32]);
+        let ops = vec![
+            Op::Const32 { dst: 1, value: 0 },
+            Op::Const32 { dst: 2, value: 0 },
+            head,
+            latch,
+            Op::Trap {
+                code: TrapCode::UnreachableCodeReached,
+            },
+            Op::Copy { dst: 0, src: 2 },
+            Op::Return,
+        ];
+        let f = m.func(t, 2, 3, ops);
+        let s = TestStore::new(1 << 16);
+        let inst = m.build(&s);
+        inst.call1(f, &[n]).expect("no trap")
+    };
+    let up = Op::I32AddBrNe(AddBr {
+        var: 1,
+        step: 1,
+        rhs: 0,
+        offset: -1,
+    });
+    // 0 + 1 + ... + (n - 1)
+    assert_eq!(run(up, Op::I32Add(b_(2, 2, 1)), 5), 10);
+    assert_eq!(run(up, Op::I32Add(b_(2, 2, 1)), 1), 0);
+    let by_two = Op::I32AddBrNeImm(AddBrImm {
+        var: 1,
+        step: 2,
+        offset: -1,
+        bound: 10,
+    });
+    // 0 + 2 + 4 + 6 + 8, whatever `n`.
+    assert_eq!(run(by_two, Op::I32Add(b_(2, 2, 1)), 99), 20);
+    let down = Op::I32AddBrNez(AddBr {
+        var: 0,
+        step: -1,
+        rhs: 0,
+        offset: -1,
+    });
+    // n + (n - 1) + ... + 1
+    assert_eq!(run(down, Op::I32Add(b_(2, 2, 0)), 4), 10);
+    // The step wraps like `i32.add`: counting `n` down by 3 from 1 passes
+    // 2^32 - 2 and ends at 2^32 - 5 (the bound) after two steps, summing 1
+    // and 2^32 - 2 (wrapped).
+    let wrap = Op::I32AddBrNeImm(AddBrImm {
+        var: 0,
+        step: -3,
+        offset: -1,
+        bound: u32::MAX - 4,
+    });
+    assert_eq!(run(wrap, Op::I32Add(b_(2, 2, 0)), 1), u64::from(u32::MAX));
+}
+
+#[test]
+fn immediate_compare_and_branches_decide_as_the_slots_do() {
+    // `x < -3` (i32, signed), `y == -1` and `y > 2^32` (i64, unsigned),
+    // each branching over a `Trap`-free increment of the result.
+    let run = |x: u64, y: u64| {
+        let mut m = Builder::new();
+        let t = m.ty(&[I32, I64], &[I32]);
+        let ops = vec![
+            Op::Const32 { dst: 2, value: 0 },
+            Op::BrIfI32LtS(BrCmp::new(0, 3, 2)),
+            Op::I32Add(b_(2, 2, 6)),
+            Op::BrIfI64Eq(BrCmp::new(1, 4, 2)),
+            Op::I32Add(b_(2, 2, 7)),
+            Op::BrIfI64GtU(BrCmp::new(1, 5, 2)),
+            Op::I32Add(b_(2, 2, 8)),
+            Op::Copy { dst: 0, src: 2 },
+            Op::Return,
+        ];
+        let f = m.func_with_consts(t, 1, 9, ops, vec![-3i64 as u64, u64::MAX, 1 << 32, 1, 2, 4]);
+        let s = TestStore::new(1 << 16);
+        let inst = m.build(&s);
+        inst.call1(f, &[x, y]).expect("no trap")
+    };
+    for (x, y) in [
+        (0u64, 0u64),
+        (-4i32 as u32 as u64, u64::MAX),
+        (-3i32 as u32 as u64, (1 << 32) + 1),
+        (7, 1 << 32),
+    ] {
+        let expected = u64::from((x as i32) >= -3)
+            + 2 * u64::from(y != u64::MAX)
+            + 4 * u64::from(y <= 1 << 32);
+        assert_eq!(run(x, y), expected, "x = {x:#x}, y = {y:#x}");
     }
 }
 

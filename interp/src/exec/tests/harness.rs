@@ -447,7 +447,8 @@ impl<'s> Instance<'s> {
             let ty = &b.types[f.ty as usize];
             let num_params = ty.params().len() as u16;
             let first_const = num_params + f.locals;
-            let code = crate::exec::assemble(f.ops.clone(), &[], &f.consts, first_const);
+            let mut consts = f.consts.clone();
+            let code = crate::exec::assemble(f.ops.clone(), &[], &mut consts, first_const);
             // SAFETY: `module` was just created.
             unsafe {
                 (*module).set_compiled(
@@ -458,7 +459,8 @@ impl<'s> Instance<'s> {
                         num_results: ty.results().len() as u16,
                         num_locals: num_params + f.locals,
                         frame_size: f.frame_size,
-                        consts: f.consts.clone().into_boxed_slice(),
+                        consts: consts.into_boxed_slice(),
+                        func_index: index,
                     },
                 )
             };
