@@ -431,6 +431,8 @@ macro_rules! wide_branch {
             | Op::BrIfI64LeU($p)
             | Op::BrIfI64GeS($p)
             | Op::BrIfI64GeU($p)
+            | Op::BrIfI64EqAccL($p)
+            | Op::BrIfI64NeAccL($p)
     };
 }
 
@@ -1278,6 +1280,10 @@ pub enum Op {
     BrIfI32GeSAccL(BrCmp),
     /// [`Op::BrIfI32GeU`] with `lhs` read from the accumulator.
     BrIfI32GeUAccL(BrCmp),
+    /// [`Op::BrIfI64Eq`] with `lhs` read from the accumulator.
+    BrIfI64EqAccL(BrCmp),
+    /// [`Op::BrIfI64Ne`] with `lhs` read from the accumulator.
+    BrIfI64NeAccL(BrCmp),
     /// `f32.add` with `lhs` read from the `f32` accumulator.
     F32AddAccL(Bin),
     /// `f32.add` with `rhs` read from the `f32` accumulator.

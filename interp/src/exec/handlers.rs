@@ -709,6 +709,8 @@ handlers! {
     BrIfI32LeUAccL: Op::BrIfI32LeUAccL(b) => branch { br_cmp!(ip, r, b, Src::Acc(acc), u32, <=) }
     BrIfI32GeSAccL: Op::BrIfI32GeSAccL(b) => branch { br_cmp!(ip, r, b, Src::Acc(acc), i32, >=) }
     BrIfI32GeUAccL: Op::BrIfI32GeUAccL(b) => branch { br_cmp!(ip, r, b, Src::Acc(acc), u32, >=) }
+    BrIfI64EqAccL: Op::BrIfI64EqAccL(b) => branch { br_cmp!(ip, r, b, Src::Acc(acc), u64, ==) }
+    BrIfI64NeAccL: Op::BrIfI64NeAccL(b) => branch { br_cmp!(ip, r, b, Src::Acc(acc), u64, !=) }
 
     // ----- an operand in a float accumulator -----
     F32AddAccL: Op::F32AddAccL(o) => set_f32 { as_f32(bin_from(r, o, f32_src(fa), Src::Slot, float::f32_add)) }

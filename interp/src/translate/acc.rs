@@ -240,6 +240,8 @@ fn with_acc(op: Op, slot: Slot) -> Option<Op> {
         Op::BrIfI32LeU(b) => branch(b, Op::BrIfI32LeUAccL, Op::BrIfI32GeUAccL),
         Op::BrIfI32GeS(b) => branch(b, Op::BrIfI32GeSAccL, Op::BrIfI32LeSAccL),
         Op::BrIfI32GeU(b) => branch(b, Op::BrIfI32GeUAccL, Op::BrIfI32LeUAccL),
+        Op::BrIfI64Eq(b) => branch(b, Op::BrIfI64EqAccL, Op::BrIfI64EqAccL),
+        Op::BrIfI64Ne(b) => branch(b, Op::BrIfI64NeAccL, Op::BrIfI64NeAccL),
         _ => None,
     }
 }
@@ -318,6 +320,8 @@ pub(crate) fn base_form(op: Op) -> Op {
         Op::BrIfI32LeUAccL(b) => Op::BrIfI32LeU(b),
         Op::BrIfI32GeSAccL(b) => Op::BrIfI32GeS(b),
         Op::BrIfI32GeUAccL(b) => Op::BrIfI32GeU(b),
+        Op::BrIfI64EqAccL(b) => Op::BrIfI64Eq(b),
+        Op::BrIfI64NeAccL(b) => Op::BrIfI64Ne(b),
         Op::F32AddAccL(b) | Op::F32AddAccR(b) => Op::F32Add(b),
         Op::F32SubAccL(b) | Op::F32SubAccR(b) => Op::F32Sub(b),
         Op::F32MulAccL(b) | Op::F32MulAccR(b) => Op::F32Mul(b),

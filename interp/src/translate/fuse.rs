@@ -158,7 +158,14 @@ impl Translator<'_> {
             && height == top
             && pc + 1 == self.ops.len()
             && self.stack.get(top) == Some(Entry::Temp)
-            && let Some(cond) = foldable(&self.ops[pc])
+            && let Some(cond) = match self.ops[pc] {
+                // `i64.eqz` is a comparison with 0, from the pool (and so
+                // an immediate once assembled).
+                Op::I64Eqz(Un { src, .. }) => self
+                    .const_slot(0)
+                    .map(|zero| Cond::Cmp(Cmp::I64Eq, src, zero)),
+                ref op => foldable(op),
+            }
         {
             self.ops.pop();
             self.fusable = None;

@@ -1031,6 +1031,22 @@ fn constants_are_pooled_once_and_the_pool_is_bounded() {
 }
 
 #[test]
+fn i64_eqz_folds_into_a_compare_with_zero() {
+    // `i64.eqz; br_if` branches on `x == 0`, `i64.eqz; if` skips the arm
+    // on `x != 0`; both compare with a pooled 0, carried as an immediate.
+    let f = compile(
+        "(module (func (param i64) (result i32)
+            (block local.get 0 i64.eqz br_if 0)
+            local.get 0 i64.eqz if (result i32) i32.const 1 else i32.const 2 end))",
+    );
+    let ops: Vec<Op> = f[0].ops().copied().collect();
+    assert_eq!(ops[0], Op::BrIfI64Eq(BrCmp::new(0, 1, 1)), "{ops:?}");
+    assert_eq!(ops[1], Op::BrIfI64Ne(BrCmp::new(0, 1, 3)), "{ops:?}");
+    assert!(f[0].code[..2].iter().all(crate::exec::takes_immediate));
+    assert!(f[0].consts.is_empty());
+}
+
+#[test]
 fn loop_latches_fuse_and_run() {
     // `i += 1` closing a loop on `i != n`, on `i != 10`, and a count-down
     // on `i != 0`: each add and branch become one latch.

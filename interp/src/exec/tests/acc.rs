@@ -207,7 +207,9 @@ fn variants_take_their_operand_from_the_accumulator() {
                 | Op::BrIfI32LeSAccL(b)
                 | Op::BrIfI32LeUAccL(b)
                 | Op::BrIfI32GeSAccL(b)
-                | Op::BrIfI32GeUAccL(b) = &mut other
+                | Op::BrIfI32GeUAccL(b)
+                | Op::BrIfI64EqAccL(b)
+                | Op::BrIfI64NeAccL(b) = &mut other
                 {
                     b.offset = 2;
                 }

@@ -600,6 +600,9 @@ pub(super) fn acc_ops() -> Vec<Op> {
     for op in br {
         ops.extend([set(A32), op(bc(A32, B32))]);
     }
+    for op in [Op::BrIfI64EqAccL, Op::BrIfI64NeAccL] {
+        ops.extend([set(A64), op(bc(A64, B64))]);
+    }
     // Float accumulators: set by a float operation writing the slot.
     type Binary = fn(Bin) -> Op;
     let float_ops: [(Binary, Binary, u16); 16] = [
