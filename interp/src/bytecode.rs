@@ -197,6 +197,32 @@ pub struct Store {
     pub offset: u32,
 }
 
+/// Operands of a scaled add: `dst = (lhs << shift) + rhs`, `i32`, wrapping
+/// — an `i32.shl` by a constant fused with the `i32.add` that reads its
+/// result, the address arithmetic of `a[i]` (see [`Op::I32ShlAdd`]).
+///
+/// `imm` is a copy of a constant `rhs`, as in [`Bin`]: filled in by
+/// `assemble`, ignored by equality.
+#[derive(Copy, Clone, Debug, Eq)]
+pub struct ShiftAdd {
+    /// Result slot.
+    pub dst: Slot,
+    /// The slot shifted.
+    pub lhs: Slot,
+    /// The slot added.
+    pub rhs: Slot,
+    /// The shift amount (0..32).
+    pub shift: u8,
+    /// The constant `rhs` names, if `assemble` filled it in.
+    pub imm: u32,
+}
+
+impl PartialEq for ShiftAdd {
+    fn eq(&self, other: &ShiftAdd) -> bool {
+        (self.dst, self.lhs, self.rhs, self.shift) == (other.dst, other.lhs, other.rhs, other.shift)
+    }
+}
+
 /// Operands of a loop latch: `var += step` (wrapping, `i32`), then a
 /// branch on the new value, `if var CMP rhs { pc += offset }` — an `i32.add`
 /// of a small constant fused with the compare-and-branch reading its
@@ -1375,6 +1401,36 @@ pub enum Op {
     /// `var += step; if var != 0` branch, else skip an instruction: an
     /// `i32.add` and the [`Op::BrIfNezAcc`] after it.
     I32AddBrNez(AddBr),
+    /// `dst = (lhs << shift) + rhs`, then skip an instruction: an
+    /// `i32.shl` by a constant and the [`Op::I32AddAccL`] after it.
+    I32ShlAdd(ShiftAdd),
+    /// [`Op::I32ShlAdd`] with `lhs` read from the accumulator (an
+    /// [`Op::I32ShlAccL`] and the add after it).
+    I32ShlAddAccL(ShiftAdd),
+    /// `dst = src`, then `pc += offset`: a [`Op::Copy`] and the [`Op::Br`]
+    /// after it (the values a branch carries to its label).
+    CopyBr {
+        /// Destination slot.
+        dst: Slot,
+        /// Source slot.
+        src: Slot,
+        /// Relative target, as in [`Op::Br`].
+        offset: i32,
+    },
+    /// [`Op::Copy2`] then `pc += offset`: a `Copy2` (with the `Copy` it
+    /// skips) and the [`Op::Br`] after them.
+    Copy2Br {
+        /// First destination slot.
+        dst0: Slot,
+        /// First source slot.
+        src0: Slot,
+        /// Second destination slot.
+        dst1: Slot,
+        /// Second source slot (read after the first copy).
+        src1: Slot,
+        /// Relative target, as in [`Op::Br`].
+        offset: i32,
+    },
 }
 
 /// One instruction as the executor holds it: the [`Op`], preceded by the
@@ -1472,6 +1528,7 @@ impl Op {
             narrow_bin!(b) => Some((&mut b.rhs, &mut b.imm, false)),
             wide_bin!(b) => Some((&mut b.rhs, &mut b.imm, true)),
             narrow_branch!(b) => Some((&mut b.rhs, &mut b.imm, false)),
+            Op::I32ShlAdd(s) | Op::I32ShlAddAccL(s) => Some((&mut s.rhs, &mut s.imm, false)),
             wide_branch!(b) => Some((&mut b.rhs, &mut b.imm, true)),
             _ => None,
         }
@@ -1487,6 +1544,10 @@ impl Op {
                 | Op::I32AddBrNe(_)
                 | Op::I32AddBrNeImm(_)
                 | Op::I32AddBrNez(_)
+                | Op::I32ShlAdd(_)
+                | Op::I32ShlAddAccL(_)
+                | Op::CopyBr { .. }
+                | Op::Copy2Br { .. }
         )
     }
 
@@ -1517,6 +1578,7 @@ impl Op {
             fused_branch!(b) => Some(&mut b.offset),
             Op::I32AddBrNe(a) | Op::I32AddBrNez(a) => Some(&mut a.offset),
             Op::I32AddBrNeImm(a) => Some(&mut a.offset),
+            Op::CopyBr { offset, .. } | Op::Copy2Br { offset, .. } => Some(offset),
             _ => None,
         }
     }
@@ -1695,7 +1757,9 @@ impl Op {
             | Op::F64GtAccL(Bin { dst, .. })
             | Op::F64LeAccL(Bin { dst, .. })
             | Op::F64GeAccL(Bin { dst, .. })
-            | Op::GlobalGet { dst, .. } => Some((dst, Acc::Int)),
+            | Op::GlobalGet { dst, .. }
+            | Op::I32ShlAdd(ShiftAdd { dst, .. })
+            | Op::I32ShlAddAccL(ShiftAdd { dst, .. }) => Some((dst, Acc::Int)),
             Op::F32Add(Bin { dst, .. })
             | Op::F32Sub(Bin { dst, .. })
             | Op::F32Mul(Bin { dst, .. })
@@ -1773,6 +1837,15 @@ impl Op {
             fused_branch!(b) => each!(&mut b.lhs, &mut b.rhs),
             Op::I32AddBrNe(a) | Op::I32AddBrNez(a) => each!(&mut a.var, &mut a.rhs),
             Op::I32AddBrNeImm(a) => each!(&mut a.var),
+            Op::I32ShlAdd(s) | Op::I32ShlAddAccL(s) => each!(&mut s.dst, &mut s.lhs, &mut s.rhs),
+            Op::CopyBr { dst, src, .. } => each!(dst, src),
+            Op::Copy2Br {
+                dst0,
+                src0,
+                dst1,
+                src1,
+                ..
+            } => each!(dst0, src0, dst1, src1),
             Op::Call { base, .. } => each!(base),
             Op::CallIndirect { index, base, .. } => each!(index, base),
             Op::Copy { dst, src } => each!(dst, src),

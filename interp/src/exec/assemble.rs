@@ -45,9 +45,12 @@ pub fn assemble(
     consts: &mut Vec<u64>,
     first_const: Slot,
 ) -> Box<[Inst]> {
+    // Only where an immediate twin exists to read it (every instruction
+    // `immediate_mut` names has one; this keeps a mismatch from dropping a
+    // constant its plain handler still reads).
     let immediate: Vec<bool> = ops
         .iter_mut()
-        .map(|op| fill_immediate(op, consts, first_const))
+        .map(|op| VARIANTS[tag_of(op)].is_some() && fill_immediate(op, consts, first_const))
         .collect();
     live_constants_first(&mut ops, &immediate, consts, first_const);
     let handlers: Vec<usize> = ops

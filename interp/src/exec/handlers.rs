@@ -11,7 +11,10 @@
 //! * `seq`: the body runs, then the next instruction;
 //! * `set`: the body writes a slot and evaluates to the bits it wrote,
 //!   which become the integer accumulator, then the next instruction;
-//! * `set_skip`: like `set`, then skips an instruction (`Copy2`);
+//! * `set_skip`: like `set`, then skips an instruction (`Copy2`, whose
+//!   two writes have no single-result twins);
+//! * `fused_set`: like `set_skip`, for a fused pair with one result
+//!   (`I32ShlAdd`), which has the twins of `set`;
 //! * `set_f32` / `set_f64`: the same for a float result and the float
 //!   accumulator of its type;
 //! * `fallible` / `fallible_set` (`fallible_set_skip`): like `seq` / `set`
@@ -63,10 +66,10 @@ use super::call;
 use super::dispatch::{Handler, Ret, fail, handler_fn, next, next_linked, next_with, stop};
 use super::memory::{self, Mem};
 use super::regs::{
-    Regs, SlotValue, Src, bin, bin_from, bin_trap, bin_trap_from, un, un_from, un_trap,
+    Regs, SlotValue, Src, bin, bin_from, bin_trap, bin_trap_from, shift_add, un, un_from, un_trap,
 };
 use super::{Ctx, Fault, arith, control, float, global, load_store, table};
-use crate::bytecode::{AddBr, Inst, Load, LoadIdx, Op};
+use crate::bytecode::{Inst, Load, LoadIdx, Op};
 
 /// Generates the handlers and `HANDLERS` from `Name: pattern => kind { body }`
 /// entries, in `Op`'s declaration order (see the module docs). The first
@@ -155,6 +158,7 @@ macro_rules! handlers {
         handlers!(@twin_of fallible_set_skip, $($rest)*);
     };
     (@discarding set_f32, $($rest:tt)*) => { handlers!(@twin_of set_f32, $($rest)*); };
+    (@discarding fused_set, $($rest:tt)*) => { handlers!(@twin_of fused_set, $($rest)*); };
     (@discarding set_f64, $($rest:tt)*) => { handlers!(@twin_of set_f64, $($rest)*); };
     // A compare-and-branch writes no slot: only an immediate twin.
     (@discarding branch, $name:ident, $pat:pat, $body:block, [$($v:ident),*]) => {
@@ -185,6 +189,7 @@ macro_rules! handlers {
     (@variants_ref fallible_set, $name:ident) => { handlers!(@variants $name) };
     (@variants_ref fallible_set_skip, $name:ident) => { handlers!(@variants $name) };
     (@variants_ref set_f32, $name:ident) => { handlers!(@variants $name) };
+    (@variants_ref fused_set, $name:ident) => { handlers!(@variants $name) };
     (@variants_ref set_f64, $name:ident) => { handlers!(@variants $name) };
     // Branches are never dead: their "discarding" handlers are the plain ones.
     (@variants_ref branch, $name:ident) => {
@@ -214,6 +219,9 @@ macro_rules! handlers {
         let bits: u64 = $body;
         next($ip.add(2), $r, $m.base, $m.len, $ctx, bits, $fa, $da)
     }};
+    (@fused_set $ip:ident, $r:ident, $m:ident, $ctx:ident, $acc:ident, $fa:ident, $da:ident, $body:block) => {
+        handlers!(@set_skip $ip, $r, $m, $ctx, $acc, $fa, $da, $body)
+    };
     (@set_f32 $ip:ident, $r:ident, $m:ident, $ctx:ident, $acc:ident, $fa:ident, $da:ident, $body:block) => {{
         let v: f32 = $body;
         next($ip.add(1), $r, $m.base, $m.len, $ctx, $acc, v, $da)
@@ -259,6 +267,7 @@ macro_rules! handlers {
     };
     (@sets set) => { Some(crate::bytecode::Acc::Int) };
     (@sets set_skip) => { Some(crate::bytecode::Acc::Int) };
+    (@sets fused_set) => { Some(crate::bytecode::Acc::Int) };
     (@sets fallible_set) => { Some(crate::bytecode::Acc::Int) };
     (@sets fallible_set_skip) => { Some(crate::bytecode::Acc::Int) };
     (@sets set_f32) => { Some(crate::bytecode::Acc::F32) };
@@ -268,12 +277,13 @@ macro_rules! handlers {
 
 /// Number of `Op` variants: one past the last variant's tag.
 pub(super) const OP_COUNT: usize = {
-    let last = Op::I32AddBrNez(AddBr {
-        var: 0,
-        step: 0,
-        rhs: 0,
+    let last = Op::Copy2Br {
+        dst0: 0,
+        src0: 0,
+        dst1: 0,
+        src1: 0,
         offset: 0,
-    });
+    };
     // SAFETY: `Op` is `#[repr(u16)]`: its first two bytes are the
     // initialised tag.
     (unsafe { *(&raw const last).cast::<u16>() }) as usize + 1
@@ -770,6 +780,21 @@ handlers! {
     I32AddBrNez: Op::I32AddBrNez(a) => jump {
         let v = control::step(r, a.var, a.step);
         if v != 0 { ip.offset(a.offset as isize) } else { ip.add(2) }
+    }
+
+    // ----- scaled adds (fused) -----
+    I32ShlAdd: Op::I32ShlAdd(o) => fused_set { shift_add(r, o, Src::Slot) }
+    I32ShlAddAccL: Op::I32ShlAddAccL(o) => fused_set { shift_add(r, o, Src::Acc(acc)) }
+
+    // ----- copies then a branch (fused) -----
+    CopyBr: &Op::CopyBr { dst, src, offset } => jump {
+        r.set(dst, r.get(src));
+        ip.offset(offset as isize)
+    }
+    Copy2Br: &Op::Copy2Br { dst0, src0, dst1, src1, offset } => jump {
+        r.set(dst0, r.get(src0));
+        r.set(dst1, r.get(src1));
+        ip.offset(offset as isize)
     }
 }
 

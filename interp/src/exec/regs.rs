@@ -1,7 +1,7 @@
 //! Slot access for the running frame, and the generic plumbing that applies
 //! a pure operator function (from `int`, `float`) to an instruction's slots.
 
-use crate::bytecode::{Bin, BrCmp, Slot, Un};
+use crate::bytecode::{Bin, BrCmp, ShiftAdd, Slot, Un};
 use crate::vm::TrapCode;
 
 /// The running frame's slots: a pointer to its slot 0 on the value stack.
@@ -343,6 +343,28 @@ impl<const STORE: bool, const IMM: bool> Regs<STORE, IMM> {
             Src::Slot => unsafe { self.get(s) },
             Src::Acc(bits) => bits,
         }
+    }
+}
+
+/// `dst = (lhs << shift) + rhs` (`i32`, wrapping), `lhs` taken from where
+/// `l` says and `rhs` from its slot or, with `IMM`, the instruction. Returns
+/// the bits written.
+///
+/// # Safety
+/// The instruction's slots are within the frame.
+#[inline(always)]
+pub(super) unsafe fn shift_add<const S: bool, const I: bool>(
+    r: Regs<S, I>,
+    o: &ShiftAdd,
+    l: Src,
+) -> u64 {
+    // SAFETY: the caller guarantees the slots are in the frame.
+    unsafe {
+        let rhs = if I { o.imm } else { r.get_u32(o.rhs) };
+        let v = (r.operand(o.lhs, l) as u32) << (o.shift & 31);
+        let v = u64::from(v.wrapping_add(rhs));
+        r.set(o.dst, v);
+        v
     }
 }
 

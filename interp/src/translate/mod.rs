@@ -352,7 +352,9 @@ impl<'a> Translator<'a> {
         let mut dead = acc::use_accumulator(&mut ops, first_temp);
         pairs::fuse_address_adds(&mut ops, &mut dead);
         pairs::fuse_copy_pairs(&mut ops);
+        pairs::fuse_copy_branches(&mut ops);
         pairs::fuse_loop_latches(&mut ops, &self.consts, self.stack_start as Slot);
+        pairs::fuse_scaled_adds(&mut ops, &mut dead, &self.consts, self.stack_start as Slot);
         let mut consts = self.consts;
         let code = crate::exec::assemble(ops, &dead, &mut consts, self.stack_start as Slot);
         Ok(CompiledFunc {

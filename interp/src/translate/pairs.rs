@@ -13,12 +13,18 @@
 //! * Address arithmetic: an `i32.add` whose result only the next
 //!   instruction reads, a load taking it from the accumulator, becomes
 //!   one `…LoadIdx` that adds and loads.
+//! * Scaled adds: an `i32.shl` by a constant whose result only the next
+//!   instruction reads, an `i32.add` taking it from the accumulator —
+//!   `base + (i << 2)`, the address of `a[i]` — becomes one `I32ShlAdd`.
+//! * Branches carrying values: the `Copy` (or `Copy2`) moving them into
+//!   the label's slots and the `Br` after it become one `CopyBr`
+//!   (`Copy2Br`).
 //! * Loop latches: `i += c` followed by a branch on `i != n` (or `i != 0`)
 //!   taking `i` from the accumulator — how clang closes most counted loops
 //!   — becomes one `I32AddBr…` that steps, writes and branches.
 
 use super::acc::branch_targets;
-use crate::bytecode::{AddBr, AddBrImm, Load, LoadIdx, Op, Slot};
+use crate::bytecode::{AddBr, AddBrImm, Load, LoadIdx, Op, ShiftAdd, Slot};
 
 /// Makes the `…LoadIdx` variant of a load.
 type Fused = fn(LoadIdx) -> Op;
@@ -63,6 +69,99 @@ pub(super) fn fuse_address_adds(ops: &mut [Op], dead: &mut [bool]) {
             index: add.rhs,
             offset: load.offset,
         });
+        dead[pc] = dead[pc + 1];
+    }
+}
+
+/// Fuses each `Copy` or `Copy2` followed by a `Br` into a `CopyBr` or
+/// `Copy2Br` (see the module docs). Runs after [`fuse_copy_pairs`].
+pub(super) fn fuse_copy_branches(ops: &mut [Op]) {
+    let target = branch_targets(ops);
+    for pc in 0..ops.len() {
+        // A fusion's leftover never runs: leave it as it is.
+        if pc > 0 && ops[pc - 1].skips_next() {
+            continue;
+        }
+        // Where the `Br` would be: after the `Copy`, or after the `Copy`
+        // a `Copy2` skips.
+        let br_at = match ops[pc] {
+            Op::Copy { .. } => pc + 1,
+            Op::Copy2 { .. } => pc + 2,
+            _ => continue,
+        };
+        let Some(&Op::Br { offset, .. }) = ops.get(br_at) else {
+            continue;
+        };
+        if (pc + 1..=br_at).any(|t| target[t]) {
+            continue;
+        }
+        // Relative to the fused instruction.
+        let Some(offset) = offset.checked_add((br_at - pc) as i32) else {
+            continue;
+        };
+        ops[pc] = match ops[pc] {
+            Op::Copy { dst, src } => Op::CopyBr { dst, src, offset },
+            Op::Copy2 {
+                dst0,
+                src0,
+                dst1,
+                src1,
+            } => Op::Copy2Br {
+                dst0,
+                src0,
+                dst1,
+                src1,
+                offset,
+            },
+            _ => continue,
+        };
+    }
+}
+
+/// Fuses each shift by a constant feeding an add through the accumulator
+/// into an `I32ShlAdd` (see the module docs). `dead` is the accumulator
+/// pass's report (the shift's result must be read by the add alone); the
+/// fused instruction takes over the add's entry. `consts` are the
+/// function's constants, in slots from `first_const`.
+pub(super) fn fuse_scaled_adds(
+    ops: &mut [Op],
+    dead: &mut [bool],
+    consts: &[u64],
+    first_const: Slot,
+) {
+    for pc in 0..ops.len().saturating_sub(1) {
+        let (shl, from_acc) = match ops[pc] {
+            Op::I32Shl(b) => (b, false),
+            Op::I32ShlAccL(b) => (b, true),
+            _ => continue,
+        };
+        let Op::I32AddAccL(add) = ops[pc + 1] else {
+            continue;
+        };
+        let Some(&amount) = shl
+            .rhs
+            .checked_sub(first_const)
+            .and_then(|i| consts.get(usize::from(i)))
+        else {
+            continue;
+        };
+        // The add reads the shift's result from the accumulator (so no
+        // branch lands on it), and nothing else reads it.
+        if !dead[pc] || add.lhs != shl.dst {
+            continue;
+        }
+        let fused = ShiftAdd {
+            dst: add.dst,
+            lhs: shl.lhs,
+            rhs: add.rhs,
+            shift: (amount & 31) as u8,
+            imm: 0,
+        };
+        ops[pc] = if from_acc {
+            Op::I32ShlAddAccL(fused)
+        } else {
+            Op::I32ShlAdd(fused)
+        };
         dead[pc] = dead[pc + 1];
     }
 }

@@ -5,7 +5,9 @@
 
 use super::translate_function;
 use crate::ModuleTypes;
-use crate::bytecode::{AddBr, AddBrImm, Bin, BrCmp, CompiledFunc, Load, Op, Store, Un, load_idx};
+use crate::bytecode::{
+    AddBr, AddBrImm, Bin, BrCmp, CompiledFunc, Load, Op, ShiftAdd, Store, Un, load_idx,
+};
 use crate::vm::TrapCode;
 use wasmparser::{
     FuncValidatorAllocations, Parser, Payload, TypeRef, ValidPayload, Validator, WasmFeatures,
@@ -82,10 +84,11 @@ fn plain(f: &CompiledFunc) -> Vec<Op> {
     (0..ops.len())
         .map(|pc| match ops[pc] {
             Op::Br { offset, .. } => Op::br(offset),
-            Op::Copy2 { dst0, src0, .. } => Op::Copy {
+            Op::Copy2 { dst0, src0, .. } | Op::Copy2Br { dst0, src0, .. } => Op::Copy {
                 dst: dst0,
                 src: src0,
             },
+            Op::CopyBr { dst, src, .. } => Op::Copy { dst, src },
             load_idx!(l) => {
                 // The sum went to the slot the skipped load reads.
                 let (_, load) = super::pairs::load_from_acc(ops[pc + 1])
@@ -752,6 +755,26 @@ impl Eval<'_> {
                     }
                 }
                 Op::BrTable { index, len } => next = pc + 1 + i32_of(s, index).min(len) as usize,
+                Op::CopyBr { dst, src, offset } => {
+                    s[usize::from(dst)] = s[usize::from(src)];
+                    next = pc.wrapping_add_signed(offset as isize);
+                }
+                Op::Copy2Br {
+                    dst0,
+                    src0,
+                    dst1,
+                    src1,
+                    offset,
+                } => {
+                    s[usize::from(dst0)] = s[usize::from(src0)];
+                    s[usize::from(dst1)] = s[usize::from(src1)];
+                    next = pc.wrapping_add_signed(offset as isize);
+                }
+                Op::I32ShlAdd(o) => {
+                    let v = (i32_of(s, o.lhs) << o.shift).wrapping_add(i32_of(s, o.rhs));
+                    s[usize::from(o.dst)] = u64::from(v);
+                    next = pc + 2;
+                }
                 Op::I32AddBrNe(AddBr {
                     var, step, offset, ..
                 })
@@ -1044,6 +1067,67 @@ fn i64_eqz_folds_into_a_compare_with_zero() {
     assert_eq!(ops[1], Op::BrIfI64Ne(BrCmp::new(0, 1, 3)), "{ops:?}");
     assert!(f[0].code[..2].iter().all(crate::exec::takes_immediate));
     assert!(f[0].consts.is_empty());
+}
+
+#[test]
+fn copies_before_a_branch_fuse_into_it() {
+    // A local updated from another right before the back edge: the
+    // `Copy` and the `Br` become one instruction.
+    let wat = "(func (param i32) (result i32) (local i32 i32)
+        (loop $l
+            (block $b
+                local.get 0 i32.eqz br_if $b
+                local.get 1 local.get 0 i32.add local.set 2
+                local.get 0 i32.const 1 i32.sub local.set 0
+                local.get 2 local.set 1
+                br $l))
+        local.get 1)";
+    let f = compile(&format!("(module {wat})"));
+    let fused = f[0]
+        .ops()
+        .filter(|op| matches!(op, Op::CopyBr { .. } | Op::Copy2Br { .. }))
+        .count();
+    assert!(fused > 0, "{:?}", f[0].ops().collect::<Vec<_>>());
+    assert_eq!(run(wat, &[4]), Ok(vec![10]));
+    assert_eq!(run(wat, &[0]), Ok(vec![0]));
+}
+
+#[test]
+fn shift_then_add_fuses_into_a_scaled_add() {
+    // `base + (i << 2)`, with `base` a local and then a constant.
+    let wat = "(func (param i32 i32) (result i32)
+        local.get 0 i32.const 2 i32.shl local.get 1 i32.add
+        local.get 0 i32.const 3 i32.shl i32.const 1024 i32.add
+        i32.add)";
+    let ops = ops_of(wat);
+    assert!(
+        matches!(
+            ops[0],
+            Op::I32ShlAdd(ShiftAdd {
+                lhs: 0,
+                rhs: 1,
+                shift: 2,
+                ..
+            })
+        ),
+        "{ops:?}"
+    );
+    assert!(
+        matches!(
+            ops[2],
+            Op::I32ShlAdd(ShiftAdd {
+                lhs: 0,
+                shift: 3,
+                ..
+            })
+        ),
+        "{ops:?}"
+    );
+    assert_eq!(run(wat, &[5, 7]), Ok(vec![27 + 40 + 1024]));
+    assert_eq!(
+        run(wat, &[0x4000_0001, 1]),
+        Ok(vec![u64::from(5u32.wrapping_add(8).wrapping_add(1024))])
+    );
 }
 
 #[test]

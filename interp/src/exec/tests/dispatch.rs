@@ -9,7 +9,9 @@
 
 use super::harness::b as b_;
 use super::harness::*;
-use crate::bytecode::{AddBr, AddBrImm, Bin, BrCmp, Load, LoadIdx, Op, Store, Un, fused_branch};
+use crate::bytecode::{
+    AddBr, AddBrImm, Bin, BrCmp, Load, LoadIdx, Op, ShiftAdd, Store, Un, fused_branch,
+};
 use crate::exec::handlers::{HANDLERS, OP_COUNT, handler_of, sets_acc};
 use crate::vm::TrapCode;
 use std::cell::RefCell;
@@ -144,6 +146,48 @@ pub(super) fn body(probe: u32, inc: u32, t_inc: u32) -> Vec<Op> {
             code: TrapCode::UnreachableCodeReached,
         });
     }
+    // Copies then a branch, here to the instruction after the one they
+    // skip.
+    ops.extend([
+        Op::CopyBr {
+            dst: OUT,
+            src: A32,
+            offset: 2,
+        },
+        Op::Trap {
+            code: TrapCode::UnreachableCodeReached,
+        },
+        Op::Copy2Br {
+            dst0: OUT,
+            src0: A32,
+            dst1: OUT + 1,
+            src1: OUT,
+            offset: 2,
+        },
+        Op::Trap {
+            code: TrapCode::UnreachableCodeReached,
+        },
+    ]);
+    // Scaled adds, the second reading its left operand from the
+    // accumulator the `Copy` sets; each skips the `Trap` after it.
+    let scaled = ShiftAdd {
+        dst: OUT,
+        lhs: A32,
+        rhs: B32,
+        shift: 2,
+        imm: 0,
+    };
+    ops.extend([
+        Op::I32ShlAdd(scaled),
+        Op::Trap {
+            code: TrapCode::UnreachableCodeReached,
+        },
+        Op::Copy { dst: OUT, src: A32 },
+        Op::I32ShlAddAccL(ShiftAdd { lhs: OUT, ..scaled }),
+        Op::Trap {
+            code: TrapCode::UnreachableCodeReached,
+        },
+    ]);
     ops.extend([
         Op::Copy {
             dst: CALL,
@@ -916,6 +960,48 @@ fn branches_link_to_the_handler_their_target_runs() {
     };
     assert_eq!(to.0, code[1].handler);
     assert_ne!(code[1].handler, handler_of(&code[1].op) as usize);
+}
+
+#[test]
+fn scaled_adds_shift_wrap_and_take_immediates() {
+    // Slot 0 is `x`, 1 `y`, 2 a copy of `x` (setting the accumulator), 3
+    // the constant 1024.
+    let run = |op: Op, x: u32, y: u32| {
+        let mut m = Builder::new();
+        let t = m.ty(&[I32, I32], &[I32]);
+        let ops = vec![
+            Op::Copy { dst: 2, src: 0 },
+            op,
+            Op::Trap {
+                code: TrapCode::UnreachableCodeReached,
+            },
+            Op::Return,
+        ];
+        let f = m.func_with_consts(t, 1, 4, ops, vec![1024]);
+        let s = TestStore::new(1 << 16);
+        let inst = m.build(&s);
+        inst.call1(f, &[x.into(), y.into()]).expect("no trap")
+    };
+    let op = |lhs, rhs, shift| ShiftAdd {
+        dst: 0,
+        lhs,
+        rhs,
+        shift,
+        imm: 0,
+    };
+    for (x, y) in [(0u32, 0u32), (5, 7), (u32::MAX, 3), (0x4000_0001, u32::MAX)] {
+        for shift in [0u8, 2, 31] {
+            let expect = (x << shift).wrapping_add(y);
+            assert_eq!(run(Op::I32ShlAdd(op(0, 1, shift)), x, y), u64::from(expect));
+            assert_eq!(
+                run(Op::I32ShlAddAccL(op(2, 1, shift)), x, y),
+                u64::from(expect)
+            );
+            // The constant 1024 as `rhs`: carried as an immediate.
+            let expect = (x << shift).wrapping_add(1024);
+            assert_eq!(run(Op::I32ShlAdd(op(0, 3, shift)), x, y), u64::from(expect));
+        }
+    }
 }
 
 #[test]
