@@ -967,20 +967,19 @@ fn scaled_adds_shift_wrap_and_take_immediates() {
     // Slot 0 is `x`, 1 `y`, 2 a copy of `x` (setting the accumulator), 3
     // the constant 1024.
     let run = |op: Op, x: u32, y: u32| {
-        let mut m = Builder::new();
-        let t = m.ty(&[I32, I32], &[I32]);
-        let ops = vec![
-            Op::Copy { dst: 2, src: 0 },
-            op,
-            Op::Trap {
-                code: TrapCode::UnreachableCodeReached,
-            },
-            Op::Return,
-        ];
-        let f = m.func_with_consts(t, 1, 4, ops, vec![1024]);
-        let s = TestStore::new(1 << 16);
-        let inst = m.build(&s);
-        inst.call1(f, &[x.into(), y.into()]).expect("no trap")
+        let skipped = Op::Trap {
+            code: TrapCode::UnreachableCodeReached,
+        };
+        let ops = vec![Op::Copy { dst: 2, src: 0 }, op, skipped, Op::Return];
+        run_one(
+            &[I32, I32],
+            I32,
+            1,
+            4,
+            ops,
+            vec![1024],
+            &[x.into(), y.into()],
+        )
     };
     let op = |lhs, rhs, shift| ShiftAdd {
         dst: 0,
@@ -1009,8 +1008,6 @@ fn loop_latches_step_write_and_branch() {
     // Slot 0 is `n`, 1 the counter, 2 the sum; the loop head adds to the
     // sum, the latch steps and branches back to it or skips its leftover.
     let run = |latch: Op, head: Op, n: u64| {
-        let mut m = Builder::new();
-        let t = m.ty(&[I32], &[I32]);
         let ops = vec![
             Op::Const32 { dst: 1, value: 0 },
             Op::Const32 { dst: 2, value: 0 },
@@ -1022,10 +1019,7 @@ fn loop_latches_step_write_and_branch() {
             Op::Copy { dst: 0, src: 2 },
             Op::Return,
         ];
-        let f = m.func(t, 2, 3, ops);
-        let s = TestStore::new(1 << 16);
-        let inst = m.build(&s);
-        inst.call1(f, &[n]).expect("no trap")
+        run_one(&[I32], I32, 2, 3, ops, Vec::new(), &[n])
     };
     let up = Op::I32AddBrNe(AddBr {
         var: 1,
@@ -1069,8 +1063,6 @@ fn immediate_compare_and_branches_decide_as_the_slots_do() {
     // `x < -3` (i32, signed), `y == -1` and `y > 2^32` (i64, unsigned),
     // each branching over a `Trap`-free increment of the result.
     let run = |x: u64, y: u64| {
-        let mut m = Builder::new();
-        let t = m.ty(&[I32, I64], &[I32]);
         let ops = vec![
             Op::Const32 { dst: 2, value: 0 },
             Op::BrIfI32LtS(BrCmp::new(0, 3, 2)),
@@ -1082,10 +1074,8 @@ fn immediate_compare_and_branches_decide_as_the_slots_do() {
             Op::Copy { dst: 0, src: 2 },
             Op::Return,
         ];
-        let f = m.func_with_consts(t, 1, 9, ops, vec![-3i64 as u64, u64::MAX, 1 << 32, 1, 2, 4]);
-        let s = TestStore::new(1 << 16);
-        let inst = m.build(&s);
-        inst.call1(f, &[x, y]).expect("no trap")
+        let consts = vec![-3i64 as u64, u64::MAX, 1 << 32, 1, 2, 4];
+        run_one(&[I32, I64], I32, 1, 9, ops, consts, &[x, y])
     };
     for (x, y) in [
         (0u64, 0u64),
@@ -1106,8 +1096,6 @@ fn immediate_operands_compute_what_the_slots_do() {
     // through `Module`-style constants: the frame holds the constants after
     // the locals, and `assemble` is told where.
     let run = |x: u64, y: u64| {
-        let mut m = Builder::new();
-        let t = m.ty(&[I32, I64], &[I64]);
         let ops = vec![
             Op::I32Add(b_(2, 0, 5)),
             Op::I64Add(b_(3, 1, 6)),
@@ -1116,16 +1104,8 @@ fn immediate_operands_compute_what_the_slots_do() {
             Op::I64Xor(b_(0, 3, 4)),
             Op::Return,
         ];
-        let f = m.func_with_consts(
-            t,
-            3,
-            8,
-            ops,
-            vec![0x9747_b28c, 0xffff_ffff_8000_0000, 0x1_0000_0000],
-        );
-        let s = TestStore::new(1 << 16);
-        let inst = m.build(&s);
-        inst.call1(f, &[x, y]).expect("no trap")
+        let consts = vec![0x9747_b28c, 0xffff_ffff_8000_0000, 0x1_0000_0000];
+        run_one(&[I32, I64], I64, 3, 8, ops, consts, &[x, y])
     };
     for (x, y) in [
         (0, 0),

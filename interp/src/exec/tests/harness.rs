@@ -161,6 +161,27 @@ struct MemorySpec {
     trap_on_grow_failure: bool,
 }
 
+/// Builds a module holding one function of type `params -> [result]` with
+/// `locals` declared locals, `frame_size` slots, `ops` and the constant pool
+/// `consts`, calls it with `args` and returns its result (panicking on a
+/// trap): the common shape of the instruction tests.
+pub(crate) fn run_one(
+    params: &[ValType],
+    result: ValType,
+    locals: u16,
+    frame_size: u16,
+    ops: Vec<Op>,
+    consts: Vec<u64>,
+    args: &[u64],
+) -> u64 {
+    let mut m = Builder::new();
+    let t = m.ty(params, &[result]);
+    let f = m.func_with_consts(t, locals, frame_size, ops, consts);
+    let s = TestStore::new(1 << 16);
+    let inst = m.build(&s);
+    inst.call1(f, args).expect("no trap")
+}
+
 impl Builder {
     /// An empty module.
     pub(crate) fn new() -> Builder {
