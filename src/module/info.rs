@@ -139,7 +139,12 @@ pub(crate) struct ModuleInfo {
     pub(crate) export_map: HashMap<String, usize>,
     pub(crate) start: Option<u32>,
     pub(crate) elems: Vec<ElemSegment>,
-    pub(crate) data: Vec<DataSegment>,
+    /// The data section's contents in the binary. Its segments are read
+    /// when the segment plan is built (`SegmentPlan::new`), not by
+    /// `Module::new`: a module can have 100,000 of them.
+    pub(crate) data_section: Option<Range<usize>>,
+    /// The number of data segments.
+    pub(crate) data_count: u32,
     /// Byte range of each defined function's body in the binary.
     pub(crate) bodies: Vec<Range<usize>>,
     /// Function names from the `name` section.
@@ -162,7 +167,7 @@ impl ModuleInfo {
             memories: count(self.memories.len(), "memories")?,
             globals: count(self.globals.len(), "globals")?,
             imported_globals: self.num_imported_globals,
-            data: count(self.data.len(), "data segments")?,
+            data: self.data_count,
             elems: count(self.elems.len(), "element segments")?,
         })
     }

@@ -17,12 +17,41 @@ use crate::types::{GlobalType, MemoryType, TableType, ValType};
 use anyhow::{Result, bail};
 use kiln_interp::ModuleTypes;
 use kiln_interp::bytecode::CompiledFunc;
+use std::ops::Range;
 use std::sync::Arc;
 use wasmparser::{
-    CompositeInnerType, DataKind as WpDataKind, ElementItems, ElementKind, ExternalKind,
-    FuncValidatorAllocations, KnownCustom, Name, NameSectionReader, Parser, Payload, TableInit,
-    TypeRef, ValidPayload, Validator, WasmFeatures,
+    BinaryReader, CompositeInnerType, DataKind as WpDataKind, DataSectionReader, ElementItems,
+    ElementKind, ExternalKind, FuncValidatorAllocations, KnownCustom, Name, NameSectionReader,
+    Parser, Payload, TableInit, TypeRef, ValidPayload, Validator, WasmFeatures,
 };
+
+/// The data segments of the validated module `bytes`, whose data section
+/// is `section` (see [`ModuleInfo::data_section`]).
+pub(crate) fn data_segments(bytes: &[u8], section: Range<usize>) -> Result<Vec<DataSegment>> {
+    let contents = bytes
+        .get(section.clone())
+        .ok_or_else(|| anyhow::anyhow!("data section out of the module's bounds"))?;
+    let reader = DataSectionReader::new(BinaryReader::new(contents, section.start as u64))?;
+    let mut segments = Vec::with_capacity(reader.count() as usize);
+    for data in reader {
+        let data = data?;
+        // The segment's bytes are the tail of its range.
+        let end = to_usize(data.range.end)?;
+        let range = end - data.data.len()..end;
+        let kind = match data.kind {
+            WpDataKind::Passive => DataKind::Passive,
+            WpDataKind::Active {
+                memory_index,
+                offset_expr,
+            } => DataKind::Active {
+                memory: memory_index,
+                offset: ConstExpr::parse(&offset_expr)?,
+            },
+        };
+        segments.push(DataSegment { kind, range });
+    }
+    Ok(segments)
+}
 
 /// The result of parsing a module.
 pub(crate) struct Parsed {
@@ -230,23 +259,9 @@ fn record(payload: &Payload<'_>, info: &mut ModuleInfo, types: &mut ModuleTypes)
             }
         }
         Payload::DataSection(reader) => {
-            for data in reader.clone() {
-                let data = data?;
-                // The segment's bytes are the tail of its range.
-                let end = to_usize(data.range.end)?;
-                let range = end - data.data.len()..end;
-                let kind = match data.kind {
-                    WpDataKind::Passive => DataKind::Passive,
-                    WpDataKind::Active {
-                        memory_index,
-                        offset_expr,
-                    } => DataKind::Active {
-                        memory: memory_index,
-                        offset: ConstExpr::parse(&offset_expr)?,
-                    },
-                };
-                info.data.push(DataSegment { kind, range });
-            }
+            let range = reader.range();
+            info.data_section = Some(to_usize(range.start)?..to_usize(range.end)?);
+            info.data_count = reader.count();
         }
         Payload::CustomSection(reader) => {
             if let KnownCustom::Name(names) = reader.as_known() {
@@ -304,18 +319,23 @@ mod tests {
     use super::*;
 
     fn parse_wat(text: &str) -> Result<Parsed> {
+        parse_wat_keeping_bytes(text).map(|(parsed, _)| parsed)
+    }
+
+    fn parse_wat_keeping_bytes(text: &str) -> Result<(Parsed, Vec<u8>)> {
         let bytes = wat::parse_str(text)?;
-        parse(
+        let parsed = parse(
             &bytes,
             crate::Config::new().features(),
             CompilationMode::Lazy,
             Instrument::default(),
-        )
+        )?;
+        Ok((parsed, bytes))
     }
 
     #[test]
     fn records_imports_exports_and_segments() {
-        let parsed = parse_wat(
+        let (parsed, bytes) = parse_wat_keeping_bytes(
             r#"(module $m
                 (import "env" "f" (func $f (param i32)))
                 (import "env" "g" (global i32))
@@ -354,9 +374,11 @@ mod tests {
                 offset: ConstExpr::I32(0)
             }
         ));
-        assert_eq!(info.data.len(), 2);
-        assert!(matches!(info.data[1].kind, DataKind::Passive));
-        assert_eq!(info.data[1].range.len(), "passive".len());
+        assert_eq!(info.data_count, 2);
+        let data = data_segments(&bytes, info.data_section.clone().unwrap()).unwrap();
+        assert_eq!(data.len(), 2);
+        assert!(matches!(data[1].kind, DataKind::Passive));
+        assert_eq!(data[1].range.len(), "passive".len());
         assert_eq!(info.start, Some(2));
         assert_eq!(info.bodies.len(), 2);
         assert_eq!(info.name.as_deref(), Some("m"));
@@ -383,7 +405,8 @@ mod tests {
             Instrument::default(),
         )
         .unwrap();
-        assert_eq!(&bytes[parsed.info.data[0].range.clone()], b"kiln!");
+        let data = data_segments(&bytes, parsed.info.data_section.unwrap()).unwrap();
+        assert_eq!(&bytes[data[0].range.clone()], b"kiln!");
     }
 
     #[test]

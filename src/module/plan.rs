@@ -20,8 +20,10 @@
 //! the fresh memory anyway.
 
 use super::info::{ConstExpr, DataKind, ElemKind, ModuleInfo};
+use super::parse::data_segments;
 use crate::runtime::memory_buffer::MemoryInitHint;
 use kiln_interp::vm::WASM_PAGE_SIZE;
+use std::ops::Range;
 
 /// The page granularity of [`MemoryInitHint`]s: the common host page size.
 const HINT_PAGE: u64 = 4096;
@@ -46,6 +48,15 @@ impl Offset {
             other => Offset::Eval(other),
         }
     }
+}
+
+/// A passive data segment, kept for `memory.init`.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct PassiveData {
+    /// The segment's index (for its `VMDataSegment`).
+    pub(crate) index: u32,
+    /// Its contents in the module binary.
+    pub(crate) range: Range<usize>,
 }
 
 /// An active data segment, copied into its memory at instantiation.
@@ -154,11 +165,14 @@ pub(crate) struct SegmentPlan {
     /// The active data segments merged, if applying them can never trap
     /// (then instantiation copies these instead of `active_data`).
     pub(crate) data_chunks: Option<DataChunks>,
-    /// Indices of the passive data segments (the only ones whose
-    /// `VMDataSegment` a successful instantiation writes: an active one is
-    /// dropped by instantiation, and a dropped segment's descriptor is the
-    /// block's initial zero).
-    pub(crate) passive_data: Box<[u32]>,
+    /// The passive data segments (the only ones whose `VMDataSegment` a
+    /// successful instantiation writes: an active one is dropped by
+    /// instantiation, and a dropped segment's descriptor is the block's
+    /// initial zero).
+    pub(crate) passive_data: Box<[PassiveData]>,
+    /// Why the data section could not be read, if it could not (never, for
+    /// a module the validator accepted; instantiation reports it).
+    pub(crate) data_error: Option<String>,
     /// Every element segment, in order.
     pub(crate) elems: Box<[ElemPlan]>,
     /// For every memory (imports first), what the data segments with
@@ -167,14 +181,25 @@ pub(crate) struct SegmentPlan {
 }
 
 impl SegmentPlan {
-    /// The plan for the module of `info`, whose binary is `bytes`.
+    /// The plan for the module of `info`, whose binary is `bytes`. Reads
+    /// the data section, which `Module::new` only located.
     pub(crate) fn new(info: &ModuleInfo, bytes: &[u8]) -> SegmentPlan {
+        let (data, data_error) = match info.data_section.clone() {
+            None => (Vec::new(), None),
+            Some(section) => match data_segments(bytes, section) {
+                Ok(data) => (data, None),
+                Err(e) => (Vec::new(), Some(format!("{e:#}"))),
+            },
+        };
         let mut active_data = Vec::new();
         let mut passive_data = Vec::new();
-        for (index, segment) in info.data.iter().enumerate() {
+        for (index, segment) in data.into_iter().enumerate() {
             let index = index as u32;
             match &segment.kind {
-                DataKind::Passive => passive_data.push(index),
+                DataKind::Passive => passive_data.push(PassiveData {
+                    index,
+                    range: segment.range,
+                }),
                 DataKind::Active { memory, offset } => active_data.push(ActiveData {
                     index,
                     memory: *memory,
@@ -205,6 +230,7 @@ impl SegmentPlan {
             active_data: active_data.into(),
             data_chunks,
             passive_data: passive_data.into(),
+            data_error,
             elems,
             memory_hints,
         }
@@ -382,7 +408,9 @@ mod tests {
                 (data (i32.const -1) "")
                 (data (i32.const 7) "seven"))"#,
         );
-        assert_eq!(&*plan.passive_data, &[1]);
+        assert_eq!(plan.passive_data.len(), 1);
+        assert_eq!(plan.passive_data[0].index, 1);
+        assert_eq!(&bytes[plan.passive_data[0].range.clone()], b"passive");
         let data = &plan.active_data;
         assert_eq!(data.len(), 3);
         assert_eq!(

@@ -231,6 +231,9 @@ fn build(store: &mut StoreOpaque, module: &Module, imports: Imports) -> Result<I
     // fails.
     let offsets = *module.offsets();
     let plan = module.plan();
+    if let Some(e) = &plan.data_error {
+        bail!("cannot read the module's data section: {e}");
+    }
     let mut block = match &pool {
         Some(pool) => VmctxBlock::Pooled(pool.allocate_vmctx(&offsets)?),
         None => VmctxBlock::OnDemand(VmctxAllocation::new(&offsets)?),
@@ -461,17 +464,10 @@ unsafe fn write_passive_segments(
     vmctx: *mut VMContext,
     module: &Module,
 ) -> Result<Vec<Box<[u64]>>> {
-    let info = module.info();
     let bytes = module.bytes();
-    for &index in &module.plan().passive_data {
+    for segment in &module.plan().passive_data {
         // SAFETY: `index` is within the data count.
-        unsafe {
-            write_data_descriptor(
-                vmctx,
-                index,
-                &bytes[info.data[index as usize].range.clone()],
-            )
-        };
+        unsafe { write_data_descriptor(vmctx, segment.index, &bytes[segment.range.clone()]) };
     }
     let mut storage = Vec::new();
     for (index, elem) in module.plan().elems.iter().enumerate() {
@@ -696,7 +692,6 @@ unsafe fn keep_unapplied(
     stopped: Stopped,
 ) -> Result<Vec<Box<[u64]>>> {
     let plan: &SegmentPlan = module.plan();
-    let info = module.info();
     let bytes = module.bytes();
     let mut storage = Vec::new();
     let first_data = match stopped {
@@ -713,9 +708,9 @@ unsafe fn keep_unapplied(
         Stopped::Data(first) => first,
     };
     for segment in &plan.active_data[first_data..] {
-        let range = &info.data[segment.index as usize].range;
+        let contents = &bytes[segment.start..][..segment.len];
         // SAFETY: the index is within the data count.
-        unsafe { write_data_descriptor(vmctx, segment.index, &bytes[range.clone()]) };
+        unsafe { write_data_descriptor(vmctx, segment.index, contents) };
     }
     Ok(storage)
 }
