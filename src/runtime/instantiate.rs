@@ -221,6 +221,10 @@ fn build(store: &mut StoreOpaque, module: &Module, imports: Imports) -> Result<I
     let defined_memories = &info.memories[info.num_imported_memories as usize..];
     let defined_tables = &info.tables[info.num_imported_tables as usize..];
 
+    let plan = module.plan();
+    if let Some(e) = &plan.data_error {
+        bail!("cannot read the module's data section: {e}");
+    }
     let pool = store.engine.pooling_allocator().cloned();
     if let Some(pool) = &pool {
         pool.validate(module)?;
@@ -230,10 +234,6 @@ fn build(store: &mut StoreOpaque, module: &Module, imports: Imports) -> Result<I
     // Every allocation first; each returns its pool slot if a later one
     // fails.
     let offsets = *module.offsets();
-    let plan = module.plan();
-    if let Some(e) = &plan.data_error {
-        bail!("cannot read the module's data section: {e}");
-    }
     let mut block = match &pool {
         Some(pool) => VmctxBlock::Pooled(pool.allocate_vmctx(&offsets)?),
         None => VmctxBlock::OnDemand(VmctxAllocation::new(&offsets)?),

@@ -130,6 +130,10 @@ pub(super) fn fuse_scaled_adds(
     first_const: Slot,
 ) {
     for pc in 0..ops.len().saturating_sub(1) {
+        // A fusion's leftover never runs: leave it as it is.
+        if pc > 0 && ops[pc - 1].skips_next() {
+            continue;
+        }
         let (shl, from_acc) = match ops[pc] {
             Op::I32Shl(b) => (b, false),
             Op::I32ShlAccL(b) => (b, true),
@@ -178,6 +182,10 @@ pub(super) fn fuse_loop_latches(ops: &mut [Op], consts: &[u64], first_const: Slo
             .map(|&c| c as u32)
     };
     for pc in 0..ops.len().saturating_sub(1) {
+        // A fusion's leftover never runs: leave it as it is.
+        if pc > 0 && ops[pc - 1].skips_next() {
+            continue;
+        }
         let Op::I32Add(add) = ops[pc] else {
             continue;
         };

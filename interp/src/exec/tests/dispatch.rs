@@ -1004,6 +1004,37 @@ fn scaled_adds_shift_wrap_and_take_immediates() {
 }
 
 #[test]
+fn copy_branches_copy_in_order_then_jump() {
+    let skipped = || Op::Trap {
+        code: TrapCode::UnreachableCodeReached,
+    };
+    // `Copy2Br` reads its second source after the first copy: slot 2 gets
+    // the argument through slot 1. Then `CopyBr` moves it to the result.
+    let ops = vec![
+        Op::Const32 { dst: 1, value: 7 },
+        Op::Copy2Br {
+            dst0: 1,
+            src0: 0,
+            dst1: 2,
+            src1: 1,
+            offset: 3,
+        },
+        skipped(),
+        skipped(),
+        Op::CopyBr {
+            dst: 0,
+            src: 2,
+            offset: 2,
+        },
+        skipped(),
+        Op::Return,
+    ];
+    for x in [0u64, 42, 0xffff_ffff] {
+        assert_eq!(run_one(&[I32], I32, 2, 3, ops.clone(), Vec::new(), &[x]), x);
+    }
+}
+
+#[test]
 fn loop_latches_step_write_and_branch() {
     // Slot 0 is `n`, 1 the counter, 2 the sum; the loop head adds to the
     // sum, the latch steps and branches back to it or skips its leftover.

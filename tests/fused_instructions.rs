@@ -1,0 +1,167 @@
+//! End to end through the public API: wasm patterns the interpreter fuses
+//! into one instruction (compare-and-branch immediates, folded `i64.eqz`,
+//! loop latches, scaled adds, copies before a branch), run in both
+//! compilation modes and checked against the same computation in Rust.
+
+use kiln::{CompilationMode, Config, Engine, Instance, Module, Store, WasmParams, WasmResults};
+
+/// Calls export `name` of the module `wat` with `args`, in lazy and eager
+/// mode, and checks both give the same result, which it returns.
+fn call<P, R>(wat: &str, name: &str, args: P) -> R
+where
+    P: WasmParams + Copy,
+    R: WasmResults + PartialEq + std::fmt::Debug,
+{
+    let mut results = Vec::new();
+    for mode in [CompilationMode::Lazy, CompilationMode::Eager] {
+        let mut config = Config::new();
+        config.compilation_mode(mode);
+        let engine = Engine::new(&config).expect("engine");
+        let module = Module::new(&engine, wat).expect("module");
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).expect("instance");
+        let f = instance
+            .get_typed_func::<P, R>(&mut store, name)
+            .expect("export");
+        results.push(f.call(&mut store, args).expect("no trap"));
+    }
+    let eager = results.pop().expect("two runs");
+    let lazy = results.pop().expect("two runs");
+    assert_eq!(lazy, eager, "{name}: lazy and eager modes disagree");
+    lazy
+}
+
+#[test]
+fn i64_eqz_branches_see_all_64_bits() {
+    let wat = r#"(module
+      (func (export "br_if") (param i64) (result i32)
+        (block (br_if 0 (i64.eqz (local.get 0))) (return (i32.const 1)))
+        i32.const 0)
+      (func (export "if") (param i64) (result i32)
+        (if (result i32) (i64.eqz (local.get 0)) (then i32.const 0) (else i32.const 1)))
+      ;; The tested value comes from the accumulator (the `and` before).
+      (func (export "bit") (param i64 i64) (result i32)
+        (if (result i32) (i64.eqz (i64.and (local.get 0) (local.get 1)))
+          (then i32.const 0) (else i32.const 1))))"#;
+    for x in [0i64, 1, 1 << 32, -1, i64::MIN] {
+        let nonzero = i32::from(x != 0);
+        assert_eq!(call::<i64, i32>(wat, "br_if", x), nonzero, "{x:#x}");
+        assert_eq!(call::<i64, i32>(wat, "if", x), nonzero, "{x:#x}");
+        assert_eq!(
+            call::<(i64, i64), i32>(wat, "bit", (x, 1 << 32)),
+            i32::from(x & (1 << 32) != 0)
+        );
+    }
+}
+
+#[test]
+fn compare_and_branches_with_constants() {
+    // `x + 5 < 100` (the sum from the accumulator), `x > -3` and a 64-bit
+    // `y != 2^40`, each deciding one bit of the result.
+    let wat = r#"(module
+      (func (export "f") (param i32 i64) (result i32) (local i32)
+        (block (br_if 0 (i32.ge_s (i32.add (local.get 0) (i32.const 5)) (i32.const 100)))
+          (local.set 2 (i32.const 1)))
+        (block (br_if 0 (i32.le_s (local.get 0) (i32.const -3)))
+          (local.set 2 (i32.or (local.get 2) (i32.const 2))))
+        (block (br_if 0 (i64.eq (local.get 1) (i64.const 0x10000000000)))
+          (local.set 2 (i32.or (local.get 2) (i32.const 4))))
+        local.get 2))"#;
+    for (x, y) in [
+        (0, 0i64),
+        (94, 1 << 40),
+        (95, -1),
+        (-3, 1 << 40),
+        (-4, 5),
+        (i32::MAX, 0),
+    ] {
+        let expected = i32::from(x.wrapping_add(5) < 100)
+            | (i32::from(x > -3) << 1)
+            | (i32::from(y != 1 << 40) << 2);
+        assert_eq!(
+            call::<(i32, i64), i32>(wat, "f", (x, y)),
+            expected,
+            "{x}, {y}"
+        );
+    }
+}
+
+#[test]
+fn counted_loops() {
+    // Up to `n`, up to a constant, and down to zero: each loop's add and
+    // branch are one latch.
+    let wat = r#"(module
+      (func (export "up") (param i32) (result i32) (local i32 i32)
+        (loop
+          (local.set 2 (i32.add (local.get 2) (local.get 1)))
+          (br_if 0 (i32.ne (local.tee 1 (i32.add (local.get 1) (i32.const 1))) (local.get 0))))
+        local.get 2)
+      (func (export "to_ten") (param i32) (result i32) (local i32)
+        (loop
+          (local.set 0 (i32.add (local.get 0) (i32.const 3)))
+          (br_if 0 (i32.ne (local.tee 1 (i32.add (local.get 1) (i32.const 1))) (i32.const 10))))
+        local.get 0)
+      (func (export "down") (param i32) (result i32) (local i32)
+        (loop
+          (local.set 1 (i32.add (local.get 1) (local.get 0)))
+          (br_if 0 (local.tee 0 (i32.add (local.get 0) (i32.const -1)))))
+        local.get 1))"#;
+    for n in [1, 2, 10, 1000] {
+        assert_eq!(
+            call::<i32, i32>(wat, "up", n),
+            (0..n).sum::<i32>(),
+            "up {n}"
+        );
+        assert_eq!(
+            call::<i32, i32>(wat, "down", n),
+            (1..=n).sum::<i32>(),
+            "down {n}"
+        );
+    }
+    assert_eq!(call::<i32, i32>(wat, "to_ten", 7), 37);
+}
+
+#[test]
+fn array_indexing_and_copies_before_branches() {
+    // `sum a[i]` over an array of i32 at 64 (a constant base) and at a base
+    // passed in (a local), then an iterative Fibonacci whose back edge
+    // carries two values through copies.
+    let wat = r#"(module
+      (memory 1)
+      (data (i32.const 64) "\01\00\00\00\02\00\00\00\03\00\00\00\04\00\00\00\ff\ff\ff\ff")
+      (func (export "sum_const") (param i32) (result i32) (local i32 i32)
+        (block (loop
+          (br_if 1 (i32.ge_u (local.get 1) (local.get 0)))
+          (local.set 2 (i32.add (local.get 2)
+            (i32.load (i32.add (i32.shl (local.get 1) (i32.const 2)) (i32.const 64)))))
+          (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+          (br 0)))
+        local.get 2)
+      (func (export "sum_at") (param i32 i32) (result i32) (local i32 i32)
+        (block (loop
+          (br_if 1 (i32.ge_u (local.get 2) (local.get 1)))
+          (local.set 3 (i32.add (local.get 3)
+            (i32.load (i32.add (i32.shl (local.get 2) (i32.const 2)) (local.get 0)))))
+          (local.set 2 (i32.add (local.get 2) (i32.const 1)))
+          (br 0)))
+        local.get 3)
+      (func (export "fib") (param i32) (result i64) (local i64 i64 i64)
+        (local.set 2 (i64.const 1))
+        (block $done (loop $next
+          (br_if $done (i32.eqz (local.get 0)))
+          (local.set 3 (i64.add (local.get 1) (local.get 2)))
+          (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+          (local.set 1 (local.get 2))
+          (local.set 2 (local.get 3))
+          (br $next)))
+        local.get 1))"#;
+    assert_eq!(call::<i32, i32>(wat, "sum_const", 4), 10);
+    assert_eq!(call::<i32, i32>(wat, "sum_const", 5), 9);
+    assert_eq!(call::<(i32, i32), i32>(wat, "sum_at", (68, 3)), 9);
+    assert_eq!(call::<(i32, i32), i32>(wat, "sum_at", (64, 0)), 0);
+    let (mut a, mut b) = (0i64, 1i64);
+    for n in 0..=90 {
+        assert_eq!(call::<i32, i64>(wat, "fib", n), a, "fib {n}");
+        (a, b) = (b, a + b);
+    }
+}
