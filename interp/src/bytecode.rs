@@ -1510,16 +1510,6 @@ pub enum Acc {
 }
 
 impl Op {
-    /// The [`Bin`] operands of a binary instruction, and whether its
-    /// operands are 64-bit; `None` for other instructions.
-    pub fn bin_mut(&mut self) -> Option<(&mut Bin, bool)> {
-        match self {
-            narrow_bin!(b) => Some((b, false)),
-            wide_bin!(b) => Some((b, true)),
-            _ => None,
-        }
-    }
-
     /// The right operand slot of an instruction that can take it as an
     /// immediate (a binary instruction or a fused compare-and-branch), its
     /// immediate field, and whether the operands are 64-bit.

@@ -25,6 +25,20 @@ use wasmparser::{
     Parser, Payload, TableInit, TypeRef, ValidPayload, Validator, WasmFeatures,
 };
 
+/// Parses the module `text` (wat) in lazy mode with the default
+/// features, returning its binary too (for tests of what reads it).
+#[cfg(test)]
+pub(crate) fn parse_wat_keeping_bytes(text: &str) -> Result<(Parsed, Vec<u8>)> {
+    let bytes = wat::parse_str(text)?;
+    let parsed = parse(
+        &bytes,
+        crate::Config::new().features(),
+        CompilationMode::Lazy,
+        Instrument::default(),
+    )?;
+    Ok((parsed, bytes))
+}
+
 /// The data segments of the validated module `bytes`, whose data section
 /// is `section` (see [`ModuleInfo::data_section`]).
 pub(crate) fn data_segments(bytes: &[u8], section: Range<usize>) -> Result<Vec<DataSegment>> {
@@ -322,17 +336,6 @@ mod tests {
         parse_wat_keeping_bytes(text).map(|(parsed, _)| parsed)
     }
 
-    fn parse_wat_keeping_bytes(text: &str) -> Result<(Parsed, Vec<u8>)> {
-        let bytes = wat::parse_str(text)?;
-        let parsed = parse(
-            &bytes,
-            crate::Config::new().features(),
-            CompilationMode::Lazy,
-            Instrument::default(),
-        )?;
-        Ok((parsed, bytes))
-    }
-
     #[test]
     fn records_imports_exports_and_segments() {
         let (parsed, bytes) = parse_wat_keeping_bytes(
@@ -397,14 +400,8 @@ mod tests {
 
     #[test]
     fn data_ranges_point_at_the_bytes() {
-        let bytes = wat::parse_str(r#"(module (memory 1) (data (i32.const 0) "kiln!"))"#).unwrap();
-        let parsed = parse(
-            &bytes,
-            crate::Config::new().features(),
-            CompilationMode::Lazy,
-            Instrument::default(),
-        )
-        .unwrap();
+        let (parsed, bytes) =
+            parse_wat_keeping_bytes(r#"(module (memory 1) (data (i32.const 0) "kiln!"))"#).unwrap();
         let data = data_segments(&bytes, parsed.info.data_section.unwrap()).unwrap();
         assert_eq!(&bytes[data[0].range.clone()], b"kiln!");
     }

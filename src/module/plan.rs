@@ -382,18 +382,10 @@ fn memory_hints(info: &ModuleInfo, active_data: &[ActiveData]) -> Box<[MemoryIni
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::CompilationMode;
-    use crate::module::parse::{Instrument, parse};
+    use crate::module::parse::parse_wat_keeping_bytes;
 
     fn plan_of(text: &str) -> (SegmentPlan, Vec<u8>) {
-        let bytes = wat::parse_str(text).unwrap();
-        let parsed = parse(
-            &bytes,
-            crate::Config::new().features(),
-            CompilationMode::Lazy,
-            Instrument::default(),
-        )
-        .unwrap();
+        let (parsed, bytes) = parse_wat_keeping_bytes(text).unwrap();
         (SegmentPlan::new(&parsed.info, &bytes), bytes)
     }
 

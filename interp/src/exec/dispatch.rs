@@ -109,7 +109,8 @@ pub(super) type Handler = unsafe extern "C" fn(
 #[inline(always)]
 unsafe fn handler(ip: *const Inst) -> Handler {
     // SAFETY: an `Inst`'s handler field is private to the crate and only
-    // `assemble` sets it, to `HANDLERS[tag]` for its op: a `Handler`.
+    // `assemble` sets it, to a handler of its op (`HANDLERS[tag]` or one of
+    // its `VARIANTS`): a `Handler`.
     unsafe { core::mem::transmute::<usize, Handler>((*ip).handler) }
 }
 
@@ -167,8 +168,8 @@ mod backend {
         fa: f32,
         da: f64,
     ) -> Ret {
-        // SAFETY: a linked `Link` holds the address of `HANDLERS[tag]` for
-        // the tag of the instruction at `ip` (`link`), i.e. a `Handler`; the
+        // SAFETY: a linked `Link` holds the handler `assemble` chose for
+        // the instruction at `ip` (`link_branches`), i.e. a `Handler`; the
         // rest is forwarded to the caller.
         unsafe {
             let h = core::mem::transmute::<usize, Handler>(to.0);
