@@ -1,6 +1,7 @@
 //! End to end through the public API: wasm patterns the interpreter fuses
 //! into one instruction (compare-and-branch immediates, folded `i64.eqz`,
-//! loop latches, scaled adds, copies before a branch), run in both
+//! loop latches, scaled adds, copies before a branch, adds that write a
+//! second slot or come in pairs), run in both
 //! compilation modes and checked against the same computation in Rust.
 
 use kiln::{CompilationMode, Config, Engine, Instance, Module, Store, WasmParams, WasmResults};
@@ -163,5 +164,54 @@ fn array_indexing_and_copies_before_branches() {
     for n in 0..=90 {
         assert_eq!(call::<i32, i64>(wat, "fib", n), a, "fib {n}");
         (a, b) = (b, a + b);
+    }
+}
+
+#[test]
+fn stepped_pointers_and_values_kept_in_two_locals() {
+    // `find`: a linear search stepping an index and a pointer together
+    // (two constant adds in a row). `count_down`: `j = i - 1; i = j` (an
+    // add whose result is copied), summing the `j`s; `step_by` the same
+    // with a step from a parameter, which may wrap.
+    let wat = r#"(module
+      (memory 1)
+      (data (i32.const 64) "\05\00\00\00\07\00\00\00\ff\ff\ff\ff\07\00\00\00")
+      (func (export "find") (param i32 i32) (result i32) (local i32 i32)
+        (local.set 3 (i32.const 64))
+        (block (loop
+          (br_if 1 (i32.ge_u (local.get 2) (local.get 0)))
+          (br_if 1 (i32.eq (i32.load (local.get 3)) (local.get 1)))
+          (local.set 2 (i32.add (local.get 2) (i32.const 1)))
+          (local.set 3 (i32.add (local.get 3) (i32.const 4)))
+          (br 0)))
+        local.get 2)
+      (func (export "count_down") (param i32) (result i32) (local i32 i32)
+        (block (loop
+          (br_if 1 (i32.eqz (local.get 0)))
+          (local.set 0 (local.tee 1 (i32.add (local.get 0) (i32.const -1))))
+          (local.set 2 (i32.add (local.get 2) (local.get 1)))
+          (br 0)))
+        local.get 2)
+      (func (export "step_by") (param i32 i32) (result i32) (local i32)
+        (local.set 0 (local.tee 2 (i32.add (local.get 0) (local.get 1))))
+        (i32.add (i32.mul (local.get 2) (i32.const 3)) (local.get 0))))"#;
+    assert_eq!(call::<(i32, i32), i32>(wat, "find", (4, 5)), 0);
+    assert_eq!(call::<(i32, i32), i32>(wat, "find", (4, 7)), 1);
+    assert_eq!(call::<(i32, i32), i32>(wat, "find", (4, -1)), 2);
+    assert_eq!(call::<(i32, i32), i32>(wat, "find", (4, 9)), 4);
+    assert_eq!(call::<(i32, i32), i32>(wat, "find", (1, 7)), 1);
+    for n in [0, 1, 2, 100] {
+        assert_eq!(
+            call::<i32, i32>(wat, "count_down", n),
+            n * (n - 1) / 2,
+            "{n}"
+        );
+    }
+    for (x, y) in [(1, 2), (i32::MAX, 1), (-5, i32::MIN), (0, 0)] {
+        assert_eq!(
+            call::<(i32, i32), i32>(wat, "step_by", (x, y)),
+            x.wrapping_add(y).wrapping_mul(4),
+            "{x} {y}"
+        );
     }
 }

@@ -223,6 +223,47 @@ impl PartialEq for ShiftAdd {
     }
 }
 
+/// Operands of an add whose result is also copied: `dst = lhs + rhs`
+/// (`i32`, wrapping), then `copy = dst` — an `i32.add` fused with the
+/// [`Op::Copy`] of its result after it (see [`Op::I32AddCopy`]).
+///
+/// `imm` is a copy of a constant `rhs`, as in [`Bin`]: filled in by
+/// `assemble`, ignored by equality.
+#[derive(Copy, Clone, Debug, Eq)]
+pub struct AddCopy {
+    /// Result slot.
+    pub dst: Slot,
+    /// Left operand slot.
+    pub lhs: Slot,
+    /// Right operand slot.
+    pub rhs: Slot,
+    /// The slot the result is copied to as well.
+    pub copy: Slot,
+    /// The constant `rhs` names, if `assemble` filled it in.
+    pub imm: u32,
+}
+
+impl PartialEq for AddCopy {
+    fn eq(&self, other: &AddCopy) -> bool {
+        (self.dst, self.lhs, self.rhs, self.copy) == (other.dst, other.lhs, other.rhs, other.copy)
+    }
+}
+
+/// Operands of two counters stepped in a row: `a += step_a`, then
+/// `b += step_b` (`i32`, wrapping) — two `i32.add`s of a constant to a slot
+/// in place, such as `i++` next to `p += 4` (see [`Op::I32AddPair`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct AddPair {
+    /// The first slot stepped.
+    pub a: Slot,
+    /// The second slot stepped (after the first; it may be the same).
+    pub b: Slot,
+    /// The constant added to `a`.
+    pub step_a: u32,
+    /// The constant added to `b`.
+    pub step_b: u32,
+}
+
 /// Operands of a loop latch: `var += step` (wrapping, `i32`), then a
 /// branch on the new value, `if var CMP rhs { pc += offset }` — an `i32.add`
 /// of a small constant fused with the compare-and-branch reading its
@@ -1407,6 +1448,13 @@ pub enum Op {
     /// [`Op::I32ShlAdd`] with `lhs` read from the accumulator (an
     /// [`Op::I32ShlAccL`] and the add after it).
     I32ShlAddAccL(ShiftAdd),
+    /// `dst = lhs + rhs` and `copy = dst`, then skip an instruction: an
+    /// [`Op::I32Add`] and the [`Op::Copy`] of its result after it (a value
+    /// kept in two locals, as in `j = i - 1; i = j`).
+    I32AddCopy(AddCopy),
+    /// `a += step_a; b += step_b`, then skip an instruction: two
+    /// [`Op::I32Add`]s in a row, each adding a constant to a slot in place.
+    I32AddPair(AddPair),
     /// `dst = src`, then `pc += offset`: a [`Op::Copy`] and the [`Op::Br`]
     /// after it (the values a branch carries to its label).
     CopyBr {
@@ -1519,6 +1567,7 @@ impl Op {
             wide_bin!(b) => Some((&mut b.rhs, &mut b.imm, true)),
             narrow_branch!(b) => Some((&mut b.rhs, &mut b.imm, false)),
             Op::I32ShlAdd(s) | Op::I32ShlAddAccL(s) => Some((&mut s.rhs, &mut s.imm, false)),
+            Op::I32AddCopy(c) => Some((&mut c.rhs, &mut c.imm, false)),
             wide_branch!(b) => Some((&mut b.rhs, &mut b.imm, true)),
             _ => None,
         }
@@ -1536,6 +1585,8 @@ impl Op {
                 | Op::I32AddBrNez(_)
                 | Op::I32ShlAdd(_)
                 | Op::I32ShlAddAccL(_)
+                | Op::I32AddCopy(_)
+                | Op::I32AddPair(_)
                 | Op::CopyBr { .. }
                 | Op::Copy2Br { .. }
         )
@@ -1749,7 +1800,9 @@ impl Op {
             | Op::F64GeAccL(Bin { dst, .. })
             | Op::GlobalGet { dst, .. }
             | Op::I32ShlAdd(ShiftAdd { dst, .. })
-            | Op::I32ShlAddAccL(ShiftAdd { dst, .. }) => Some((dst, Acc::Int)),
+            | Op::I32ShlAddAccL(ShiftAdd { dst, .. })
+            | Op::I32AddCopy(AddCopy { copy: dst, .. })
+            | Op::I32AddPair(AddPair { b: dst, .. }) => Some((dst, Acc::Int)),
             Op::F32Add(Bin { dst, .. })
             | Op::F32Sub(Bin { dst, .. })
             | Op::F32Mul(Bin { dst, .. })
@@ -1828,6 +1881,8 @@ impl Op {
             Op::I32AddBrNe(a) | Op::I32AddBrNez(a) => each!(&mut a.var, &mut a.rhs),
             Op::I32AddBrNeImm(a) => each!(&mut a.var),
             Op::I32ShlAdd(s) | Op::I32ShlAddAccL(s) => each!(&mut s.dst, &mut s.lhs, &mut s.rhs),
+            Op::I32AddCopy(c) => each!(&mut c.dst, &mut c.lhs, &mut c.rhs, &mut c.copy),
+            Op::I32AddPair(p) => each!(&mut p.a, &mut p.b),
             Op::CopyBr { dst, src, .. } => each!(dst, src),
             Op::Copy2Br {
                 dst0,

@@ -66,7 +66,8 @@ use super::call;
 use super::dispatch::{Handler, Ret, fail, handler_fn, next, next_linked, next_with, stop};
 use super::memory::{self, Mem};
 use super::regs::{
-    Regs, SlotValue, Src, bin, bin_from, bin_trap, bin_trap_from, shift_add, un, un_from, un_trap,
+    Regs, SlotValue, Src, add_copy, add_pair, bin, bin_from, bin_trap, bin_trap_from, shift_add,
+    un, un_from, un_trap,
 };
 use super::{Ctx, Fault, arith, control, float, global, load_store, table};
 use crate::bytecode::{Inst, Load, LoadIdx, Op};
@@ -785,6 +786,10 @@ handlers! {
     // ----- scaled adds (fused) -----
     I32ShlAdd: Op::I32ShlAdd(o) => fused_set { shift_add(r, o, Src::Slot) }
     I32ShlAddAccL: Op::I32ShlAddAccL(o) => fused_set { shift_add(r, o, Src::Acc(acc)) }
+
+    // ----- adds with a second write (fused) -----
+    I32AddCopy: Op::I32AddCopy(o) => fused_set { add_copy(r, o) }
+    I32AddPair: Op::I32AddPair(o) => set_skip { add_pair(r, o) }
 
     // ----- copies then a branch (fused) -----
     CopyBr: &Op::CopyBr { dst, src, offset } => jump {

@@ -1,7 +1,7 @@
 //! Slot access for the running frame, and the generic plumbing that applies
 //! a pure operator function (from `int`, `float`) to an instruction's slots.
 
-use crate::bytecode::{Bin, BrCmp, ShiftAdd, Slot, Un};
+use crate::bytecode::{AddCopy, AddPair, Bin, BrCmp, ShiftAdd, Slot, Un};
 use crate::vm::TrapCode;
 
 /// The running frame's slots: a pointer to its slot 0 on the value stack.
@@ -365,6 +365,42 @@ pub(super) unsafe fn shift_add<const S: bool, const I: bool>(
         let v = u64::from(v.wrapping_add(rhs));
         r.set(o.dst, v);
         v
+    }
+}
+
+/// `dst = lhs + rhs` (`i32`, wrapping), `rhs` from its slot or, with `IMM`,
+/// the instruction; the sum also goes to `copy`, always (only `dst` is
+/// ever the dead result a discarding twin drops). Returns the bits written.
+///
+/// # Safety
+/// The instruction's slots are within the frame.
+#[inline(always)]
+pub(super) unsafe fn add_copy<const S: bool, const I: bool>(r: Regs<S, I>, o: &AddCopy) -> u64 {
+    // SAFETY: the caller guarantees the slots are in the frame.
+    unsafe {
+        let rhs = if I { o.imm } else { r.get_u32(o.rhs) };
+        let v = u64::from(r.get_u32(o.lhs).wrapping_add(rhs));
+        r.set(o.dst, v);
+        r.ptr(usize::from(o.copy)).write(v);
+        v
+    }
+}
+
+/// `a += step_a`, then `b += step_b` (`i32`, wrapping; `b` is read after
+/// `a` is written, so the same slot may be stepped twice). Returns the
+/// bits written to `b`.
+///
+/// # Safety
+/// The instruction's slots are within the frame.
+#[inline(always)]
+pub(super) unsafe fn add_pair<const S: bool, const I: bool>(r: Regs<S, I>, o: &AddPair) -> u64 {
+    // SAFETY: the caller guarantees the slots are in the frame.
+    unsafe {
+        let a = r.get_u32(o.a).wrapping_add(o.step_a);
+        r.set(o.a, u64::from(a));
+        let b = u64::from(r.get_u32(o.b).wrapping_add(o.step_b));
+        r.set(o.b, b);
+        b
     }
 }
 

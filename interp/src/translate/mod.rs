@@ -355,6 +355,8 @@ impl<'a> Translator<'a> {
         pairs::fuse_copy_branches(&mut ops);
         pairs::fuse_loop_latches(&mut ops, &self.consts, self.stack_start as Slot);
         pairs::fuse_scaled_adds(&mut ops, &mut dead, &self.consts, self.stack_start as Slot);
+        pairs::fuse_add_copies(&mut ops);
+        pairs::fuse_add_pairs(&mut ops, &self.consts, self.stack_start as Slot);
         let mut consts = self.consts;
         let code = crate::exec::assemble(ops, &dead, &mut consts, self.stack_start as Slot);
         Ok(CompiledFunc {

@@ -19,12 +19,18 @@
 //! * Branches carrying values: the `Copy` (or `Copy2`) moving them into
 //!   the label's slots and the `Br` after it become one `CopyBr`
 //!   (`Copy2Br`).
+//! * A value kept in two places: an `i32.add` whose result the next
+//!   instruction copies to another slot (`j = i - 1; i = j`, a loop's
+//!   updated local) becomes one `I32AddCopy` that writes both.
+//! * Counters stepped together: two `i32.add`s in a row, each adding a
+//!   constant to a slot in place (`i++` beside `p += 4`), become one
+//!   `I32AddPair`.
 //! * Loop latches: `i += c` followed by a branch on `i != n` (or `i != 0`)
 //!   taking `i` from the accumulator — how clang closes most counted loops
 //!   — becomes one `I32AddBr…` that steps, writes and branches.
 
 use super::acc::branch_targets;
-use crate::bytecode::{AddBr, AddBrImm, Load, LoadIdx, Op, ShiftAdd, Slot};
+use crate::bytecode::{AddBr, AddBrImm, AddCopy, AddPair, Load, LoadIdx, Op, ShiftAdd, Slot};
 
 /// Makes the `…LoadIdx` variant of a load.
 type Fused = fn(LoadIdx) -> Op;
@@ -230,6 +236,64 @@ pub(super) fn fuse_loop_latches(ops: &mut [Op], consts: &[u64], first_const: Slo
             }
             _ => continue,
         };
+    }
+}
+
+/// Fuses each `i32.add` followed by a `Copy` of its result into an
+/// `I32AddCopy` (see the module docs).
+pub(super) fn fuse_add_copies(ops: &mut [Op]) {
+    let target = branch_targets(ops);
+    for pc in 0..ops.len().saturating_sub(1) {
+        // A fusion's leftover never runs: leave it as it is.
+        if pc > 0 && ops[pc - 1].skips_next() {
+            continue;
+        }
+        let (Op::I32Add(add), Op::Copy { dst: copy, src }) = (ops[pc], ops[pc + 1]) else {
+            continue;
+        };
+        if src != add.dst || target[pc + 1] {
+            continue;
+        }
+        ops[pc] = Op::I32AddCopy(AddCopy {
+            dst: add.dst,
+            lhs: add.lhs,
+            rhs: add.rhs,
+            copy,
+            imm: 0,
+        });
+    }
+}
+
+/// Fuses each two consecutive `i32.add`s that step a slot by a constant
+/// in place into an `I32AddPair` (see the module docs). `consts` are the
+/// function's constants, in slots from `first_const`.
+pub(super) fn fuse_add_pairs(ops: &mut [Op], consts: &[u64], first_const: Slot) {
+    let target = branch_targets(ops);
+    let constant = |s: Slot| {
+        s.checked_sub(first_const)
+            .and_then(|i| consts.get(usize::from(i)))
+            .map(|&c| c as u32)
+    };
+    for pc in 0..ops.len().saturating_sub(1) {
+        // A fusion's leftover never runs: leave it as it is.
+        if pc > 0 && ops[pc - 1].skips_next() {
+            continue;
+        }
+        let (Op::I32Add(x), Op::I32Add(y)) = (ops[pc], ops[pc + 1]) else {
+            continue;
+        };
+        if target[pc + 1] || x.dst != x.lhs || y.dst != y.lhs {
+            continue;
+        }
+        let (Some(step_a), Some(step_b)) = (constant(x.rhs), constant(y.rhs)) else {
+            continue;
+        };
+        ops[pc] = Op::I32AddPair(AddPair {
+            a: x.dst,
+            b: y.dst,
+            step_a,
+            step_b,
+        });
     }
 }
 

@@ -6,7 +6,8 @@
 use super::translate_function;
 use crate::ModuleTypes;
 use crate::bytecode::{
-    AddBr, AddBrImm, Bin, BrCmp, CompiledFunc, Load, Op, ShiftAdd, Store, Un, load_idx,
+    AddBr, AddBrImm, AddCopy, AddPair, Bin, BrCmp, CompiledFunc, Load, Op, ShiftAdd, Store, Un,
+    load_idx,
 };
 use crate::vm::TrapCode;
 use wasmparser::{
@@ -78,7 +79,8 @@ fn ops_of(funcs: &str) -> Vec<Op> {
 
 /// `f`'s instructions as the translator wrote them, before pairs were
 /// fused (`pairs.rs` tests that) and the executor linked its branches:
-/// what the expected listings here spell out.
+/// what the expected listings here spell out. (An `I32AddPair` stays:
+/// its constants no longer name their slots.)
 fn plain(f: &CompiledFunc) -> Vec<Op> {
     let ops: Vec<Op> = f.ops().copied().collect();
     (0..ops.len())
@@ -89,6 +91,7 @@ fn plain(f: &CompiledFunc) -> Vec<Op> {
                 src: src0,
             },
             Op::CopyBr { dst, src, .. } => Op::Copy { dst, src },
+            Op::I32AddCopy(c) => Op::I32Add(bin(c.dst, c.lhs, c.rhs)),
             load_idx!(l) => {
                 // The sum went to the slot the skipped load reads.
                 let (_, load) = super::pairs::load_from_acc(ops[pc + 1])
@@ -770,6 +773,17 @@ impl Eval<'_> {
                     s[usize::from(dst1)] = s[usize::from(src1)];
                     next = pc.wrapping_add_signed(offset as isize);
                 }
+                Op::I32AddCopy(o) => {
+                    let v = u64::from(i32_of(s, o.lhs).wrapping_add(i32_of(s, o.rhs)));
+                    s[usize::from(o.dst)] = v;
+                    s[usize::from(o.copy)] = v;
+                    next = pc + 2;
+                }
+                Op::I32AddPair(o) => {
+                    s[usize::from(o.a)] = u64::from(i32_of(s, o.a).wrapping_add(o.step_a));
+                    s[usize::from(o.b)] = u64::from(i32_of(s, o.b).wrapping_add(o.step_b));
+                    next = pc + 2;
+                }
                 Op::I32ShlAdd(o) => {
                     let v = (i32_of(s, o.lhs) << o.shift).wrapping_add(i32_of(s, o.rhs));
                     s[usize::from(o.dst)] = u64::from(v);
@@ -1128,6 +1142,57 @@ fn shift_then_add_fuses_into_a_scaled_add() {
         run(wat, &[0x4000_0001, 1]),
         Ok(vec![u64::from(5u32.wrapping_add(8).wrapping_add(1024))])
     );
+}
+
+#[test]
+fn adds_fuse_with_a_copy_of_their_result_or_a_second_step() {
+    // `i = j = i - 1` (the add, then a copy of its result), and a pointer
+    // stepped right after its index (two in-place constant adds).
+    let count_down = "(func (param i32) (result i32) (local i32 i32)
+        (block (loop
+            local.get 0 i32.eqz br_if 1
+            local.get 0 i32.const -1 i32.add local.tee 1 local.set 0
+            local.get 2 local.get 1 i32.add local.set 2
+            br 0))
+        local.get 2)";
+    let stride = "(func (param i32) (result i32) (local i32 i32)
+        (block (loop
+            local.get 1 local.get 0 i32.ge_u br_if 1
+            local.get 1 i32.const 1 i32.add local.set 1
+            local.get 2 i32.const 4 i32.add local.set 2
+            br 0))
+        local.get 2)";
+    // The fused listings (`ops_of` shows the instructions before fusion).
+    let fused = |wat: &str| -> Vec<Op> {
+        let mut f = compile(&format!("(module {wat})"));
+        f.pop().expect("a function").ops().copied().collect()
+    };
+    let ops = fused(count_down);
+    assert!(
+        ops.iter().any(|op| matches!(
+            op,
+            Op::I32AddCopy(AddCopy {
+                dst: 1,
+                lhs: 0,
+                copy: 0,
+                ..
+            })
+        )),
+        "{ops:?}"
+    );
+    let ops = fused(stride);
+    assert!(
+        ops.contains(&Op::I32AddPair(AddPair {
+            a: 1,
+            b: 2,
+            step_a: 1,
+            step_b: 4
+        })),
+        "{ops:?}"
+    );
+    assert_eq!(run(count_down, &[5]), Ok(vec![10]));
+    assert_eq!(run(count_down, &[0]), Ok(vec![0]));
+    assert_eq!(run(stride, &[3]), Ok(vec![12]));
 }
 
 #[test]

@@ -10,7 +10,8 @@
 use super::harness::b as b_;
 use super::harness::*;
 use crate::bytecode::{
-    AddBr, AddBrImm, Bin, BrCmp, Load, LoadIdx, Op, ShiftAdd, Store, Un, fused_branch,
+    AddBr, AddBrImm, AddCopy, AddPair, Bin, BrCmp, Load, LoadIdx, Op, ShiftAdd, Store, Un,
+    fused_branch,
 };
 use crate::exec::handlers::{HANDLERS, OP_COUNT, handler_of, sets_acc};
 use crate::vm::TrapCode;
@@ -184,6 +185,28 @@ pub(super) fn body(probe: u32, inc: u32, t_inc: u32) -> Vec<Op> {
         },
         Op::Copy { dst: OUT, src: A32 },
         Op::I32ShlAddAccL(ShiftAdd { lhs: OUT, ..scaled }),
+        Op::Trap {
+            code: TrapCode::UnreachableCodeReached,
+        },
+    ]);
+    // Adds with a second write; each skips the `Trap` after it.
+    ops.extend([
+        Op::I32AddCopy(AddCopy {
+            dst: OUT,
+            lhs: A32,
+            rhs: B32,
+            copy: OUT + 1,
+            imm: 0,
+        }),
+        Op::Trap {
+            code: TrapCode::UnreachableCodeReached,
+        },
+        Op::I32AddPair(AddPair {
+            a: OUT,
+            b: OUT + 1,
+            step_a: 1,
+            step_b: 2,
+        }),
         Op::Trap {
             code: TrapCode::UnreachableCodeReached,
         },
@@ -1000,6 +1023,99 @@ fn scaled_adds_shift_wrap_and_take_immediates() {
             let expect = (x << shift).wrapping_add(1024);
             assert_eq!(run(Op::I32ShlAdd(op(0, 3, shift)), x, y), u64::from(expect));
         }
+    }
+}
+
+#[test]
+fn add_copies_write_both_slots_and_the_accumulator() {
+    // Slots 0 and 1 are `x` and `y`, 2 and 3 the two results, 4 the
+    // constant -3. The fused add skips the `Trap`; what follows reads one
+    // result from its slot and the other from the accumulator or its slot.
+    let run = |rhs: u16, next: Op, x: u32, y: u32| {
+        let ops = vec![
+            Op::I32AddCopy(AddCopy {
+                dst: 2,
+                lhs: 0,
+                rhs,
+                copy: 3,
+                imm: 0,
+            }),
+            Op::Trap {
+                code: TrapCode::UnreachableCodeReached,
+            },
+            next,
+            Op::Return,
+        ];
+        let args = [x.into(), y.into()];
+        run_one(&[I32, I32], I32, 2, 5, ops, vec![0xffff_fffd], &args)
+    };
+    let from_slots = Op::I32Add(Bin::new(0, 2, 3));
+    let from_acc = Op::I32AddAccL(Bin::new(0, 3, 2));
+    for (x, y) in [
+        (0u32, 0u32),
+        (5, 7),
+        (u32::MAX, 3),
+        (0x8000_0000, 0x8000_0000),
+    ] {
+        let sum = x.wrapping_add(y);
+        let twice = |v: u32| u64::from(v.wrapping_add(v));
+        assert_eq!(run(1, from_slots, x, y), twice(sum));
+        assert_eq!(run(1, from_acc, x, y), twice(sum));
+        // The constant as `rhs`: carried as an immediate.
+        let stepped = x.wrapping_sub(3);
+        assert_eq!(run(4, from_slots, x, y), twice(stepped));
+        assert_eq!(run(4, from_acc, x, y), twice(stepped));
+    }
+}
+
+#[test]
+fn add_pairs_step_both_slots_in_order() {
+    // Slots 0 and 1 are `x` and `y`; the pair skips the `Trap`, then the
+    // result combines both slots, or the second from the accumulator.
+    let run = |pair: AddPair, next: Op, x: u32, y: u32| {
+        let ops = vec![
+            Op::I32AddPair(pair),
+            Op::Trap {
+                code: TrapCode::UnreachableCodeReached,
+            },
+            next,
+            Op::Return,
+        ];
+        run_one(
+            &[I32, I32],
+            I32,
+            2,
+            2,
+            ops,
+            Vec::new(),
+            &[x.into(), y.into()],
+        )
+    };
+    let two = AddPair {
+        a: 0,
+        b: 1,
+        step_a: 5,
+        step_b: u32::MAX,
+    };
+    // The same slot twice: the second step sees the first.
+    let same = AddPair {
+        a: 0,
+        b: 0,
+        step_a: 5,
+        step_b: 7,
+    };
+    let sum = Op::I32Add(Bin::new(0, 0, 1));
+    let acc_twice = Op::I32AddAccL(Bin::new(0, 1, 0));
+    for (x, y) in [(0u32, 0u32), (5, 7), (u32::MAX, 3), (0x7fff_fffe, 0)] {
+        let (a, b) = (x.wrapping_add(5), y.wrapping_sub(1));
+        assert_eq!(run(two, sum, x, y), u64::from(a.wrapping_add(b)));
+        assert_eq!(run(two, acc_twice, x, y), u64::from(b.wrapping_add(a)));
+        let both = x.wrapping_add(12);
+        assert_eq!(run(same, sum, x, y), u64::from(both.wrapping_add(y)));
+        assert_eq!(
+            run(same, acc_twice, x, y),
+            u64::from(both.wrapping_add(both))
+        );
     }
 }
 
