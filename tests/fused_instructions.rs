@@ -1,7 +1,7 @@
 //! End to end through the public API: wasm patterns the interpreter fuses
 //! into one instruction (compare-and-branch immediates, folded `i64.eqz`,
 //! loop latches, scaled adds, copies before a branch, adds that write a
-//! second slot or come in pairs), run in both
+//! second slot or come in pairs, multiply-adds), run in both
 //! compilation modes and checked against the same computation in Rust.
 
 use kiln::{CompilationMode, Config, Engine, Instance, Module, Store, WasmParams, WasmResults};
@@ -213,5 +213,37 @@ fn stepped_pointers_and_values_kept_in_two_locals() {
             x.wrapping_add(y).wrapping_mul(4),
             "{x} {y}"
         );
+    }
+}
+
+#[test]
+fn multiply_adds() {
+    // A dot product of two i32 arrays (`c += a[i] * b[i]`) and a hash step
+    // `h * 5 + 0xe6546b64` whose product comes from the accumulator.
+    let wat = r#"(module
+      (memory 1)
+      (data (i32.const 0) "\02\00\00\00\ff\ff\ff\ff\00\00\01\00")
+      (data (i32.const 64) "\03\00\00\00\05\00\00\00\00\00\01\00")
+      (func (export "dot") (param i32) (result i32) (local i32 i32)
+        (block (loop
+          (br_if 1 (i32.ge_u (local.get 1) (local.get 0)))
+          (local.set 2 (i32.add
+            (i32.mul (i32.load (i32.shl (local.get 1) (i32.const 2)))
+                     (i32.load offset=64 (i32.shl (local.get 1) (i32.const 2))))
+            (local.get 2)))
+          (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+          (br 0)))
+        local.get 2)
+      (func (export "hash") (param i32) (result i32)
+        (i32.add (i32.mul (i32.rotl (local.get 0) (i32.const 13)) (i32.const 5))
+                 (i32.const 0xe6546b64))))"#;
+    let (a, b) = ([2i32, -1, 0x1_0000], [3i32, 5, 0x1_0000]);
+    for n in 0..=3 {
+        let expect = (0..n).fold(0i32, |c, i| c.wrapping_add(a[i].wrapping_mul(b[i])));
+        assert_eq!(call::<i32, i32>(wat, "dot", n as i32), expect, "dot {n}");
+    }
+    for h in [0u32, 1, 0x9747_b28c, u32::MAX] {
+        let expect = h.rotate_left(13).wrapping_mul(5).wrapping_add(0xe654_6b64);
+        assert_eq!(call::<i32, i32>(wat, "hash", h as i32), expect as i32, "{h:#x}");
     }
 }

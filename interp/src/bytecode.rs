@@ -249,6 +249,32 @@ impl PartialEq for AddCopy {
     }
 }
 
+/// Operands of a multiply-add: `dst = lhs * rhs + add` (`i32`, wrapping) —
+/// an `i32.mul` fused with the `i32.add` that reads its result (see
+/// [`Op::I32MulAdd`]).
+///
+/// `imm` is a copy of a constant `add`, as `Bin::imm` is of `rhs`: filled
+/// in by `assemble`, ignored by equality.
+#[derive(Copy, Clone, Debug, Eq)]
+pub struct MulAdd {
+    /// Result slot.
+    pub dst: Slot,
+    /// The multiplicand's slot.
+    pub lhs: Slot,
+    /// The multiplier's slot.
+    pub rhs: Slot,
+    /// The slot added to the product.
+    pub add: Slot,
+    /// The constant `add` names, if `assemble` filled it in.
+    pub imm: u32,
+}
+
+impl PartialEq for MulAdd {
+    fn eq(&self, other: &MulAdd) -> bool {
+        (self.dst, self.lhs, self.rhs, self.add) == (other.dst, other.lhs, other.rhs, other.add)
+    }
+}
+
 /// Operands of two counters stepped in a row: `a += step_a`, then
 /// `b += step_b` (`i32`, wrapping) — two `i32.add`s of a constant to a slot
 /// in place, such as `i++` next to `p += 4` (see [`Op::I32AddPair`]).
@@ -1455,6 +1481,13 @@ pub enum Op {
     /// `a += step_a; b += step_b`, then skip an instruction: two
     /// [`Op::I32Add`]s in a row, each adding a constant to a slot in place.
     I32AddPair(AddPair),
+    /// `dst = lhs * rhs + add`, then skip an instruction: an [`Op::I32Mul`]
+    /// and the [`Op::I32AddAccL`] that takes the product from the
+    /// accumulator (`a[i] += x * b[j]`, `h * 5 + c`).
+    I32MulAdd(MulAdd),
+    /// [`Op::I32MulAdd`] with `lhs` read from the accumulator (an
+    /// [`Op::I32MulAccL`] and the add after it).
+    I32MulAddAccL(MulAdd),
     /// `dst = src`, then `pc += offset`: a [`Op::Copy`] and the [`Op::Br`]
     /// after it (the values a branch carries to its label).
     CopyBr {
@@ -1568,6 +1601,7 @@ impl Op {
             narrow_branch!(b) => Some((&mut b.rhs, &mut b.imm, false)),
             Op::I32ShlAdd(s) | Op::I32ShlAddAccL(s) => Some((&mut s.rhs, &mut s.imm, false)),
             Op::I32AddCopy(c) => Some((&mut c.rhs, &mut c.imm, false)),
+            Op::I32MulAdd(m) | Op::I32MulAddAccL(m) => Some((&mut m.add, &mut m.imm, false)),
             wide_branch!(b) => Some((&mut b.rhs, &mut b.imm, true)),
             _ => None,
         }
@@ -1587,6 +1621,8 @@ impl Op {
                 | Op::I32ShlAddAccL(_)
                 | Op::I32AddCopy(_)
                 | Op::I32AddPair(_)
+                | Op::I32MulAdd(_)
+                | Op::I32MulAddAccL(_)
                 | Op::CopyBr { .. }
                 | Op::Copy2Br { .. }
         )
@@ -1802,7 +1838,9 @@ impl Op {
             | Op::I32ShlAdd(ShiftAdd { dst, .. })
             | Op::I32ShlAddAccL(ShiftAdd { dst, .. })
             | Op::I32AddCopy(AddCopy { copy: dst, .. })
-            | Op::I32AddPair(AddPair { b: dst, .. }) => Some((dst, Acc::Int)),
+            | Op::I32AddPair(AddPair { b: dst, .. })
+            | Op::I32MulAdd(MulAdd { dst, .. })
+            | Op::I32MulAddAccL(MulAdd { dst, .. }) => Some((dst, Acc::Int)),
             Op::F32Add(Bin { dst, .. })
             | Op::F32Sub(Bin { dst, .. })
             | Op::F32Mul(Bin { dst, .. })
@@ -1883,6 +1921,9 @@ impl Op {
             Op::I32ShlAdd(s) | Op::I32ShlAddAccL(s) => each!(&mut s.dst, &mut s.lhs, &mut s.rhs),
             Op::I32AddCopy(c) => each!(&mut c.dst, &mut c.lhs, &mut c.rhs, &mut c.copy),
             Op::I32AddPair(p) => each!(&mut p.a, &mut p.b),
+            Op::I32MulAdd(m) | Op::I32MulAddAccL(m) => {
+                each!(&mut m.dst, &mut m.lhs, &mut m.rhs, &mut m.add)
+            }
             Op::CopyBr { dst, src, .. } => each!(dst, src),
             Op::Copy2Br {
                 dst0,

@@ -66,8 +66,8 @@ use super::call;
 use super::dispatch::{Handler, Ret, fail, handler_fn, next, next_linked, next_with, stop};
 use super::memory::{self, Mem};
 use super::regs::{
-    Regs, SlotValue, Src, add_copy, add_pair, bin, bin_from, bin_trap, bin_trap_from, shift_add,
-    un, un_from, un_trap,
+    Regs, SlotValue, Src, add_copy, add_pair, bin, bin_from, bin_trap, bin_trap_from, mul_add,
+    shift_add, un, un_from, un_trap,
 };
 use super::{Ctx, Fault, arith, control, float, global, load_store, table};
 use crate::bytecode::{Inst, Load, LoadIdx, Op};
@@ -790,6 +790,10 @@ handlers! {
     // ----- adds with a second write (fused) -----
     I32AddCopy: Op::I32AddCopy(o) => fused_set { add_copy(r, o) }
     I32AddPair: Op::I32AddPair(o) => set_skip { add_pair(r, o) }
+
+    // ----- multiply-adds (fused) -----
+    I32MulAdd: Op::I32MulAdd(o) => fused_set { mul_add(r, o, Src::Slot) }
+    I32MulAddAccL: Op::I32MulAddAccL(o) => fused_set { mul_add(r, o, Src::Acc(acc)) }
 
     // ----- copies then a branch (fused) -----
     CopyBr: &Op::CopyBr { dst, src, offset } => jump {

@@ -1,7 +1,7 @@
 //! Slot access for the running frame, and the generic plumbing that applies
 //! a pure operator function (from `int`, `float`) to an instruction's slots.
 
-use crate::bytecode::{AddCopy, AddPair, Bin, BrCmp, ShiftAdd, Slot, Un};
+use crate::bytecode::{AddCopy, AddPair, Bin, BrCmp, MulAdd, ShiftAdd, Slot, Un};
 use crate::vm::TrapCode;
 
 /// The running frame's slots: a pointer to its slot 0 on the value stack.
@@ -382,6 +382,28 @@ pub(super) unsafe fn add_copy<const S: bool, const I: bool>(r: Regs<S, I>, o: &A
         let v = u64::from(r.get_u32(o.lhs).wrapping_add(rhs));
         r.set(o.dst, v);
         r.ptr(usize::from(o.copy)).write(v);
+        v
+    }
+}
+
+/// `dst = lhs * rhs + add` (`i32`, wrapping), `lhs` taken from where `l`
+/// says and `add` from its slot or, with `IMM`, the instruction. Returns
+/// the bits written.
+///
+/// # Safety
+/// The instruction's slots are within the frame.
+#[inline(always)]
+pub(super) unsafe fn mul_add<const S: bool, const I: bool>(
+    r: Regs<S, I>,
+    o: &MulAdd,
+    l: Src,
+) -> u64 {
+    // SAFETY: the caller guarantees the slots are in the frame.
+    unsafe {
+        let add = if I { o.imm } else { r.get_u32(o.add) };
+        let product = (r.operand(o.lhs, l) as u32).wrapping_mul(r.get_u32(o.rhs));
+        let v = u64::from(product.wrapping_add(add));
+        r.set(o.dst, v);
         v
     }
 }

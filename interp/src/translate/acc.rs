@@ -322,6 +322,7 @@ pub(crate) fn base_form(op: Op) -> Op {
         Op::BrIfI32GeUAccL(b) => Op::BrIfI32GeU(b),
         Op::BrIfI64EqAccL(b) => Op::BrIfI64Eq(b),
         Op::I32ShlAddAccL(s) => Op::I32ShlAdd(s),
+        Op::I32MulAddAccL(m) => Op::I32MulAdd(m),
         Op::BrIfI64NeAccL(b) => Op::BrIfI64Ne(b),
         Op::F32AddAccL(b) | Op::F32AddAccR(b) => Op::F32Add(b),
         Op::F32SubAccL(b) | Op::F32SubAccR(b) => Op::F32Sub(b),

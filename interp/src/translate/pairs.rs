@@ -22,6 +22,9 @@
 //! * A value kept in two places: an `i32.add` whose result the next
 //!   instruction copies to another slot (`j = i - 1; i = j`, a loop's
 //!   updated local) becomes one `I32AddCopy` that writes both.
+//! * Multiply-adds: an `i32.mul` whose product only the next instruction
+//!   reads, an `i32.add` taking it from the accumulator (`c += a * b`,
+//!   `h * 5 + k`), becomes one `I32MulAdd`.
 //! * Counters stepped together: two `i32.add`s in a row, each adding a
 //!   constant to a slot in place (`i++` beside `p += 4`), become one
 //!   `I32AddPair`.
@@ -30,7 +33,9 @@
 //!   — becomes one `I32AddBr…` that steps, writes and branches.
 
 use super::acc::branch_targets;
-use crate::bytecode::{AddBr, AddBrImm, AddCopy, AddPair, Load, LoadIdx, Op, ShiftAdd, Slot};
+use crate::bytecode::{
+    AddBr, AddBrImm, AddCopy, AddPair, Load, LoadIdx, MulAdd, Op, ShiftAdd, Slot,
+};
 
 /// Makes the `…LoadIdx` variant of a load.
 type Fused = fn(LoadIdx) -> Op;
@@ -236,6 +241,46 @@ pub(super) fn fuse_loop_latches(ops: &mut [Op], consts: &[u64], first_const: Slo
             }
             _ => continue,
         };
+    }
+}
+
+/// Fuses each `i32.mul` whose product only the `i32.add` after it reads,
+/// from the accumulator, into an `I32MulAdd` (see the module docs). `dead`
+/// is the accumulator pass's report; the fused instruction takes over the
+/// add's entry.
+pub(super) fn fuse_multiply_adds(ops: &mut [Op], dead: &mut [bool]) {
+    for pc in 0..ops.len().saturating_sub(1) {
+        // A fusion's leftover never runs: leave it as it is.
+        if pc > 0 && ops[pc - 1].skips_next() {
+            continue;
+        }
+        let (mul, from_acc) = match ops[pc] {
+            Op::I32Mul(b) => (b, false),
+            Op::I32MulAccL(b) => (b, true),
+            _ => continue,
+        };
+        // The add takes the product from the accumulator (so no branch
+        // lands on it: the accumulator pass checked), and nothing else
+        // reads it. (Integer adds take an accumulator operand on the left.)
+        let Op::I32AddAccL(add) = ops[pc + 1] else {
+            continue;
+        };
+        if !dead[pc] || add.lhs != mul.dst {
+            continue;
+        }
+        let fused = MulAdd {
+            dst: add.dst,
+            lhs: mul.lhs,
+            rhs: mul.rhs,
+            add: add.rhs,
+            imm: 0,
+        };
+        ops[pc] = if from_acc {
+            Op::I32MulAddAccL(fused)
+        } else {
+            Op::I32MulAdd(fused)
+        };
+        dead[pc] = dead[pc + 1];
     }
 }
 

@@ -6,8 +6,8 @@
 use super::translate_function;
 use crate::ModuleTypes;
 use crate::bytecode::{
-    AddBr, AddBrImm, AddCopy, AddPair, Bin, BrCmp, CompiledFunc, Load, Op, ShiftAdd, Store, Un,
-    load_idx,
+    AddBr, AddBrImm, AddCopy, AddPair, Bin, BrCmp, CompiledFunc, Load, MulAdd, Op, ShiftAdd, Store,
+    Un, load_idx,
 };
 use crate::vm::TrapCode;
 use wasmparser::{
@@ -92,6 +92,17 @@ fn plain(f: &CompiledFunc) -> Vec<Op> {
             },
             Op::CopyBr { dst, src, .. } => Op::Copy { dst, src },
             Op::I32AddCopy(c) => Op::I32Add(bin(c.dst, c.lhs, c.rhs)),
+            Op::I32MulAdd(m) | Op::I32MulAddAccL(m) => {
+                // The product went to the slot the skipped add reads.
+                let Op::I32AddAccL(add) = ops[pc + 1] else {
+                    panic!("{:?} skips {:?}", ops[pc], ops[pc + 1]);
+                };
+                let mul = bin(add.lhs, m.lhs, m.rhs);
+                match ops[pc] {
+                    Op::I32MulAdd(_) => Op::I32Mul(mul),
+                    _ => Op::I32MulAccL(mul),
+                }
+            }
             load_idx!(l) => {
                 // The sum went to the slot the skipped load reads.
                 let (_, load) = super::pairs::load_from_acc(ops[pc + 1])
@@ -779,6 +790,11 @@ impl Eval<'_> {
                     s[usize::from(o.copy)] = v;
                     next = pc + 2;
                 }
+                Op::I32MulAdd(o) => {
+                    let product = i32_of(s, o.lhs).wrapping_mul(i32_of(s, o.rhs));
+                    s[usize::from(o.dst)] = u64::from(product.wrapping_add(i32_of(s, o.add)));
+                    next = pc + 2;
+                }
                 Op::I32AddPair(o) => {
                     s[usize::from(o.a)] = u64::from(i32_of(s, o.a).wrapping_add(o.step_a));
                     s[usize::from(o.b)] = u64::from(i32_of(s, o.b).wrapping_add(o.step_b));
@@ -1193,6 +1209,49 @@ fn adds_fuse_with_a_copy_of_their_result_or_a_second_step() {
     assert_eq!(run(count_down, &[5]), Ok(vec![10]));
     assert_eq!(run(count_down, &[0]), Ok(vec![0]));
     assert_eq!(run(stride, &[3]), Ok(vec![12]));
+}
+
+#[test]
+fn multiply_then_add_fuses_into_a_multiply_add() {
+    // `x * y + z`, and `(x + 1) * 5 + 7` (the multiplicand from the
+    // accumulator, the constants as operands).
+    let wat = "(func (param i32 i32 i32) (result i32)
+        local.get 0 local.get 1 i32.mul local.get 2 i32.add
+        local.get 0 i32.const 1 i32.add i32.const 5 i32.mul i32.const 7 i32.add
+        i32.add)";
+    let mut f = compile(&format!("(module {wat})"));
+    let ops: Vec<Op> = f.pop().expect("a function").ops().copied().collect();
+    let fused: Vec<Op> = ops
+        .iter()
+        .copied()
+        .filter(|op| matches!(op, Op::I32MulAdd(_) | Op::I32MulAddAccL(_)))
+        .collect();
+    assert!(
+        matches!(
+            fused[..],
+            [
+                Op::I32MulAdd(MulAdd {
+                    lhs: 0,
+                    rhs: 1,
+                    add: 2,
+                    ..
+                }),
+                Op::I32MulAddAccL(_)
+            ]
+        ),
+        "{ops:?}"
+    );
+    let expect = |x: u32, y: u32, z: u32| {
+        let a = x.wrapping_mul(y).wrapping_add(z);
+        let b = x.wrapping_add(1).wrapping_mul(5).wrapping_add(7);
+        vec![u64::from(a.wrapping_add(b))]
+    };
+    for (x, y, z) in [(2, 3, 4), (u32::MAX, 2, 1), (0x8000_0000, 3, 0)] {
+        assert_eq!(
+            run(wat, &[x.into(), y.into(), z.into()]),
+            Ok(expect(x, y, z))
+        );
+    }
 }
 
 #[test]

@@ -10,7 +10,7 @@
 use super::harness::b as b_;
 use super::harness::*;
 use crate::bytecode::{
-    AddBr, AddBrImm, AddCopy, AddPair, Bin, BrCmp, Load, LoadIdx, Op, ShiftAdd, Store, Un,
+    AddBr, AddBrImm, AddCopy, AddPair, Bin, BrCmp, Load, LoadIdx, MulAdd, Op, ShiftAdd, Store, Un,
     fused_branch,
 };
 use crate::exec::handlers::{HANDLERS, OP_COUNT, handler_of, sets_acc};
@@ -206,6 +206,37 @@ pub(super) fn body(probe: u32, inc: u32, t_inc: u32) -> Vec<Op> {
             b: OUT + 1,
             step_a: 1,
             step_b: 2,
+        }),
+        Op::Trap {
+            code: TrapCode::UnreachableCodeReached,
+        },
+    ]);
+    // Multiply-adds, the second taking its multiplicand from the
+    // accumulator the add pair sets; each skips the `Trap` after it.
+    let mul_add = MulAdd {
+        dst: OUT,
+        lhs: A32,
+        rhs: B32,
+        add: ONE,
+        imm: 0,
+    };
+    ops.extend([
+        Op::I32MulAdd(mul_add),
+        Op::Trap {
+            code: TrapCode::UnreachableCodeReached,
+        },
+        Op::I32AddPair(AddPair {
+            a: OUT,
+            b: OUT + 1,
+            step_a: 1,
+            step_b: 2,
+        }),
+        Op::Trap {
+            code: TrapCode::UnreachableCodeReached,
+        },
+        Op::I32MulAddAccL(MulAdd {
+            lhs: OUT + 1,
+            ..mul_add
         }),
         Op::Trap {
             code: TrapCode::UnreachableCodeReached,
@@ -1065,6 +1096,40 @@ fn add_copies_write_both_slots_and_the_accumulator() {
         let stepped = x.wrapping_sub(3);
         assert_eq!(run(4, from_slots, x, y), twice(stepped));
         assert_eq!(run(4, from_acc, x, y), twice(stepped));
+    }
+}
+
+#[test]
+fn multiply_adds_wrap_and_take_immediates() {
+    // Slots 0 and 1 are `x` and `y`, 2 a copy of `x` (setting the
+    // accumulator), 3 the constant -7 (the addend, as an immediate).
+    let run = |op: Op, x: u32, y: u32| {
+        let ops = vec![
+            Op::Copy { dst: 2, src: 0 },
+            op,
+            Op::Trap {
+                code: TrapCode::UnreachableCodeReached,
+            },
+            Op::Return,
+        ];
+        let args = [x.into(), y.into()];
+        run_one(&[I32, I32], I32, 1, 4, ops, vec![0xffff_fff9], &args)
+    };
+    let op = |lhs, add| MulAdd {
+        dst: 0,
+        lhs,
+        rhs: 1,
+        add,
+        imm: 0,
+    };
+    for (x, y) in [(0u32, 0u32), (5, 7), (u32::MAX, 3), (0x1_0001, 0x1_0001)] {
+        // `x * y + y`, with `x` from its slot and from the accumulator.
+        let expect = u64::from(x.wrapping_mul(y).wrapping_add(y));
+        assert_eq!(run(Op::I32MulAdd(op(0, 1)), x, y), expect);
+        assert_eq!(run(Op::I32MulAddAccL(op(2, 1)), x, y), expect);
+        let expect = u64::from(x.wrapping_mul(y).wrapping_sub(7));
+        assert_eq!(run(Op::I32MulAdd(op(0, 3)), x, y), expect);
+        assert_eq!(run(Op::I32MulAddAccL(op(2, 3)), x, y), expect);
     }
 }
 
