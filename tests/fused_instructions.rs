@@ -1,7 +1,8 @@
 //! End to end through the public API: wasm patterns the interpreter fuses
 //! into one instruction (compare-and-branch immediates, folded `i64.eqz`,
 //! loop latches, scaled adds, copies before a branch, adds that write a
-//! second slot or come in pairs, multiply-adds), run in both
+//! second slot or come in pairs, multiply-adds, xorshift steps), run in
+//! both
 //! compilation modes and checked against the same computation in Rust.
 
 use kiln::{CompilationMode, Config, Engine, Instance, Module, Store, WasmParams, WasmResults};
@@ -244,6 +245,51 @@ fn multiply_adds() {
     }
     for h in [0u32, 1, 0x9747_b28c, u32::MAX] {
         let expect = h.rotate_left(13).wrapping_mul(5).wrapping_add(0xe654_6b64);
-        assert_eq!(call::<i32, i32>(wat, "hash", h as i32), expect as i32, "{h:#x}");
+        assert_eq!(
+            call::<i32, i32>(wat, "hash", h as i32),
+            expect as i32,
+            "{h:#x}"
+        );
+    }
+}
+
+#[test]
+fn xorshift_and_hash_mixing() {
+    // xorshift32 run `n` times, and murmur3's 32-bit finaliser, whose xors
+    // of a value with itself shifted right fuse into one instruction each.
+    let wat = r#"(module
+      (func (export "xorshift") (param i32 i32) (result i32)
+        (block (loop
+          (br_if 1 (i32.eqz (local.get 1)))
+          (local.set 0 (i32.xor (local.get 0) (i32.shl (local.get 0) (i32.const 13))))
+          (local.set 0 (i32.xor (local.get 0) (i32.shr_u (local.get 0) (i32.const 17))))
+          (local.set 0 (i32.xor (local.get 0) (i32.shl (local.get 0) (i32.const 5))))
+          (local.set 1 (i32.sub (local.get 1) (i32.const 1)))
+          (br 0)))
+        local.get 0)
+      (func (export "fmix") (param i32) (result i32)
+        (local.set 0 (i32.xor (local.get 0) (i32.shr_u (local.get 0) (i32.const 16))))
+        (local.set 0 (i32.mul (local.get 0) (i32.const 0x85ebca6b)))
+        (local.set 0 (i32.xor (local.get 0) (i32.shr_u (local.get 0) (i32.const 13))))
+        (local.set 0 (i32.mul (local.get 0) (i32.const 0xc2b2ae35)))
+        (i32.xor (local.get 0) (i32.shr_u (local.get 0) (i32.const 16)))))"#;
+    for (seed, n) in [(1u32, 1), (2463534242, 10), (u32::MAX, 100)] {
+        let mut x = seed;
+        for _ in 0..n {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+        }
+        let got = call::<(i32, i32), i32>(wat, "xorshift", (seed as i32, n));
+        assert_eq!(got as u32, x, "{seed} {n}");
+    }
+    for h in [0u32, 1, 0xdead_beef, u32::MAX] {
+        let mut x = h;
+        x ^= x >> 16;
+        x = x.wrapping_mul(0x85eb_ca6b);
+        x ^= x >> 13;
+        x = x.wrapping_mul(0xc2b2_ae35);
+        x ^= x >> 16;
+        assert_eq!(call::<i32, i32>(wat, "fmix", h as i32) as u32, x, "{h:#x}");
     }
 }

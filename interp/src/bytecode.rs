@@ -275,6 +275,21 @@ impl PartialEq for MulAdd {
     }
 }
 
+/// Operands of a value xored with itself shifted by a constant:
+/// `dst = src ^ (src << shift)` or `src ^ (src >> shift)` (`i32`) — a shift
+/// fused with the `i32.xor` that reads its result and its operand, the
+/// step of xorshift generators and hash finalisers (see
+/// [`Op::I32XorShl`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct XorShift {
+    /// Result slot.
+    pub dst: Slot,
+    /// The value shifted and xored.
+    pub src: Slot,
+    /// The shift amount (0..32).
+    pub shift: u8,
+}
+
 /// Operands of two counters stepped in a row: `a += step_a`, then
 /// `b += step_b` (`i32`, wrapping) — two `i32.add`s of a constant to a slot
 /// in place, such as `i++` next to `p += 4` (see [`Op::I32AddPair`]).
@@ -1488,6 +1503,18 @@ pub enum Op {
     /// [`Op::I32MulAdd`] with `lhs` read from the accumulator (an
     /// [`Op::I32MulAccL`] and the add after it).
     I32MulAddAccL(MulAdd),
+    /// `dst = src ^ (src << shift)`, then skip an instruction: an
+    /// `i32.shl` by a constant and the [`Op::I32XorAccL`] of its result
+    /// with its operand.
+    I32XorShl(XorShift),
+    /// [`Op::I32XorShl`] with `src` read from the accumulator.
+    I32XorShlAccL(XorShift),
+    /// `dst = src ^ (src >> shift)` (logical), then skip an instruction: an
+    /// `i32.shr_u` by a constant and the [`Op::I32XorAccL`] of its result
+    /// with its operand.
+    I32XorShrU(XorShift),
+    /// [`Op::I32XorShrU`] with `src` read from the accumulator.
+    I32XorShrUAccL(XorShift),
     /// `dst = src`, then `pc += offset`: a [`Op::Copy`] and the [`Op::Br`]
     /// after it (the values a branch carries to its label).
     CopyBr {
@@ -1623,6 +1650,10 @@ impl Op {
                 | Op::I32AddPair(_)
                 | Op::I32MulAdd(_)
                 | Op::I32MulAddAccL(_)
+                | Op::I32XorShl(_)
+                | Op::I32XorShlAccL(_)
+                | Op::I32XorShrU(_)
+                | Op::I32XorShrUAccL(_)
                 | Op::CopyBr { .. }
                 | Op::Copy2Br { .. }
         )
@@ -1840,7 +1871,11 @@ impl Op {
             | Op::I32AddCopy(AddCopy { copy: dst, .. })
             | Op::I32AddPair(AddPair { b: dst, .. })
             | Op::I32MulAdd(MulAdd { dst, .. })
-            | Op::I32MulAddAccL(MulAdd { dst, .. }) => Some((dst, Acc::Int)),
+            | Op::I32MulAddAccL(MulAdd { dst, .. })
+            | Op::I32XorShl(XorShift { dst, .. })
+            | Op::I32XorShlAccL(XorShift { dst, .. })
+            | Op::I32XorShrU(XorShift { dst, .. })
+            | Op::I32XorShrUAccL(XorShift { dst, .. }) => Some((dst, Acc::Int)),
             Op::F32Add(Bin { dst, .. })
             | Op::F32Sub(Bin { dst, .. })
             | Op::F32Mul(Bin { dst, .. })
@@ -1923,6 +1958,9 @@ impl Op {
             Op::I32AddPair(p) => each!(&mut p.a, &mut p.b),
             Op::I32MulAdd(m) | Op::I32MulAddAccL(m) => {
                 each!(&mut m.dst, &mut m.lhs, &mut m.rhs, &mut m.add)
+            }
+            Op::I32XorShl(x) | Op::I32XorShlAccL(x) | Op::I32XorShrU(x) | Op::I32XorShrUAccL(x) => {
+                each!(&mut x.dst, &mut x.src)
             }
             Op::CopyBr { dst, src, .. } => each!(dst, src),
             Op::Copy2Br {

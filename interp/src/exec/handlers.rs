@@ -67,7 +67,7 @@ use super::dispatch::{Handler, Ret, fail, handler_fn, next, next_linked, next_wi
 use super::memory::{self, Mem};
 use super::regs::{
     Regs, SlotValue, Src, add_copy, add_pair, bin, bin_from, bin_trap, bin_trap_from, mul_add,
-    shift_add, un, un_from, un_trap,
+    shift_add, un, un_from, un_trap, xor_shift,
 };
 use super::{Ctx, Fault, arith, control, float, global, load_store, table};
 use crate::bytecode::{Inst, Load, LoadIdx, Op};
@@ -794,6 +794,12 @@ handlers! {
     // ----- multiply-adds (fused) -----
     I32MulAdd: Op::I32MulAdd(o) => fused_set { mul_add(r, o, Src::Slot) }
     I32MulAddAccL: Op::I32MulAddAccL(o) => fused_set { mul_add(r, o, Src::Acc(acc)) }
+
+    // ----- xor with a shifted self (fused) -----
+    I32XorShl: Op::I32XorShl(o) => fused_set { xor_shift(r, o, Src::Slot, |x, s| x << s) }
+    I32XorShlAccL: Op::I32XorShlAccL(o) => fused_set { xor_shift(r, o, Src::Acc(acc), |x, s| x << s) }
+    I32XorShrU: Op::I32XorShrU(o) => fused_set { xor_shift(r, o, Src::Slot, |x, s| x >> s) }
+    I32XorShrUAccL: Op::I32XorShrUAccL(o) => fused_set { xor_shift(r, o, Src::Acc(acc), |x, s| x >> s) }
 
     // ----- copies then a branch (fused) -----
     CopyBr: &Op::CopyBr { dst, src, offset } => jump {

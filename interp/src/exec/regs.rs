@@ -1,7 +1,7 @@
 //! Slot access for the running frame, and the generic plumbing that applies
 //! a pure operator function (from `int`, `float`) to an instruction's slots.
 
-use crate::bytecode::{AddCopy, AddPair, Bin, BrCmp, MulAdd, ShiftAdd, Slot, Un};
+use crate::bytecode::{AddCopy, AddPair, Bin, BrCmp, MulAdd, ShiftAdd, Slot, Un, XorShift};
 use crate::vm::TrapCode;
 
 /// The running frame's slots: a pointer to its slot 0 on the value stack.
@@ -403,6 +403,28 @@ pub(super) unsafe fn mul_add<const S: bool, const I: bool>(
         let add = if I { o.imm } else { r.get_u32(o.add) };
         let product = (r.operand(o.lhs, l) as u32).wrapping_mul(r.get_u32(o.rhs));
         let v = u64::from(product.wrapping_add(add));
+        r.set(o.dst, v);
+        v
+    }
+}
+
+/// `dst = src ^ shifted(src, shift)` (`i32`), `src` taken from where `l`
+/// says; `shifted` is a shift by an amount below 32. Returns the bits
+/// written.
+///
+/// # Safety
+/// The instruction's slots are within the frame.
+#[inline(always)]
+pub(super) unsafe fn xor_shift<const S: bool, const I: bool>(
+    r: Regs<S, I>,
+    o: &XorShift,
+    l: Src,
+    shifted: impl FnOnce(u32, u32) -> u32,
+) -> u64 {
+    // SAFETY: the caller guarantees the slots are in the frame.
+    unsafe {
+        let x = r.operand(o.src, l) as u32;
+        let v = u64::from(x ^ shifted(x, u32::from(o.shift & 31)));
         r.set(o.dst, v);
         v
     }

@@ -323,6 +323,8 @@ pub(crate) fn base_form(op: Op) -> Op {
         Op::BrIfI64EqAccL(b) => Op::BrIfI64Eq(b),
         Op::I32ShlAddAccL(s) => Op::I32ShlAdd(s),
         Op::I32MulAddAccL(m) => Op::I32MulAdd(m),
+        Op::I32XorShlAccL(x) => Op::I32XorShl(x),
+        Op::I32XorShrUAccL(x) => Op::I32XorShrU(x),
         Op::BrIfI64NeAccL(b) => Op::BrIfI64Ne(b),
         Op::F32AddAccL(b) | Op::F32AddAccR(b) => Op::F32Add(b),
         Op::F32SubAccL(b) | Op::F32SubAccR(b) => Op::F32Sub(b),

@@ -25,6 +25,10 @@
 //! * Multiply-adds: an `i32.mul` whose product only the next instruction
 //!   reads, an `i32.add` taking it from the accumulator (`c += a * b`,
 //!   `h * 5 + k`), becomes one `I32MulAdd`.
+//! * Xorshift steps: a shift by a constant whose result only the next
+//!   instruction reads, an `i32.xor` of it with the value shifted
+//!   (`x ^ (x << 13)`, `h ^ (h >> 16)`), becomes one `I32XorShl` or
+//!   `I32XorShrU`.
 //! * Counters stepped together: two `i32.add`s in a row, each adding a
 //!   constant to a slot in place (`i++` beside `p += 4`), become one
 //!   `I32AddPair`.
@@ -34,7 +38,7 @@
 
 use super::acc::branch_targets;
 use crate::bytecode::{
-    AddBr, AddBrImm, AddCopy, AddPair, Load, LoadIdx, MulAdd, Op, ShiftAdd, Slot,
+    AddBr, AddBrImm, AddCopy, AddPair, Load, LoadIdx, MulAdd, Op, ShiftAdd, Slot, XorShift,
 };
 
 /// Makes the `…LoadIdx` variant of a load.
@@ -280,6 +284,58 @@ pub(super) fn fuse_multiply_adds(ops: &mut [Op], dead: &mut [bool]) {
         } else {
             Op::I32MulAdd(fused)
         };
+        dead[pc] = dead[pc + 1];
+    }
+}
+
+/// Fuses each `i32.shl` or `i32.shr_u` by a constant whose result only the
+/// next instruction reads — an `i32.xor` of it (from the accumulator) and
+/// the shift's own operand — into an `I32XorShl` or `I32XorShrU` (see the
+/// module docs). `dead` is the accumulator pass's report; the fused
+/// instruction takes over the xor's entry. `consts` are the function's
+/// constants, in slots from `first_const`.
+pub(super) fn fuse_xor_shifts(
+    ops: &mut [Op],
+    dead: &mut [bool],
+    consts: &[u64],
+    first_const: Slot,
+) {
+    for pc in 0..ops.len().saturating_sub(1) {
+        // A fusion's leftover never runs: leave it as it is.
+        if pc > 0 && ops[pc - 1].skips_next() {
+            continue;
+        }
+        type Fused = fn(XorShift) -> Op;
+        let (shift, fused): (_, Fused) = match ops[pc] {
+            Op::I32Shl(b) => (b, Op::I32XorShl),
+            Op::I32ShlAccL(b) => (b, Op::I32XorShlAccL),
+            Op::I32ShrU(b) => (b, Op::I32XorShrU),
+            Op::I32ShrUAccL(b) => (b, Op::I32XorShrUAccL),
+            _ => continue,
+        };
+        // The xor takes the shifted value from the accumulator (so no
+        // branch lands on it) and nothing else reads it; its other operand
+        // is the value shifted, read from its slot (the accumulator forms
+        // hold that slot's value). Integer xors take an accumulator
+        // operand on the left.
+        let Op::I32XorAccL(xor) = ops[pc + 1] else {
+            continue;
+        };
+        if !dead[pc] || xor.lhs != shift.dst || xor.rhs != shift.lhs {
+            continue;
+        }
+        let Some(&amount) = shift
+            .rhs
+            .checked_sub(first_const)
+            .and_then(|i| consts.get(usize::from(i)))
+        else {
+            continue;
+        };
+        ops[pc] = fused(XorShift {
+            dst: xor.dst,
+            src: shift.lhs,
+            shift: (amount & 31) as u8,
+        });
         dead[pc] = dead[pc + 1];
     }
 }

@@ -79,8 +79,9 @@ fn ops_of(funcs: &str) -> Vec<Op> {
 
 /// `f`'s instructions as the translator wrote them, before pairs were
 /// fused (`pairs.rs` tests that) and the executor linked its branches:
-/// what the expected listings here spell out. (An `I32AddPair` stays:
-/// its constants no longer name their slots.)
+/// what the expected listings here spell out. (An `I32AddPair` and the
+/// `I32XorShl`/`I32XorShrU` steps stay: their constants no longer name
+/// their slots.)
 fn plain(f: &CompiledFunc) -> Vec<Op> {
     let ops: Vec<Op> = f.ops().copied().collect();
     (0..ops.len())
@@ -795,6 +796,15 @@ impl Eval<'_> {
                     s[usize::from(o.dst)] = u64::from(product.wrapping_add(i32_of(s, o.add)));
                     next = pc + 2;
                 }
+                Op::I32XorShl(o) | Op::I32XorShrU(o) => {
+                    let x = i32_of(s, o.src);
+                    let shifted = match op {
+                        Op::I32XorShl(_) => x << o.shift,
+                        _ => x >> o.shift,
+                    };
+                    s[usize::from(o.dst)] = u64::from(x ^ shifted);
+                    next = pc + 2;
+                }
                 Op::I32AddPair(o) => {
                     s[usize::from(o.a)] = u64::from(i32_of(s, o.a).wrapping_add(o.step_a));
                     s[usize::from(o.b)] = u64::from(i32_of(s, o.b).wrapping_add(o.step_b));
@@ -1251,6 +1261,35 @@ fn multiply_then_add_fuses_into_a_multiply_add() {
             run(wat, &[x.into(), y.into(), z.into()]),
             Ok(expect(x, y, z))
         );
+    }
+}
+
+#[test]
+fn xorshift_steps_fuse() {
+    // A xorshift32 step: `x ^= x << 13; x ^= x >> 17; x ^= x << 5`, the
+    // later shifts taking `x` from the accumulator.
+    let wat = "(func (param i32) (result i32)
+        local.get 0 local.get 0 i32.const 13 i32.shl i32.xor local.set 0
+        local.get 0 local.get 0 i32.const 17 i32.shr_u i32.xor local.set 0
+        local.get 0 local.get 0 i32.const 5 i32.shl i32.xor)";
+    let mut f = compile(&format!("(module {wat})"));
+    let ops: Vec<Op> = f.pop().expect("a function").ops().copied().collect();
+    let fused = ops
+        .iter()
+        .filter(|op| {
+            matches!(
+                op,
+                Op::I32XorShl(_) | Op::I32XorShlAccL(_) | Op::I32XorShrU(_) | Op::I32XorShrUAccL(_)
+            )
+        })
+        .count();
+    assert_eq!(fused, 3, "{ops:?}");
+    for x in [1u32, 7, 0x9747_b28c, u32::MAX] {
+        let mut y = x;
+        y ^= y << 13;
+        y ^= y >> 17;
+        y ^= y << 5;
+        assert_eq!(run(wat, &[x.into()]), Ok(vec![u64::from(y)]), "{x:#x}");
     }
 }
 

@@ -11,7 +11,7 @@ use super::harness::b as b_;
 use super::harness::*;
 use crate::bytecode::{
     AddBr, AddBrImm, AddCopy, AddPair, Bin, BrCmp, Load, LoadIdx, MulAdd, Op, ShiftAdd, Store, Un,
-    fused_branch,
+    XorShift, fused_branch,
 };
 use crate::exec::handlers::{HANDLERS, OP_COUNT, handler_of, sets_acc};
 use crate::vm::TrapCode;
@@ -242,6 +242,27 @@ pub(super) fn body(probe: u32, inc: u32, t_inc: u32) -> Vec<Op> {
             code: TrapCode::UnreachableCodeReached,
         },
     ]);
+    // Xorshift steps, from the slot and from the accumulator the one
+    // before sets; each skips the `Trap` after it.
+    let step = XorShift {
+        dst: OUT,
+        src: A32,
+        shift: 13,
+    };
+    let from_acc = XorShift { src: OUT, ..step };
+    for op in [
+        Op::I32XorShl(step),
+        Op::I32XorShlAccL(from_acc),
+        Op::I32XorShrU(step),
+        Op::I32XorShrUAccL(from_acc),
+    ] {
+        ops.extend([
+            op,
+            Op::Trap {
+                code: TrapCode::UnreachableCodeReached,
+            },
+        ]);
+    }
     ops.extend([
         Op::Copy {
             dst: CALL,
@@ -1130,6 +1151,34 @@ fn multiply_adds_wrap_and_take_immediates() {
         let expect = u64::from(x.wrapping_mul(y).wrapping_sub(7));
         assert_eq!(run(Op::I32MulAdd(op(0, 3)), x, y), expect);
         assert_eq!(run(Op::I32MulAddAccL(op(2, 3)), x, y), expect);
+    }
+}
+
+#[test]
+fn xor_shifts_xor_a_value_with_itself_shifted() {
+    // Slot 0 is `x`, 1 a copy of it (setting the accumulator); the fused
+    // step skips the `Trap`.
+    let run = |op: Op, x: u32| {
+        let ops = vec![
+            Op::Copy { dst: 1, src: 0 },
+            op,
+            Op::Trap {
+                code: TrapCode::UnreachableCodeReached,
+            },
+            Op::Return,
+        ];
+        run_one(&[I32], I32, 1, 2, ops, Vec::new(), &[x.into()])
+    };
+    let step = |src, shift| XorShift { dst: 0, src, shift };
+    for x in [0u32, 1, 0x8000_0001, 0x9747_b28c, u32::MAX] {
+        for shift in [0u8, 5, 13, 31] {
+            let left = u64::from(x ^ (x << shift));
+            let right = u64::from(x ^ (x >> shift));
+            assert_eq!(run(Op::I32XorShl(step(0, shift)), x), left);
+            assert_eq!(run(Op::I32XorShlAccL(step(1, shift)), x), left);
+            assert_eq!(run(Op::I32XorShrU(step(0, shift)), x), right);
+            assert_eq!(run(Op::I32XorShrUAccL(step(1, shift)), x), right);
+        }
     }
 }
 
