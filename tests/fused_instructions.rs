@@ -1,11 +1,13 @@
 //! End to end through the public API: wasm patterns the interpreter fuses
 //! into one instruction (compare-and-branch immediates, folded `i64.eqz`,
 //! loop latches, scaled adds, copies before a branch, adds that write a
-//! second slot or come in pairs, multiply-adds, xorshift steps), run in
-//! both
+//! second slot or come in pairs, multiply-adds, xorshift steps, loads
+//! that step their address), run in both
 //! compilation modes and checked against the same computation in Rust.
 
-use kiln::{CompilationMode, Config, Engine, Instance, Module, Store, WasmParams, WasmResults};
+use kiln::{
+    CompilationMode, Config, Engine, Instance, Module, Store, Trap, WasmParams, WasmResults,
+};
 
 /// Calls export `name` of the module `wat` with `args`, in lazy and eager
 /// mode, and checks both give the same result, which it returns.
@@ -292,4 +294,57 @@ fn xorshift_and_hash_mixing() {
         x ^= x >> 16;
         assert_eq!(call::<i32, i32>(wat, "fmix", h as i32) as u32, x, "{h:#x}");
     }
+}
+
+#[test]
+fn loads_that_step_their_pointer() {
+    // `while (*p) n += *p++ == ' '` over a string at 32, and a sum of i32s
+    // read with `*p++` stepping by 4; a read past the end traps before
+    // the pointer moves (the trap is checked through `last_p`).
+    let wat = r#"(module
+      (memory 1)
+      (data (i32.const 32) "a b  c\00")
+      (data (i32.const 64) "\01\00\00\00\02\00\00\00\fd\ff\ff\ff")
+      (global $p (mut i32) (i32.const 0))
+      (func (export "spaces") (param i32) (result i32) (local i32 i32)
+        (block (loop
+          (local.set 1 (i32.load8_u (local.get 0)))
+          (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+          (br_if 1 (i32.eqz (local.get 1)))
+          (local.set 2 (i32.add (local.get 2) (i32.eq (local.get 1) (i32.const 32))))
+          (br 0)))
+        local.get 2)
+      (func (export "sum") (param i32 i32) (result i32) (local i32 i32)
+        (block (loop
+          (br_if 1 (i32.eqz (local.get 1)))
+          (local.set 3 (i32.load (local.get 0)))
+          (local.set 0 (i32.add (local.get 0) (i32.const 4)))
+          (local.set 2 (i32.add (local.get 2) (local.get 3)))
+          (global.set $p (local.get 0))
+          (local.set 1 (i32.sub (local.get 1) (i32.const 1)))
+          (br 0)))
+        local.get 2)
+      (func (export "last_p") (result i32) global.get $p))"#;
+    assert_eq!(call::<i32, i32>(wat, "spaces", 32), 3);
+    assert_eq!(call::<i32, i32>(wat, "spaces", 38), 0);
+    assert_eq!(call::<(i32, i32), i32>(wat, "sum", (64, 3)), 0);
+    assert_eq!(call::<(i32, i32), i32>(wat, "sum", (68, 2)), -1);
+    // Reads the last 4 bytes, then traps on the next load.
+    let engine = Engine::default();
+    let module = Module::new(&engine, wat).expect("module");
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).expect("instance");
+    let sum = instance
+        .get_typed_func::<(i32, i32), i32>(&mut store, "sum")
+        .expect("export");
+    let err = sum.call(&mut store, (65532, 2)).expect_err("out of bounds");
+    assert_eq!(
+        err.downcast_ref::<Trap>(),
+        Some(&Trap::MemoryOutOfBounds),
+        "{err:#}"
+    );
+    let last = instance
+        .get_typed_func::<(), i32>(&mut store, "last_p")
+        .expect("export");
+    assert_eq!(last.call(&mut store, ()).expect("no trap"), 65536);
 }

@@ -186,6 +186,22 @@ pub struct LoadIdx {
     pub offset: u32,
 }
 
+/// Operands of a load that then steps its address: `dst = mem[addr +
+/// offset]`, then `addr += step` (`i32`, wrapping) — a load and the
+/// `i32.add` of a constant to its address slot after it, `*p++` (see
+/// [`Op::I32Load8UStep`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct LoadStep {
+    /// Result slot (not `addr`).
+    pub dst: Slot,
+    /// Slot holding the `i32` base address, stepped after the load.
+    pub addr: Slot,
+    /// The static offset from the memarg.
+    pub offset: u32,
+    /// The constant added to `addr`.
+    pub step: u32,
+}
+
 /// Operands of a store to memory 0: `mem[addr + offset] = value`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Store {
@@ -1515,6 +1531,12 @@ pub enum Op {
     I32XorShrU(XorShift),
     /// [`Op::I32XorShrU`] with `src` read from the accumulator.
     I32XorShrUAccL(XorShift),
+    /// `i32.load` of `addr`, then `addr += step` and skip an instruction:
+    /// the load and the [`Op::I32Add`] stepping its address after it.
+    I32LoadStep(LoadStep),
+    /// `i32.load8_u` of `addr`, then `addr += step` and skip an
+    /// instruction (a byte loop's `*p++`).
+    I32Load8UStep(LoadStep),
     /// `dst = src`, then `pc += offset`: a [`Op::Copy`] and the [`Op::Br`]
     /// after it (the values a branch carries to its label).
     CopyBr {
@@ -1654,6 +1676,8 @@ impl Op {
                 | Op::I32XorShlAccL(_)
                 | Op::I32XorShrU(_)
                 | Op::I32XorShrUAccL(_)
+                | Op::I32LoadStep(_)
+                | Op::I32Load8UStep(_)
                 | Op::CopyBr { .. }
                 | Op::Copy2Br { .. }
         )
@@ -1875,7 +1899,9 @@ impl Op {
             | Op::I32XorShl(XorShift { dst, .. })
             | Op::I32XorShlAccL(XorShift { dst, .. })
             | Op::I32XorShrU(XorShift { dst, .. })
-            | Op::I32XorShrUAccL(XorShift { dst, .. }) => Some((dst, Acc::Int)),
+            | Op::I32XorShrUAccL(XorShift { dst, .. })
+            | Op::I32LoadStep(LoadStep { addr: dst, .. })
+            | Op::I32Load8UStep(LoadStep { addr: dst, .. }) => Some((dst, Acc::Int)),
             Op::F32Add(Bin { dst, .. })
             | Op::F32Sub(Bin { dst, .. })
             | Op::F32Mul(Bin { dst, .. })
@@ -1962,6 +1988,7 @@ impl Op {
             Op::I32XorShl(x) | Op::I32XorShlAccL(x) | Op::I32XorShrU(x) | Op::I32XorShrUAccL(x) => {
                 each!(&mut x.dst, &mut x.src)
             }
+            Op::I32LoadStep(l) | Op::I32Load8UStep(l) => each!(&mut l.dst, &mut l.addr),
             Op::CopyBr { dst, src, .. } => each!(dst, src),
             Op::Copy2Br {
                 dst0,

@@ -801,6 +801,10 @@ handlers! {
     I32XorShrU: Op::I32XorShrU(o) => fused_set { xor_shift(r, o, Src::Slot, |x, s| x >> s) }
     I32XorShrUAccL: Op::I32XorShrUAccL(o) => fused_set { xor_shift(r, o, Src::Acc(acc), |x, s| x >> s) }
 
+    // ----- loads that step their address (fused) -----
+    I32LoadStep: Op::I32LoadStep(s) => fallible_set_skip { load_store::load_step(r, m, s, load_store::i32_load) }
+    I32Load8UStep: Op::I32Load8UStep(s) => fallible_set_skip { load_store::load_step(r, m, s, load_store::i32_load8_u) }
+
     // ----- copies then a branch (fused) -----
     CopyBr: &Op::CopyBr { dst, src, offset } => jump {
         r.set(dst, r.get(src));

@@ -5,7 +5,7 @@
 
 use super::memory::Mem;
 use super::regs::{Regs, SlotValue};
-use crate::bytecode::Load;
+use crate::bytecode::{Load, LoadStep};
 use crate::vm::TrapCode;
 
 /// `dst = decode(mem[addr + offset .. + N])`, `addr` being the value of
@@ -54,6 +54,35 @@ unsafe fn store<const N: usize>(
             .write_unaligned(encode(value));
     }
     Ok(())
+}
+
+/// `dst = load(mem[addr + offset])`, then `addr += step` (`i32`,
+/// wrapping); a trap leaves both slots untouched. Returns the stepped
+/// address (the bits the fused `i32.add` wrote).
+///
+/// # Safety
+/// `m` is the current view of memory 0; the slots are in the frame and
+/// differ.
+#[inline(always)]
+pub(super) unsafe fn load_step<const S: bool, const I: bool>(
+    r: Regs<S, I>,
+    m: Mem,
+    s: &LoadStep,
+    load: unsafe fn(Regs<S, I>, Mem, u32, &Load) -> Result<u64, TrapCode>,
+) -> Result<u64, TrapCode> {
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        let addr = r.get_u32(s.addr);
+        let l = Load {
+            dst: s.dst,
+            addr: s.addr,
+            offset: s.offset,
+        };
+        load(r, m, addr, &l)?;
+        let next = u64::from(addr.wrapping_add(s.step));
+        r.set(s.addr, next);
+        Ok(next)
+    }
 }
 
 macro_rules! loads {

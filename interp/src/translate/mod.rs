@@ -357,6 +357,7 @@ impl<'a> Translator<'a> {
         pairs::fuse_scaled_adds(&mut ops, &mut dead, &self.consts, self.stack_start as Slot);
         pairs::fuse_multiply_adds(&mut ops, &mut dead);
         pairs::fuse_xor_shifts(&mut ops, &mut dead, &self.consts, self.stack_start as Slot);
+        pairs::fuse_load_steps(&mut ops, &dead, &self.consts, self.stack_start as Slot);
         pairs::fuse_add_copies(&mut ops);
         pairs::fuse_add_pairs(&mut ops, &self.consts, self.stack_start as Slot);
         let mut consts = self.consts;

@@ -29,6 +29,9 @@
 //!   instruction reads, an `i32.xor` of it with the value shifted
 //!   (`x ^ (x << 13)`, `h ^ (h >> 16)`), becomes one `I32XorShl` or
 //!   `I32XorShrU`.
+//! * Post-increment loads: an `i32.load` or `i32.load8_u` followed by an
+//!   `i32.add` stepping its address slot by a constant (`*p++`) becomes
+//!   one `I32LoadStep` or `I32Load8UStep`.
 //! * Counters stepped together: two `i32.add`s in a row, each adding a
 //!   constant to a slot in place (`i++` beside `p += 4`), become one
 //!   `I32AddPair`.
@@ -38,7 +41,8 @@
 
 use super::acc::branch_targets;
 use crate::bytecode::{
-    AddBr, AddBrImm, AddCopy, AddPair, Load, LoadIdx, MulAdd, Op, ShiftAdd, Slot, XorShift,
+    AddBr, AddBrImm, AddCopy, AddPair, Load, LoadIdx, LoadStep, MulAdd, Op, ShiftAdd, Slot,
+    XorShift,
 };
 
 /// Makes the `…LoadIdx` variant of a load.
@@ -337,6 +341,56 @@ pub(super) fn fuse_xor_shifts(
             shift: (amount & 31) as u8,
         });
         dead[pc] = dead[pc + 1];
+    }
+}
+
+/// Fuses each `i32.load` or `i32.load8_u` (its address from the slot or
+/// the accumulator) followed by an `i32.add` of a constant to its address
+/// slot in place into an `I32LoadStep` or
+/// `I32Load8UStep` (see the module docs). `consts` are the function's
+/// constants, in slots from `first_const`.
+pub(super) fn fuse_load_steps(ops: &mut [Op], dead: &[bool], consts: &[u64], first_const: Slot) {
+    let target = branch_targets(ops);
+    for pc in 0..ops.len().saturating_sub(1) {
+        // A fusion's leftover never runs: leave it as it is.
+        if pc > 0 && ops[pc - 1].skips_next() {
+            continue;
+        }
+        type Fused = fn(LoadStep) -> Op;
+        // An address from the accumulator is a local's (the add steps it
+        // in place, so it is not a temporary), whose slot holds it too.
+        let (load, fused): (Load, Fused) = match ops[pc] {
+            Op::I32Load(l) | Op::I32LoadAcc(l) => (l, Op::I32LoadStep),
+            Op::I32Load8U(l) | Op::I32Load8UAcc(l) => (l, Op::I32Load8UStep),
+            _ => continue,
+        };
+        let Op::I32Add(add) = ops[pc + 1] else {
+            continue;
+        };
+        // The add reads the address from its slot, so the loaded value is
+        // not its operand and `dead[pc]` cannot hold; checked all the same,
+        // as the fused instruction writes both slots.
+        if target[pc + 1]
+            || dead[pc]
+            || add.dst != load.addr
+            || add.lhs != load.addr
+            || load.dst == load.addr
+        {
+            continue;
+        }
+        let Some(&step) = add
+            .rhs
+            .checked_sub(first_const)
+            .and_then(|i| consts.get(usize::from(i)))
+        else {
+            continue;
+        };
+        ops[pc] = fused(LoadStep {
+            dst: load.dst,
+            addr: load.addr,
+            offset: load.offset,
+            step: step as u32,
+        });
     }
 }
 

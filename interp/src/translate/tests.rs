@@ -6,8 +6,8 @@
 use super::translate_function;
 use crate::ModuleTypes;
 use crate::bytecode::{
-    AddBr, AddBrImm, AddCopy, AddPair, Bin, BrCmp, CompiledFunc, Load, MulAdd, Op, ShiftAdd, Store,
-    Un, load_idx,
+    AddBr, AddBrImm, AddCopy, AddPair, Bin, BrCmp, CompiledFunc, Load, LoadStep, MulAdd, Op,
+    ShiftAdd, Store, Un, load_idx,
 };
 use crate::vm::TrapCode;
 use wasmparser::{
@@ -1291,6 +1291,46 @@ fn xorshift_steps_fuse() {
         y ^= y << 5;
         assert_eq!(run(wat, &[x.into()]), Ok(vec![u64::from(y)]), "{x:#x}");
     }
+}
+
+#[test]
+fn loads_fuse_with_the_step_of_their_address() {
+    // `*p++` over bytes and over i32s (the evaluator here has no memory:
+    // tests/fused_instructions.rs runs them); not when the load writes
+    // the address slot itself.
+    let wat = "(memory 1) (func (param i32) (result i32) (local i32 i32)
+        local.get 0 i32.load8_u local.set 1
+        local.get 0 i32.const 1 i32.add local.set 0
+        local.get 0 i32.load offset=4 local.set 2
+        local.get 0 i32.const 4 i32.add local.set 0
+        local.get 0 i32.load local.set 0
+        local.get 0 i32.const 4 i32.add local.set 0
+        local.get 1 local.get 2 i32.add)";
+    let mut f = compile(&format!("(module {wat})"));
+    let ops: Vec<Op> = f.pop().expect("a function").ops().copied().collect();
+    let steps: Vec<Op> = ops
+        .iter()
+        .copied()
+        .filter(|op| matches!(op, Op::I32LoadStep(_) | Op::I32Load8UStep(_)))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            Op::I32Load8UStep(LoadStep {
+                dst: 1,
+                addr: 0,
+                offset: 0,
+                step: 1
+            }),
+            Op::I32LoadStep(LoadStep {
+                dst: 2,
+                addr: 0,
+                offset: 4,
+                step: 4
+            })
+        ],
+        "{ops:?}"
+    );
 }
 
 #[test]

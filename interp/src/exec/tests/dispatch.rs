@@ -10,8 +10,8 @@
 use super::harness::b as b_;
 use super::harness::*;
 use crate::bytecode::{
-    AddBr, AddBrImm, AddCopy, AddPair, Bin, BrCmp, Load, LoadIdx, MulAdd, Op, ShiftAdd, Store, Un,
-    XorShift, fused_branch,
+    AddBr, AddBrImm, AddCopy, AddPair, Bin, BrCmp, Load, LoadIdx, LoadStep, MulAdd, Op, ShiftAdd,
+    Store, Un, XorShift, fused_branch,
 };
 use crate::exec::handlers::{HANDLERS, OP_COUNT, handler_of, sets_acc};
 use crate::vm::TrapCode;
@@ -238,6 +238,28 @@ pub(super) fn body(probe: u32, inc: u32, t_inc: u32) -> Vec<Op> {
             lhs: OUT + 1,
             ..mul_add
         }),
+        Op::Trap {
+            code: TrapCode::UnreachableCodeReached,
+        },
+    ]);
+    // Loads stepping an address that starts at 0; each skips the `Trap`
+    // after it.
+    let step = |step| LoadStep {
+        dst: OUT,
+        addr: OUT + 1,
+        offset: 0,
+        step,
+    };
+    ops.extend([
+        Op::Const32 {
+            dst: OUT + 1,
+            value: 0,
+        },
+        Op::I32LoadStep(step(4)),
+        Op::Trap {
+            code: TrapCode::UnreachableCodeReached,
+        },
+        Op::I32Load8UStep(step(1)),
         Op::Trap {
             code: TrapCode::UnreachableCodeReached,
         },

@@ -1,7 +1,7 @@
 //! Loads, stores and the memory instructions.
 
 use super::harness::*;
-use crate::bytecode::{Load, LoadIdx, Op, Store};
+use crate::bytecode::{Bin, Load, LoadIdx, LoadStep, Op, Store, Un};
 use crate::vm::TrapCode;
 use wasmparser::ValType;
 
@@ -81,6 +81,63 @@ fn loads_are_little_endian_unaligned_and_extend_correctly() {
         Ok(0xffff_ffff_8706_0504)
     );
     assert_eq!(load(Op::I64Load32U, I64, &BYTES, 5, 0), Ok(0x8706_0504));
+}
+
+/// Runs `op` (a load that steps its address slot, 0) at `addr` on a
+/// one-page memory starting with `BYTES` and ending with them, then
+/// returns the loaded value plus 2^32 times the stepped address (the next
+/// instruction reads the address from the accumulator).
+fn load_step(op: fn(LoadStep) -> Op, addr: u32, offset: u32, step: u32) -> Result<u64, TrapCode> {
+    let store = TestStore::new(1 << 16);
+    let mut m = Builder::new();
+    m.memory(1, 1);
+    let t = m.ty(&[I32], &[I64]);
+    let fused = op(LoadStep {
+        dst: 1,
+        addr: 0,
+        offset,
+        step,
+    });
+    let ops = vec![
+        fused,
+        Op::Trap {
+            code: TrapCode::UnreachableCodeReached,
+        },
+        // `(addr << 32) | value`, the address from the accumulator.
+        Op::I64ExtendI32UAcc(Un { dst: 2, src: 0 }),
+        Op::Const64 { dst: 3, value: 32 },
+        Op::I64Shl(Bin::new(2, 2, 3)),
+        Op::I64Or(Bin::new(0, 2, 1)),
+        Op::Return,
+    ];
+    let f = m.func(t, 3, 4, ops);
+    let inst = m.build(&store);
+    inst.write_memory(0, &BYTES);
+    inst.write_memory(PAGE - BYTES.len(), &BYTES);
+    inst.call1(f, &[addr as u64]).map_err(|e| e.trap())
+}
+
+#[test]
+fn loads_that_step_their_address_load_then_step() {
+    let both = |value: u64, addr: u32| Ok(value | (u64::from(addr) << 32));
+    assert_eq!(load_step(Op::I32LoadStep, 0, 0, 4), both(0x0201_ff80, 4));
+    assert_eq!(load_step(Op::I32LoadStep, 1, 0, 4), both(0x0302_01ff, 5));
+    assert_eq!(load_step(Op::I32Load8UStep, 0, 1, 1), both(0xff, 1));
+    assert_eq!(load_step(Op::I32Load8UStep, 8, 0, u32::MAX), both(0x87, 7));
+    // The step wraps; the load before it still sees the old address.
+    let end = PAGE as u32;
+    assert_eq!(
+        load_step(Op::I32Load8UStep, end - 1, 0, 2),
+        both(0x87, end + 1)
+    );
+    assert_eq!(
+        load_step(Op::I32Load8UStep, 0, 0, u32::MAX),
+        both(0x80, u32::MAX)
+    );
+    // A load past the end traps before the step.
+    let oob = Err(TrapCode::MemoryOutOfBounds);
+    assert_eq!(load_step(Op::I32LoadStep, end - 3, 0, 4), oob);
+    assert_eq!(load_step(Op::I32Load8UStep, end, 0, 1), oob);
 }
 
 #[test]
