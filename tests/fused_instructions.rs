@@ -2,7 +2,7 @@
 //! into one instruction (compare-and-branch immediates, folded `i64.eqz`,
 //! loop latches, scaled adds, copies before a branch, adds that write a
 //! second slot or come in pairs, multiply-adds, xorshift steps, loads
-//! that step their address), run in both
+//! that step their address, bit tests folded into branches), run in both
 //! compilation modes and checked against the same computation in Rust.
 
 use kiln::{
@@ -347,4 +347,47 @@ fn loads_that_step_their_pointer() {
         .get_typed_func::<(), i32>(&mut store, "last_p")
         .expect("export");
     assert_eq!(last.call(&mut store, ()).expect("no trap"), 65536);
+}
+
+#[test]
+fn bit_tests_in_branches() {
+    // `if (x & m)` and `if (!(x & m))` on i32 and i64, as `br_if` and as
+    // `if`; the i64 masks test bits only the upper half holds too.
+    let wat = r#"(module
+      (func (export "i32") (param i32 i32) (result i32) (local i32)
+        (block (br_if 0 (i32.and (local.get 0) (local.get 1)))
+          (local.set 2 (i32.const 1)))
+        (if (i32.and (local.get 0) (i32.const 4))
+          (then (local.set 2 (i32.add (local.get 2) (i32.const 2)))))
+        (block (br_if 0 (i32.eqz (i32.and (local.get 0) (local.get 1))))
+          (local.set 2 (i32.add (local.get 2) (i32.const 4))))
+        local.get 2)
+      (func (export "i64") (param i64 i64) (result i32) (local i32)
+        (block (br_if 0 (i64.eqz (i64.and (local.get 0) (local.get 1))))
+          (local.set 2 (i32.const 1)))
+        (if (i64.eqz (i64.and (local.get 0) (i64.const 0x100000000)))
+          (then (local.set 2 (i32.add (local.get 2) (i32.const 2)))))
+        local.get 2))"#;
+    for (x, m) in [(0i32, -1i32), (5, 1), (5, 2), (4, 4), (-1, i32::MIN)] {
+        let expect = i32::from(x & m == 0) + 2 * i32::from(x & 4 != 0) + 4 * i32::from(x & m != 0);
+        assert_eq!(
+            call::<(i32, i32), i32>(wat, "i32", (x, m)),
+            expect,
+            "{x:#x} {m:#x}"
+        );
+    }
+    for (x, m) in [
+        (0i64, -1i64),
+        (1 << 32, 1 << 32),
+        (1 << 32, 1),
+        (3, 2),
+        (-1, i64::MIN),
+    ] {
+        let expect = i32::from(x & m != 0) + 2 * i32::from(x & (1 << 32) == 0);
+        assert_eq!(
+            call::<(i64, i64), i32>(wat, "i64", (x, m)),
+            expect,
+            "{x:#x} {m:#x}"
+        );
+    }
 }

@@ -539,6 +539,10 @@ macro_rules! narrow_branch {
             | Op::BrIfI32LeUAccL($p)
             | Op::BrIfI32GeSAccL($p)
             | Op::BrIfI32GeUAccL($p)
+            | Op::BrIfI32AndNez($p)
+            | Op::BrIfI32AndEqz($p)
+            | Op::BrIfI32AndNezAccL($p)
+            | Op::BrIfI32AndEqzAccL($p)
     };
 }
 
@@ -557,6 +561,10 @@ macro_rules! wide_branch {
             | Op::BrIfI64GeU($p)
             | Op::BrIfI64EqAccL($p)
             | Op::BrIfI64NeAccL($p)
+            | Op::BrIfI64AndNez($p)
+            | Op::BrIfI64AndEqz($p)
+            | Op::BrIfI64AndNezAccL($p)
+            | Op::BrIfI64AndEqzAccL($p)
     };
 }
 
@@ -686,6 +694,18 @@ pub enum Op {
     BrIfI64GeS(BrCmp),
     /// Branch if `lhs >= rhs` (i64, unsigned).
     BrIfI64GeU(BrCmp),
+    /// Branch if `lhs & rhs != 0` (i32): an `i32.and` and the `br_if` on
+    /// it (a bit test).
+    BrIfI32AndNez(BrCmp),
+    /// Branch if `lhs & rhs == 0` (i32): an `i32.and`, `i32.eqz` and the
+    /// `br_if` on it, or an `if` on the `and`.
+    BrIfI32AndEqz(BrCmp),
+    /// Branch if `lhs & rhs != 0` (i64): an `i64.and`, `i64.eqz` and an
+    /// `if` on it.
+    BrIfI64AndNez(BrCmp),
+    /// Branch if `lhs & rhs == 0` (i64): an `i64.and`, `i64.eqz` and the
+    /// `br_if` on it.
+    BrIfI64AndEqz(BrCmp),
     /// `call`: calls function `func` (module index space) with its frame at
     /// `base` (see the module docs).
     Call {
@@ -1408,6 +1428,14 @@ pub enum Op {
     BrIfI64EqAccL(BrCmp),
     /// [`Op::BrIfI64Ne`] with `lhs` read from the accumulator.
     BrIfI64NeAccL(BrCmp),
+    /// [`Op::BrIfI32AndNez`] with `lhs` read from the accumulator.
+    BrIfI32AndNezAccL(BrCmp),
+    /// [`Op::BrIfI32AndEqz`] with `lhs` read from the accumulator.
+    BrIfI32AndEqzAccL(BrCmp),
+    /// [`Op::BrIfI64AndNez`] with `lhs` read from the accumulator.
+    BrIfI64AndNezAccL(BrCmp),
+    /// [`Op::BrIfI64AndEqz`] with `lhs` read from the accumulator.
+    BrIfI64AndEqzAccL(BrCmp),
     /// `f32.add` with `lhs` read from the `f32` accumulator.
     F32AddAccL(Bin),
     /// `f32.add` with `rhs` read from the `f32` accumulator.

@@ -340,6 +340,21 @@ macro_rules! br_cmp {
     };
 }
 
+/// A fused bit test and branch: the branch target if `lhs & rhs CMP 0` as
+/// `$t`, `lhs` taken from where `$from` says.
+macro_rules! br_test {
+    ($ip:ident, $r:ident, $b:ident, $from:expr, $t:ty, $cmp:tt) => {
+        if (<$t as SlotValue>::from_slot($r.operand($b.lhs, $from))
+            & <$t as SlotValue>::from_slot($r.branch_rhs($b)))
+            $cmp 0
+        {
+            $ip.offset($b.offset as isize)
+        } else {
+            $ip.add(1)
+        }
+    };
+}
+
 handlers! {
     |ip, r, m, ctx, acc, fa, da|
 
@@ -381,6 +396,10 @@ handlers! {
     BrIfI64LeU: Op::BrIfI64LeU(b) => branch { br_cmp!(ip, r, b, Src::Slot, u64, <=) }
     BrIfI64GeS: Op::BrIfI64GeS(b) => branch { br_cmp!(ip, r, b, Src::Slot, i64, >=) }
     BrIfI64GeU: Op::BrIfI64GeU(b) => branch { br_cmp!(ip, r, b, Src::Slot, u64, >=) }
+    BrIfI32AndNez: Op::BrIfI32AndNez(b) => branch { br_test!(ip, r, b, Src::Slot, u32, !=) }
+    BrIfI32AndEqz: Op::BrIfI32AndEqz(b) => branch { br_test!(ip, r, b, Src::Slot, u32, ==) }
+    BrIfI64AndNez: Op::BrIfI64AndNez(b) => branch { br_test!(ip, r, b, Src::Slot, u64, !=) }
+    BrIfI64AndEqz: Op::BrIfI64AndEqz(b) => branch { br_test!(ip, r, b, Src::Slot, u64, ==) }
     Call: &Op::Call { func, base } => custom {
         let fr = (*(*ctx).vmctx).func_ref(func);
         match call::enter_cached(ctx, ip, m, fr, base) {
@@ -722,6 +741,10 @@ handlers! {
     BrIfI32GeUAccL: Op::BrIfI32GeUAccL(b) => branch { br_cmp!(ip, r, b, Src::Acc(acc), u32, >=) }
     BrIfI64EqAccL: Op::BrIfI64EqAccL(b) => branch { br_cmp!(ip, r, b, Src::Acc(acc), u64, ==) }
     BrIfI64NeAccL: Op::BrIfI64NeAccL(b) => branch { br_cmp!(ip, r, b, Src::Acc(acc), u64, !=) }
+    BrIfI32AndNezAccL: Op::BrIfI32AndNezAccL(b) => branch { br_test!(ip, r, b, Src::Acc(acc), u32, !=) }
+    BrIfI32AndEqzAccL: Op::BrIfI32AndEqzAccL(b) => branch { br_test!(ip, r, b, Src::Acc(acc), u32, ==) }
+    BrIfI64AndNezAccL: Op::BrIfI64AndNezAccL(b) => branch { br_test!(ip, r, b, Src::Acc(acc), u64, !=) }
+    BrIfI64AndEqzAccL: Op::BrIfI64AndEqzAccL(b) => branch { br_test!(ip, r, b, Src::Acc(acc), u64, ==) }
 
     // ----- an operand in a float accumulator -----
     F32AddAccL: Op::F32AddAccL(o) => set_f32 { as_f32(bin_from(r, o, f32_src(fa), Src::Slot, float::f32_add)) }

@@ -242,6 +242,10 @@ fn with_acc(op: Op, slot: Slot) -> Option<Op> {
         Op::BrIfI32GeU(b) => branch(b, Op::BrIfI32GeUAccL, Op::BrIfI32LeUAccL),
         Op::BrIfI64Eq(b) => branch(b, Op::BrIfI64EqAccL, Op::BrIfI64EqAccL),
         Op::BrIfI64Ne(b) => branch(b, Op::BrIfI64NeAccL, Op::BrIfI64NeAccL),
+        Op::BrIfI32AndNez(b) => branch(b, Op::BrIfI32AndNezAccL, Op::BrIfI32AndNezAccL),
+        Op::BrIfI32AndEqz(b) => branch(b, Op::BrIfI32AndEqzAccL, Op::BrIfI32AndEqzAccL),
+        Op::BrIfI64AndNez(b) => branch(b, Op::BrIfI64AndNezAccL, Op::BrIfI64AndNezAccL),
+        Op::BrIfI64AndEqz(b) => branch(b, Op::BrIfI64AndEqzAccL, Op::BrIfI64AndEqzAccL),
         _ => None,
     }
 }
@@ -326,6 +330,10 @@ pub(crate) fn base_form(op: Op) -> Op {
         Op::I32XorShlAccL(x) => Op::I32XorShl(x),
         Op::I32XorShrUAccL(x) => Op::I32XorShrU(x),
         Op::BrIfI64NeAccL(b) => Op::BrIfI64Ne(b),
+        Op::BrIfI32AndNezAccL(b) => Op::BrIfI32AndNez(b),
+        Op::BrIfI32AndEqzAccL(b) => Op::BrIfI32AndEqz(b),
+        Op::BrIfI64AndNezAccL(b) => Op::BrIfI64AndNez(b),
+        Op::BrIfI64AndEqzAccL(b) => Op::BrIfI64AndEqz(b),
         Op::F32AddAccL(b) | Op::F32AddAccR(b) => Op::F32Add(b),
         Op::F32SubAccL(b) | Op::F32SubAccR(b) => Op::F32Sub(b),
         Op::F32MulAccL(b) | Op::F32MulAccR(b) => Op::F32Mul(b),

@@ -35,6 +35,14 @@ pub(super) enum Cmp {
     I64LeU,
     I64GeS,
     I64GeU,
+    /// `lhs & rhs != 0` (a bit test).
+    I32AndNez,
+    /// `lhs & rhs == 0`.
+    I32AndEqz,
+    /// `lhs & rhs != 0`, 64-bit.
+    I64AndNez,
+    /// `lhs & rhs == 0`, 64-bit.
+    I64AndEqz,
 }
 
 impl Cmp {
@@ -62,6 +70,10 @@ impl Cmp {
             I64LeU => I64GtU,
             I64GeS => I64LtS,
             I64GeU => I64LtU,
+            I32AndNez => I32AndEqz,
+            I32AndEqz => I32AndNez,
+            I64AndNez => I64AndEqz,
+            I64AndEqz => I64AndNez,
         }
     }
 
@@ -89,6 +101,10 @@ impl Cmp {
             I64LeU => Op::BrIfI64LeU(b),
             I64GeS => Op::BrIfI64GeS(b),
             I64GeU => Op::BrIfI64GeU(b),
+            I32AndNez => Op::BrIfI32AndNez(b),
+            I32AndEqz => Op::BrIfI32AndEqz(b),
+            I64AndNez => Op::BrIfI64AndNez(b),
+            I64AndEqz => Op::BrIfI64AndEqz(b),
         }
     }
 }
@@ -143,6 +159,8 @@ fn foldable(op: &Op) -> Option<Cond> {
         Op::I64LeU(b) => cmp(Cmp::I64LeU, b),
         Op::I64GeS(b) => cmp(Cmp::I64GeS, b),
         Op::I64GeU(b) => cmp(Cmp::I64GeU, b),
+        // An `i32` condition is "non-zero": `i32.and; br_if` tests bits.
+        Op::I32And(b) => cmp(Cmp::I32AndNez, b),
         _ => None,
     }
 }
@@ -154,6 +172,21 @@ impl Translator<'_> {
     /// branch to perform.
     pub(super) fn pop_cond(&mut self) -> anyhow::Result<Cond> {
         let top = self.stack.height().wrapping_sub(1);
+        if let Some((pc, height)) = self.fusable
+            && height == top
+            && pc + 1 == self.ops.len()
+            && self.stack.get(top) == Some(Entry::Temp)
+        {
+            // `and; eqz` (the `and` emitted right before, its result the
+            // temporary the `eqz` consumed): both are taken back.
+            if let Some(cond) = self.and_tested_by_eqz(pc, top) {
+                self.ops.truncate(pc - 1);
+                self.fusable = None;
+                self.fusable_before = None;
+                self.pop_entry()?;
+                return Ok(cond);
+            }
+        }
         if let Some((pc, height)) = self.fusable
             && height == top
             && pc + 1 == self.ops.len()
@@ -173,5 +206,24 @@ impl Translator<'_> {
             return Ok(cond);
         }
         Ok(Cond::Nez(self.pop_slot()?))
+    }
+
+    /// If the `eqz` at `pc` (the last instruction, its result the `Temp` at
+    /// `top`) tests the result of an `and` emitted right before it into the
+    /// same height's home slot — the `and` was then the fusion candidate,
+    /// so no label lies between them and nothing else reads its result —
+    /// the bit test the pair computes.
+    fn and_tested_by_eqz(&self, pc: usize, top: usize) -> Option<Cond> {
+        let (and_pc, height) = self.fusable_before?;
+        if and_pc + 1 != pc || height != top {
+            return None;
+        }
+        let temp = self.home(top);
+        let (and, cmp) = match (self.ops[and_pc], self.ops[pc]) {
+            (Op::I32And(b), Op::I32Eqz(Un { src, .. })) if src == temp => (b, Cmp::I32AndEqz),
+            (Op::I64And(b), Op::I64Eqz(Un { src, .. })) if src == temp => (b, Cmp::I64AndEqz),
+            _ => return None,
+        };
+        (and.dst == temp).then_some(Cond::Cmp(cmp, and.lhs, and.rhs))
     }
 }

@@ -195,6 +195,10 @@ struct Translator<'a> {
     /// `(index, height)` of the last emitted instruction if its only effect
     /// is writing the `Temp` at `height` (what `local.set` may retarget).
     fusable: Option<(usize, usize)>,
+    /// What `fusable` was when the current candidate was emitted: the
+    /// instruction computing its operand, if that was the candidate before
+    /// (checked with `index + 1`), for folding `and; eqz` into a branch.
+    fusable_before: Option<(usize, usize)>,
     /// Reused by `br_table`: stub address per control frame.
     stubs: Vec<u32>,
     /// Where the operand stack starts during translation: after the locals
@@ -243,6 +247,7 @@ impl<'a> Translator<'a> {
             reachable: true,
             dead_depth: 0,
             fusable: None,
+            fusable_before: None,
             stubs: Vec::new(),
             stack_start: num_locals.max(num_results),
             consts: Vec::new(),

@@ -236,6 +236,7 @@ impl Translator<'_> {
     #[inline]
     pub(super) fn emit_result(&mut self, op: Op) {
         let pc = self.emit(op);
+        self.fusable_before = self.fusable;
         self.fusable = Some((pc, self.stack.height().saturating_sub(1)));
     }
 }

@@ -746,6 +746,23 @@ impl Eval<'_> {
                     next = pc.wrapping_add_signed(offset as isize)
                 }
                 Op::BrIfNez { .. } | Op::BrIfEqz { .. } => {}
+                Op::BrIfI32AndNez(b)
+                | Op::BrIfI32AndEqz(b)
+                | Op::BrIfI64AndNez(b)
+                | Op::BrIfI64AndEqz(b) => {
+                    let bits = s[usize::from(b.lhs)] & s[usize::from(b.rhs)];
+                    let bits = match op {
+                        Op::BrIfI32AndNez(_) | Op::BrIfI32AndEqz(_) => bits as u32 as u64,
+                        _ => bits,
+                    };
+                    let taken = match op {
+                        Op::BrIfI32AndNez(_) | Op::BrIfI64AndNez(_) => bits != 0,
+                        _ => bits == 0,
+                    };
+                    if taken {
+                        next = pc.wrapping_add_signed(b.offset as isize);
+                    }
+                }
                 Op::BrIfI32Eq(b)
                 | Op::BrIfI32Ne(b)
                 | Op::BrIfI32LtS(b)
@@ -1331,6 +1348,59 @@ fn loads_fuse_with_the_step_of_their_address() {
         ],
         "{ops:?}"
     );
+}
+
+#[test]
+fn bit_tests_fold_into_the_branch() {
+    // `x & m` tested by `br_if`, by `if`, and through `eqz` (32 and 64
+    // bits): each and, eqz and branch become one instruction. Five bits of
+    // the result each record one decision on whether `x & m` is zero
+    // (disjoint bits, so adding sets them).
+    let wat = "(func (param i32 i32 i64 i64) (result i32) (local i32)
+        (block local.get 0 local.get 1 i32.and br_if 0
+            local.get 4 i32.const 1 i32.add local.set 4)
+        local.get 0 local.get 1 i32.and
+        if else local.get 4 i32.const 2 i32.add local.set 4 end
+        (block local.get 0 local.get 1 i32.and i32.eqz br_if 0
+            local.get 4 i32.const 4 i32.add local.set 4)
+        (block local.get 2 local.get 3 i64.and i64.eqz br_if 0
+            local.get 4 i32.const 8 i32.add local.set 4)
+        local.get 2 local.get 3 i64.and i64.eqz
+        if local.get 4 i32.const 16 i32.add local.set 4 end
+        local.get 4)";
+    let mut f = compile(&format!("(module {wat})"));
+    let ops: Vec<Op> = f.pop().expect("a function").ops().copied().collect();
+    let tests = ops
+        .iter()
+        .filter(|op| {
+            matches!(
+                op,
+                Op::BrIfI32AndNez(_)
+                    | Op::BrIfI32AndEqz(_)
+                    | Op::BrIfI64AndNez(_)
+                    | Op::BrIfI64AndEqz(_)
+            )
+        })
+        .count();
+    assert_eq!(tests, 5, "{ops:?}");
+    assert!(
+        !ops.iter().any(|op| matches!(
+            op,
+            Op::I32And(_) | Op::I64And(_) | Op::I32Eqz(_) | Op::I64Eqz(_)
+        )),
+        "{ops:?}"
+    );
+    for (x, m) in [
+        (6u32, 1u32),
+        (6, 2),
+        (0, u32::MAX),
+        (0x8000_0000, 0x8000_0000),
+    ] {
+        let (x64, m64) = (u64::from(x) << 32, u64::from(m) << 32);
+        let expect = if x & m == 0 { 0b10011 } else { 0b01100 };
+        let got = run(wat, &[x.into(), m.into(), x64, m64]);
+        assert_eq!(got, Ok(vec![expect]), "{x:#x} & {m:#x}");
+    }
 }
 
 #[test]

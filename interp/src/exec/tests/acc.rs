@@ -209,7 +209,11 @@ fn variants_take_their_operand_from_the_accumulator() {
                 | Op::BrIfI32GeSAccL(b)
                 | Op::BrIfI32GeUAccL(b)
                 | Op::BrIfI64EqAccL(b)
-                | Op::BrIfI64NeAccL(b) = &mut other
+                | Op::BrIfI64NeAccL(b)
+                | Op::BrIfI32AndNezAccL(b)
+                | Op::BrIfI32AndEqzAccL(b)
+                | Op::BrIfI64AndNezAccL(b)
+                | Op::BrIfI64AndEqzAccL(b) = &mut other
                 {
                     b.offset = 2;
                 }

@@ -101,6 +101,8 @@ pub(super) fn body(probe: u32, inc: u32, t_inc: u32) -> Vec<Op> {
     ];
     ops.extend(br32.iter().map(|op| op(bc(A32, B32))));
     ops.extend(br64.iter().map(|op| op(bc(A64, B64))));
+    ops.extend([Op::BrIfI32AndNez, Op::BrIfI32AndEqz].map(|op| op(bc(A32, B32))));
+    ops.extend([Op::BrIfI64AndNez, Op::BrIfI64AndEqz].map(|op| op(bc(A64, B64))));
     let load_idx: [fn(LoadIdx) -> Op; 8] = [
         Op::I32LoadIdx,
         Op::I64LoadIdx,
@@ -741,7 +743,15 @@ pub(super) fn acc_ops() -> Vec<Op> {
     for op in br {
         ops.extend([set(A32), op(bc(A32, B32))]);
     }
-    for op in [Op::BrIfI64EqAccL, Op::BrIfI64NeAccL] {
+    for op in [Op::BrIfI32AndNezAccL, Op::BrIfI32AndEqzAccL] {
+        ops.extend([set(A32), op(bc(A32, B32))]);
+    }
+    for op in [
+        Op::BrIfI64EqAccL,
+        Op::BrIfI64NeAccL,
+        Op::BrIfI64AndNezAccL,
+        Op::BrIfI64AndEqzAccL,
+    ] {
         ops.extend([set(A64), op(bc(A64, B64))]);
     }
     // Float accumulators: set by a float operation writing the slot.
