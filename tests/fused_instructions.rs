@@ -43,7 +43,11 @@ fn i64_eqz_branches_see_all_64_bits() {
         i32.const 0)
       (func (export "if") (param i64) (result i32)
         (if (result i32) (i64.eqz (local.get 0)) (then i32.const 0) (else i32.const 1)))
-      ;; The tested value comes from the accumulator (the `and` before).
+      ;; The tested value comes from the accumulator (the `add` before).
+      (func (export "sum") (param i64 i64) (result i32)
+        (if (result i32) (i64.eqz (i64.add (local.get 0) (local.get 1)))
+          (then i32.const 0) (else i32.const 1)))
+      ;; `and; eqz` folds into one bit-test branch.
       (func (export "bit") (param i64 i64) (result i32)
         (if (result i32) (i64.eqz (i64.and (local.get 0) (local.get 1)))
           (then i32.const 0) (else i32.const 1))))"#;
@@ -51,6 +55,10 @@ fn i64_eqz_branches_see_all_64_bits() {
         let nonzero = i32::from(x != 0);
         assert_eq!(call::<i64, i32>(wat, "br_if", x), nonzero, "{x:#x}");
         assert_eq!(call::<i64, i32>(wat, "if", x), nonzero, "{x:#x}");
+        assert_eq!(
+            call::<(i64, i64), i32>(wat, "sum", (x, 1 << 32)),
+            i32::from(x.wrapping_add(1 << 32) != 0)
+        );
         assert_eq!(
             call::<(i64, i64), i32>(wat, "bit", (x, 1 << 32)),
             i32::from(x & (1 << 32) != 0)
@@ -299,8 +307,8 @@ fn xorshift_and_hash_mixing() {
 #[test]
 fn loads_that_step_their_pointer() {
     // `while (*p) n += *p++ == ' '` over a string at 32, and a sum of i32s
-    // read with `*p++` stepping by 4; a read past the end traps before
-    // the pointer moves (the trap is checked through `last_p`).
+    // read with `*p++` stepping by 4, which traps reading past the end
+    // (`last_p` shows the loads before it ran).
     let wat = r#"(module
       (memory 1)
       (data (i32.const 32) "a b  c\00")
@@ -389,5 +397,58 @@ fn bit_tests_in_branches() {
             expect,
             "{x:#x} {m:#x}"
         );
+    }
+}
+
+#[test]
+fn bit_tests_with_wide_masks_and_labels_between() {
+    // Masks that are 64-bit immediates (`-2`) and ones that are not
+    // (`0x80000000`, `0xffffffff`, `1 << 63`); an `and` whose result a
+    // branch also carries to the `eqz` (a label between them: no fold);
+    // and an `and` kept in a local by `local.tee` before its `eqz`.
+    let wat = r#"(module
+      (func (export "masks") (param i64) (result i32) (local i32)
+        (if (i64.eqz (i64.and (local.get 0) (i64.const -2)))
+          (then (local.set 1 (i32.const 1))))
+        (if (i64.eqz (i64.and (local.get 0) (i64.const 0x80000000)))
+          (then (local.set 1 (i32.add (local.get 1) (i32.const 2)))))
+        (if (i64.eqz (i64.and (local.get 0) (i64.const 0xffffffff)))
+          (then (local.set 1 (i32.add (local.get 1) (i32.const 4)))))
+        (if (i64.eqz (i64.and (local.get 0) (i64.const 0x8000000000000000)))
+          (then (local.set 1 (i32.add (local.get 1) (i32.const 8)))))
+        local.get 1)
+      (func (export "label") (param i32 i32 i32) (result i32)
+        (block $out
+          (br_if $out
+            (i32.eqz
+              (block (result i32)
+                (br_if 0 (local.get 2) (local.get 2))
+                (drop)
+                (i32.and (local.get 0) (local.get 1)))))
+          (return (i32.const 1)))
+        i32.const 0)
+      (func (export "tee") (param i32 i32) (result i32) (local i32)
+        (if (i32.eqz (local.tee 2 (i32.and (local.get 0) (local.get 1))))
+          (then (return (i32.const -1))))
+        local.get 2))"#;
+    for x in [0i64, 1, 2, 0x8000_0000, 0xffff_ffff, 1 << 32, i64::MIN, -1] {
+        let expect = i32::from(x & -2 == 0)
+            + 2 * i32::from(x & 0x8000_0000 == 0)
+            + 4 * i32::from(x & 0xffff_ffff == 0)
+            + 8 * i32::from(x & i64::MIN == 0);
+        assert_eq!(call::<i64, i32>(wat, "masks", x), expect, "{x:#x}");
+    }
+    // With `c != 0` the block's value is `c`, carried by the `br_if`.
+    for (a, b, c) in [(6, 1, 0), (6, 2, 0), (6, 1, 5), (0, 0, -1)] {
+        let value = if c != 0 { c } else { a & b };
+        assert_eq!(
+            call::<(i32, i32, i32), i32>(wat, "label", (a, b, c)),
+            i32::from(value != 0),
+            "{a} {b} {c}"
+        );
+    }
+    for (a, b) in [(6, 3), (6, 1), (-1, 0x7000_0000)] {
+        let expect = if a & b == 0 { -1 } else { a & b };
+        assert_eq!(call::<(i32, i32), i32>(wat, "tee", (a, b)), expect);
     }
 }

@@ -202,6 +202,7 @@ impl Translator<'_> {
         {
             self.ops.pop();
             self.fusable = None;
+            self.fusable_before = None;
             self.pop_entry()?;
             return Ok(cond);
         }

@@ -95,6 +95,7 @@ impl Translator<'_> {
                 self.preserve_local(local);
                 let pc = self.emit(producer);
                 self.fusable = Some((pc, h));
+                self.fusable_before = None;
             } else {
                 self.preserve_local(local);
             }

@@ -369,9 +369,14 @@ pub(super) fn fuse_load_steps(ops: &mut [Op], dead: &[bool], consts: &[u64], fir
         };
         // The add reads the address from its slot, so the loaded value is
         // not its operand and `dead[pc]` cannot hold; checked all the same,
-        // as the fused instruction writes both slots.
+        // as a discarding twin would drop both writes. The fused
+        // instruction reads the address from its slot: the slot must have
+        // been written even where the load took it from the accumulator
+        // (it is a local, so it was; checked as well).
+        let from_acc = matches!(ops[pc], Op::I32LoadAcc(_) | Op::I32Load8UAcc(_));
         if target[pc + 1]
             || dead[pc]
+            || (from_acc && pc > 0 && dead[pc - 1])
             || add.dst != load.addr
             || add.lhs != load.addr
             || load.dst == load.addr

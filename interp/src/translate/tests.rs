@@ -890,6 +890,7 @@ impl Eval<'_> {
                 Op::I32Add(b)
                 | Op::I32Sub(b)
                 | Op::I32Mul(b)
+                | Op::I32And(b)
                 | Op::I32LtS(b)
                 | Op::I32GtS(b)
                 | Op::I32Eq(b) => {
@@ -898,6 +899,7 @@ impl Eval<'_> {
                         Op::I32Add(_) => l.wrapping_add(r),
                         Op::I32Sub(_) => l.wrapping_sub(r),
                         Op::I32Mul(_) => l.wrapping_mul(r),
+                        Op::I32And(_) => l & r,
                         Op::I32LtS(_) => u32::from((l as i32) < (r as i32)),
                         Op::I32GtS(_) => u32::from((l as i32) > (r as i32)),
                         _ => u32::from(l == r),
@@ -1401,6 +1403,34 @@ fn bit_tests_fold_into_the_branch() {
         let got = run(wat, &[x.into(), m.into(), x64, m64]);
         assert_eq!(got, Ok(vec![expect]), "{x:#x} & {m:#x}");
     }
+}
+
+#[test]
+fn bit_tests_do_not_fold_across_a_label_or_a_tee() {
+    // The `and` is the block's value, but a branch also brings one to the
+    // block end (a label between `and` and `eqz`); and a `local.tee` keeps
+    // the `and` in a local. Both keep their `and`.
+    let label = "(func (param i32 i32 i32) (result i32)
+        (block (result i32)
+            local.get 2 local.get 2 br_if 0
+            drop
+            local.get 0 local.get 1 i32.and)
+        i32.eqz)";
+    let tee = "(func (param i32 i32) (result i32) (local i32)
+        (block local.get 0 local.get 1 i32.and local.tee 2 i32.eqz br_if 0)
+        local.get 2)";
+    for wat in [label, tee] {
+        let mut f = compile(&format!("(module {wat})"));
+        let ops: Vec<Op> = f.pop().expect("a function").ops().copied().collect();
+        assert!(
+            ops.iter()
+                .any(|op| matches!(op, Op::I32And(_) | Op::I32AndAccL(_))),
+            "{ops:?}"
+        );
+    }
+    assert_eq!(run(label, &[6, 1, 0]), Ok(vec![1]));
+    assert_eq!(run(label, &[6, 2, 0]), Ok(vec![0]));
+    assert_eq!(run(label, &[6, 1, 5]), Ok(vec![0]));
 }
 
 #[test]
