@@ -20,7 +20,7 @@ mod val_raw;
 mod vmctx;
 
 pub use func_ref::{VMArrayCallFn, VMFuncRef, VMInterpFunc, VMSharedTypeIndex, VMWasmCallFunction};
-pub use offsets::{ModuleCounts, VMCTX_ALIGN, VMOffsets};
+pub use offsets::{FUNC_REFS_OFFSET, ModuleCounts, VMCTX_ALIGN, VMOffsets};
 pub use store_context::{FrameInfo, UnwindReason, VMStoreContext};
 pub use trap::TrapCode;
 pub use val_raw::ValRaw;

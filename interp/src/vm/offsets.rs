@@ -41,8 +41,8 @@ pub struct ModuleCounts {
 /// | `data_segments` | `VMDataSegment` | data segments |
 /// | `elem_segments` | `VMElemSegment` | element segments |
 ///
-/// Every region starts 16-byte aligned. The whole block is `size` bytes,
-/// aligned to 16.
+/// Every region starts 16-byte aligned; `func_refs` always at
+/// [`FUNC_REFS_OFFSET`]. The whole block is `size` bytes, aligned to 16.
 #[repr(C)]
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub struct VMOffsets {
@@ -79,13 +79,18 @@ const fn align16(n: usize) -> usize {
     (n + 15) & !15
 }
 
+/// Offset of the `func_refs` region, the first after the header, in every
+/// vmctx whatever the module: a call finds its callee's reference with one
+/// load from the vmctx instead of first loading the region's offset.
+pub const FUNC_REFS_OFFSET: u32 = align16(size_of::<VMContext>()) as u32;
+
 impl VMOffsets {
     /// Computes the layout for a module with `counts`.
     pub fn new(counts: ModuleCounts) -> VMOffsets {
         let defined_funcs = (counts.funcs - counts.imported_funcs) as usize;
         let defined_globals = (counts.globals - counts.imported_globals) as usize;
         let ptr = size_of::<usize>();
-        let mut at = align16(size_of::<VMContext>());
+        let mut at = FUNC_REFS_OFFSET as usize;
         let mut region = |bytes: usize| {
             let start = at;
             at = align16(at + bytes);
@@ -157,6 +162,12 @@ mod tests {
                 .all(|s| (*s as usize).is_multiple_of(VMCTX_ALIGN))
         );
         assert_eq!(o.memories - o.func_refs, 48); // 5 pointers, padded to 16
+        // Whatever the counts, `func_refs` is where the executor looks.
+        assert_eq!(o.func_refs, FUNC_REFS_OFFSET);
+        assert_eq!(
+            VMOffsets::new(ModuleCounts::default()).func_refs,
+            FUNC_REFS_OFFSET
+        );
         assert_eq!(o.interp_funcs - o.defined_func_refs, 3 * 32);
         assert_eq!(o.data_segments - o.defined_globals, 3 * 16);
     }

@@ -1,7 +1,8 @@
 //! `VMContext`: an instance as seen from running code.
 
 use super::{
-    TrapCode, VMFuncRef, VMInterpFunc, VMOffsets, VMSharedTypeIndex, VMStoreContext, ValRaw,
+    FUNC_REFS_OFFSET, TrapCode, VMFuncRef, VMInterpFunc, VMOffsets, VMSharedTypeIndex,
+    VMStoreContext, ValRaw,
 };
 
 /// `b"kiln"`: the first word of every instance vmctx.
@@ -126,7 +127,7 @@ impl VMContext {
     #[inline(always)]
     pub unsafe fn func_ref(&self, index: u32) -> *const VMFuncRef {
         // SAFETY: forwarded to the caller.
-        unsafe { *self.region::<*const VMFuncRef>(self.offsets.func_refs, index) }
+        unsafe { *self.region::<*const VMFuncRef>(FUNC_REFS_OFFSET, index) }
     }
 
     /// Slot of the `func_refs` region for function `index`.
@@ -136,7 +137,7 @@ impl VMContext {
     #[inline(always)]
     pub unsafe fn func_ref_slot(&self, index: u32) -> *mut *const VMFuncRef {
         // SAFETY: forwarded to the caller.
-        unsafe { self.region(self.offsets.func_refs, index) }
+        unsafe { self.region(FUNC_REFS_OFFSET, index) }
     }
 
     /// The definition of memory `index`.
