@@ -41,9 +41,53 @@
 
 use super::acc::branch_targets;
 use crate::bytecode::{
-    AddBr, AddBrImm, AddCopy, AddPair, Load, LoadIdx, LoadStep, MulAdd, Op, ShiftAdd, Slot,
+    AddBr, AddBrImm, AddCopy, AddPair, Bin, Load, LoadIdx, LoadStep, MulAdd, Op, ShiftAdd, Slot,
     XorShift,
 };
+
+/// Whether the instruction at `pc` is a fusion's leftover: it never runs,
+/// so a later fusion leaves it as it is.
+fn is_leftover(ops: &[Op], pc: usize) -> bool {
+    pc > 0 && ops[pc - 1].skips_next()
+}
+
+/// The constant slot `s` holds, if it is one of the function's constants
+/// (`consts`, in slots from `first_const`): what a fusion carrying a
+/// constant (a shift amount, a step) reads.
+fn constant(consts: &[u64], first_const: Slot, s: Slot) -> Option<u64> {
+    s.checked_sub(first_const)
+        .and_then(|i| consts.get(usize::from(i)))
+        .copied()
+}
+
+/// A binary instruction at `pc` whose result only the next one reads, from
+/// the accumulator, as its left operand (so no branch lands on the next
+/// one: the accumulator pass only lets it read the accumulator then):
+/// `first`'s pick of the instruction at `pc` (its operands and what to make
+/// of them) and `second`'s of the one after. A leftover is not a candidate.
+fn chained<T>(
+    ops: &[Op],
+    dead: &[bool],
+    pc: usize,
+    first: impl FnOnce(Op) -> Option<(Bin, T)>,
+    second: impl FnOnce(Op) -> Option<Bin>,
+) -> Option<(Bin, T, Bin)> {
+    if is_leftover(ops, pc) {
+        return None;
+    }
+    let (a, then) = first(ops[pc])?;
+    let b = second(*ops.get(pc + 1)?)?;
+    (dead[pc] && b.lhs == a.dst).then_some((a, then, b))
+}
+
+/// The operands of an `i32.add` taking its left operand from the
+/// accumulator (integer adds take it on the left).
+fn add_from_acc(op: Op) -> Option<Bin> {
+    match op {
+        Op::I32AddAccL(b) => Some(b),
+        _ => None,
+    }
+}
 
 /// Makes the `…LoadIdx` variant of a load.
 type Fused = fn(LoadIdx) -> Op;
@@ -97,8 +141,7 @@ pub(super) fn fuse_address_adds(ops: &mut [Op], dead: &mut [bool]) {
 pub(super) fn fuse_copy_branches(ops: &mut [Op]) {
     let target = branch_targets(ops);
     for pc in 0..ops.len() {
-        // A fusion's leftover never runs: leave it as it is.
-        if pc > 0 && ops[pc - 1].skips_next() {
+        if is_leftover(ops, pc) {
             continue;
         }
         // Where the `Br` would be: after the `Copy`, or after the `Copy`
@@ -148,43 +191,28 @@ pub(super) fn fuse_scaled_adds(
     consts: &[u64],
     first_const: Slot,
 ) {
+    type Fused = fn(ShiftAdd) -> Op;
+    let shift = |op| -> Option<(Bin, Fused)> {
+        match op {
+            Op::I32Shl(b) => Some((b, Op::I32ShlAdd)),
+            Op::I32ShlAccL(b) => Some((b, Op::I32ShlAddAccL)),
+            _ => None,
+        }
+    };
     for pc in 0..ops.len().saturating_sub(1) {
-        // A fusion's leftover never runs: leave it as it is.
-        if pc > 0 && ops[pc - 1].skips_next() {
-            continue;
-        }
-        let (shl, from_acc) = match ops[pc] {
-            Op::I32Shl(b) => (b, false),
-            Op::I32ShlAccL(b) => (b, true),
-            _ => continue,
-        };
-        let Op::I32AddAccL(add) = ops[pc + 1] else {
+        let Some((shl, fused, add)) = chained(ops, dead, pc, shift, add_from_acc) else {
             continue;
         };
-        let Some(&amount) = shl
-            .rhs
-            .checked_sub(first_const)
-            .and_then(|i| consts.get(usize::from(i)))
-        else {
+        let Some(amount) = constant(consts, first_const, shl.rhs) else {
             continue;
         };
-        // The add reads the shift's result from the accumulator (so no
-        // branch lands on it), and nothing else reads it.
-        if !dead[pc] || add.lhs != shl.dst {
-            continue;
-        }
-        let fused = ShiftAdd {
+        ops[pc] = fused(ShiftAdd {
             dst: add.dst,
             lhs: shl.lhs,
             rhs: add.rhs,
             shift: (amount & 31) as u8,
             imm: 0,
-        };
-        ops[pc] = if from_acc {
-            Op::I32ShlAddAccL(fused)
-        } else {
-            Op::I32ShlAdd(fused)
-        };
+        });
         dead[pc] = dead[pc + 1];
     }
 }
@@ -195,14 +223,9 @@ pub(super) fn fuse_scaled_adds(
 /// where no branch lands). `consts` are the function's constants, in
 /// slots from `first_const`.
 pub(super) fn fuse_loop_latches(ops: &mut [Op], consts: &[u64], first_const: Slot) {
-    let constant = |s: Slot| {
-        s.checked_sub(first_const)
-            .and_then(|i| consts.get(usize::from(i)))
-            .map(|&c| c as u32)
-    };
+    let constant = |s: Slot| constant(consts, first_const, s).map(|c| c as u32);
     for pc in 0..ops.len().saturating_sub(1) {
-        // A fusion's leftover never runs: leave it as it is.
-        if pc > 0 && ops[pc - 1].skips_next() {
+        if is_leftover(ops, pc) {
             continue;
         }
         let Op::I32Add(add) = ops[pc] else {
@@ -257,37 +280,25 @@ pub(super) fn fuse_loop_latches(ops: &mut [Op], consts: &[u64], first_const: Slo
 /// is the accumulator pass's report; the fused instruction takes over the
 /// add's entry.
 pub(super) fn fuse_multiply_adds(ops: &mut [Op], dead: &mut [bool]) {
+    type Fused = fn(MulAdd) -> Op;
+    let multiply = |op| -> Option<(Bin, Fused)> {
+        match op {
+            Op::I32Mul(b) => Some((b, Op::I32MulAdd)),
+            Op::I32MulAccL(b) => Some((b, Op::I32MulAddAccL)),
+            _ => None,
+        }
+    };
     for pc in 0..ops.len().saturating_sub(1) {
-        // A fusion's leftover never runs: leave it as it is.
-        if pc > 0 && ops[pc - 1].skips_next() {
-            continue;
-        }
-        let (mul, from_acc) = match ops[pc] {
-            Op::I32Mul(b) => (b, false),
-            Op::I32MulAccL(b) => (b, true),
-            _ => continue,
-        };
-        // The add takes the product from the accumulator (so no branch
-        // lands on it: the accumulator pass checked), and nothing else
-        // reads it. (Integer adds take an accumulator operand on the left.)
-        let Op::I32AddAccL(add) = ops[pc + 1] else {
+        let Some((mul, fused, add)) = chained(ops, dead, pc, multiply, add_from_acc) else {
             continue;
         };
-        if !dead[pc] || add.lhs != mul.dst {
-            continue;
-        }
-        let fused = MulAdd {
+        ops[pc] = fused(MulAdd {
             dst: add.dst,
             lhs: mul.lhs,
             rhs: mul.rhs,
             add: add.rhs,
             imm: 0,
-        };
-        ops[pc] = if from_acc {
-            Op::I32MulAddAccL(fused)
-        } else {
-            Op::I32MulAdd(fused)
-        };
+        });
         dead[pc] = dead[pc + 1];
     }
 }
@@ -304,35 +315,31 @@ pub(super) fn fuse_xor_shifts(
     consts: &[u64],
     first_const: Slot,
 ) {
+    type Fused = fn(XorShift) -> Op;
+    let shifts = |op| -> Option<(Bin, Fused)> {
+        match op {
+            Op::I32Shl(b) => Some((b, Op::I32XorShl)),
+            Op::I32ShlAccL(b) => Some((b, Op::I32XorShlAccL)),
+            Op::I32ShrU(b) => Some((b, Op::I32XorShrU)),
+            Op::I32ShrUAccL(b) => Some((b, Op::I32XorShrUAccL)),
+            _ => None,
+        }
+    };
+    // Integer xors take an accumulator operand on the left.
+    let xor_from_acc = |op| match op {
+        Op::I32XorAccL(b) => Some(b),
+        _ => None,
+    };
     for pc in 0..ops.len().saturating_sub(1) {
-        // A fusion's leftover never runs: leave it as it is.
-        if pc > 0 && ops[pc - 1].skips_next() {
-            continue;
-        }
-        type Fused = fn(XorShift) -> Op;
-        let (shift, fused): (_, Fused) = match ops[pc] {
-            Op::I32Shl(b) => (b, Op::I32XorShl),
-            Op::I32ShlAccL(b) => (b, Op::I32XorShlAccL),
-            Op::I32ShrU(b) => (b, Op::I32XorShrU),
-            Op::I32ShrUAccL(b) => (b, Op::I32XorShrUAccL),
-            _ => continue,
-        };
-        // The xor takes the shifted value from the accumulator (so no
-        // branch lands on it) and nothing else reads it; its other operand
-        // is the value shifted, read from its slot (the accumulator forms
-        // hold that slot's value). Integer xors take an accumulator
-        // operand on the left.
-        let Op::I32XorAccL(xor) = ops[pc + 1] else {
+        let Some((shift, fused, xor)) = chained(ops, dead, pc, shifts, xor_from_acc) else {
             continue;
         };
-        if !dead[pc] || xor.lhs != shift.dst || xor.rhs != shift.lhs {
+        // The xor's other operand is the value shifted, read from its slot
+        // (the accumulator forms hold that slot's value).
+        if xor.rhs != shift.lhs {
             continue;
         }
-        let Some(&amount) = shift
-            .rhs
-            .checked_sub(first_const)
-            .and_then(|i| consts.get(usize::from(i)))
-        else {
+        let Some(amount) = constant(consts, first_const, shift.rhs) else {
             continue;
         };
         ops[pc] = fused(XorShift {
@@ -352,8 +359,7 @@ pub(super) fn fuse_xor_shifts(
 pub(super) fn fuse_load_steps(ops: &mut [Op], dead: &[bool], consts: &[u64], first_const: Slot) {
     let target = branch_targets(ops);
     for pc in 0..ops.len().saturating_sub(1) {
-        // A fusion's leftover never runs: leave it as it is.
-        if pc > 0 && ops[pc - 1].skips_next() {
+        if is_leftover(ops, pc) {
             continue;
         }
         type Fused = fn(LoadStep) -> Op;
@@ -383,11 +389,7 @@ pub(super) fn fuse_load_steps(ops: &mut [Op], dead: &[bool], consts: &[u64], fir
         {
             continue;
         }
-        let Some(&step) = add
-            .rhs
-            .checked_sub(first_const)
-            .and_then(|i| consts.get(usize::from(i)))
-        else {
+        let Some(step) = constant(consts, first_const, add.rhs) else {
             continue;
         };
         ops[pc] = fused(LoadStep {
@@ -404,8 +406,7 @@ pub(super) fn fuse_load_steps(ops: &mut [Op], dead: &[bool], consts: &[u64], fir
 pub(super) fn fuse_add_copies(ops: &mut [Op]) {
     let target = branch_targets(ops);
     for pc in 0..ops.len().saturating_sub(1) {
-        // A fusion's leftover never runs: leave it as it is.
-        if pc > 0 && ops[pc - 1].skips_next() {
+        if is_leftover(ops, pc) {
             continue;
         }
         let (Op::I32Add(add), Op::Copy { dst: copy, src }) = (ops[pc], ops[pc + 1]) else {
@@ -429,14 +430,9 @@ pub(super) fn fuse_add_copies(ops: &mut [Op]) {
 /// function's constants, in slots from `first_const`.
 pub(super) fn fuse_add_pairs(ops: &mut [Op], consts: &[u64], first_const: Slot) {
     let target = branch_targets(ops);
-    let constant = |s: Slot| {
-        s.checked_sub(first_const)
-            .and_then(|i| consts.get(usize::from(i)))
-            .map(|&c| c as u32)
-    };
+    let constant = |s: Slot| constant(consts, first_const, s).map(|c| c as u32);
     for pc in 0..ops.len().saturating_sub(1) {
-        // A fusion's leftover never runs: leave it as it is.
-        if pc > 0 && ops[pc - 1].skips_next() {
+        if is_leftover(ops, pc) {
             continue;
         }
         let (Op::I32Add(x), Op::I32Add(y)) = (ops[pc], ops[pc + 1]) else {
@@ -491,7 +487,6 @@ pub(super) fn fuse_copy_pairs(ops: &mut [Op]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bytecode::Bin;
 
     #[test]
     fn an_add_read_only_by_the_next_load_fuses_into_it() {

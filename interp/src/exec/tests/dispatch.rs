@@ -46,6 +46,13 @@ const PROBE: u16 = 30;
 /// Frame size.
 const FRAME: u16 = 40;
 
+/// The leftover after a fused instruction: never runs, traps if it does.
+fn skipped() -> Op {
+    Op::Trap {
+        code: TrapCode::UnreachableCodeReached,
+    }
+}
+
 fn bc(lhs: u16, rhs: u16) -> BrCmp {
     // Offset 1: taken or not, the branch continues at the next instruction.
     BrCmp::new(lhs, rhs, 1)
@@ -192,6 +199,12 @@ pub(super) fn body(probe: u32, inc: u32, t_inc: u32) -> Vec<Op> {
         },
     ]);
     // Adds with a second write; each skips the `Trap` after it.
+    let pair = Op::I32AddPair(AddPair {
+        a: OUT,
+        b: OUT + 1,
+        step_a: 1,
+        step_b: 2,
+    });
     ops.extend([
         Op::I32AddCopy(AddCopy {
             dst: OUT,
@@ -200,18 +213,9 @@ pub(super) fn body(probe: u32, inc: u32, t_inc: u32) -> Vec<Op> {
             copy: OUT + 1,
             imm: 0,
         }),
-        Op::Trap {
-            code: TrapCode::UnreachableCodeReached,
-        },
-        Op::I32AddPair(AddPair {
-            a: OUT,
-            b: OUT + 1,
-            step_a: 1,
-            step_b: 2,
-        }),
-        Op::Trap {
-            code: TrapCode::UnreachableCodeReached,
-        },
+        skipped(),
+        pair,
+        skipped(),
     ]);
     // Multiply-adds, the second taking its multiplicand from the
     // accumulator the add pair sets; each skips the `Trap` after it.
@@ -224,25 +228,14 @@ pub(super) fn body(probe: u32, inc: u32, t_inc: u32) -> Vec<Op> {
     };
     ops.extend([
         Op::I32MulAdd(mul_add),
-        Op::Trap {
-            code: TrapCode::UnreachableCodeReached,
-        },
-        Op::I32AddPair(AddPair {
-            a: OUT,
-            b: OUT + 1,
-            step_a: 1,
-            step_b: 2,
-        }),
-        Op::Trap {
-            code: TrapCode::UnreachableCodeReached,
-        },
+        skipped(),
+        pair,
+        skipped(),
         Op::I32MulAddAccL(MulAdd {
             lhs: OUT + 1,
             ..mul_add
         }),
-        Op::Trap {
-            code: TrapCode::UnreachableCodeReached,
-        },
+        skipped(),
     ]);
     // Loads stepping an address that starts at 0; each skips the `Trap`
     // after it.
@@ -258,13 +251,9 @@ pub(super) fn body(probe: u32, inc: u32, t_inc: u32) -> Vec<Op> {
             value: 0,
         },
         Op::I32LoadStep(step(4)),
-        Op::Trap {
-            code: TrapCode::UnreachableCodeReached,
-        },
+        skipped(),
         Op::I32Load8UStep(step(1)),
-        Op::Trap {
-            code: TrapCode::UnreachableCodeReached,
-        },
+        skipped(),
     ]);
     // Xorshift steps, from the slot and from the accumulator the one
     // before sets; each skips the `Trap` after it.
@@ -280,12 +269,7 @@ pub(super) fn body(probe: u32, inc: u32, t_inc: u32) -> Vec<Op> {
         Op::I32XorShrU(step),
         Op::I32XorShrUAccL(from_acc),
     ] {
-        ops.extend([
-            op,
-            Op::Trap {
-                code: TrapCode::UnreachableCodeReached,
-            },
-        ]);
+        ops.extend([op, skipped()]);
     }
     ops.extend([
         Op::Copy {
