@@ -39,7 +39,6 @@
 //!   taking `i` from the accumulator — how clang closes most counted loops
 //!   — becomes one `I32AddBr…` that steps, writes and branches.
 
-use super::acc::branch_targets;
 use crate::bytecode::{
     AddBr, AddBrImm, AddCopy, AddPair, Bin, Load, LoadIdx, LoadStep, MulAdd, Op, ShiftAdd, Slot,
     XorShift,
@@ -138,8 +137,7 @@ pub(super) fn fuse_address_adds(ops: &mut [Op], dead: &mut [bool]) {
 
 /// Fuses each `Copy` or `Copy2` followed by a `Br` into a `CopyBr` or
 /// `Copy2Br` (see the module docs). Runs after [`fuse_copy_pairs`].
-pub(super) fn fuse_copy_branches(ops: &mut [Op]) {
-    let target = branch_targets(ops);
+pub(super) fn fuse_copy_branches(ops: &mut [Op], target: &[bool]) {
     for pc in 0..ops.len() {
         if is_leftover(ops, pc) {
             continue;
@@ -356,8 +354,13 @@ pub(super) fn fuse_xor_shifts(
 /// slot in place into an `I32LoadStep` or
 /// `I32Load8UStep` (see the module docs). `consts` are the function's
 /// constants, in slots from `first_const`.
-pub(super) fn fuse_load_steps(ops: &mut [Op], dead: &[bool], consts: &[u64], first_const: Slot) {
-    let target = branch_targets(ops);
+pub(super) fn fuse_load_steps(
+    ops: &mut [Op],
+    dead: &[bool],
+    target: &[bool],
+    consts: &[u64],
+    first_const: Slot,
+) {
     for pc in 0..ops.len().saturating_sub(1) {
         if is_leftover(ops, pc) {
             continue;
@@ -403,8 +406,7 @@ pub(super) fn fuse_load_steps(ops: &mut [Op], dead: &[bool], consts: &[u64], fir
 
 /// Fuses each `i32.add` followed by a `Copy` of its result into an
 /// `I32AddCopy` (see the module docs).
-pub(super) fn fuse_add_copies(ops: &mut [Op]) {
-    let target = branch_targets(ops);
+pub(super) fn fuse_add_copies(ops: &mut [Op], target: &[bool]) {
     for pc in 0..ops.len().saturating_sub(1) {
         if is_leftover(ops, pc) {
             continue;
@@ -428,8 +430,7 @@ pub(super) fn fuse_add_copies(ops: &mut [Op]) {
 /// Fuses each two consecutive `i32.add`s that step a slot by a constant
 /// in place into an `I32AddPair` (see the module docs). `consts` are the
 /// function's constants, in slots from `first_const`.
-pub(super) fn fuse_add_pairs(ops: &mut [Op], consts: &[u64], first_const: Slot) {
-    let target = branch_targets(ops);
+pub(super) fn fuse_add_pairs(ops: &mut [Op], target: &[bool], consts: &[u64], first_const: Slot) {
     let constant = |s: Slot| constant(consts, first_const, s).map(|c| c as u32);
     for pc in 0..ops.len().saturating_sub(1) {
         if is_leftover(ops, pc) {
@@ -455,8 +456,7 @@ pub(super) fn fuse_add_pairs(ops: &mut [Op], consts: &[u64], first_const: Slot) 
 
 /// Fuses each pair of consecutive `Copy`s into a `Copy2` (see the module
 /// docs).
-pub(super) fn fuse_copy_pairs(ops: &mut [Op]) {
-    let target = branch_targets(ops);
+pub(super) fn fuse_copy_pairs(ops: &mut [Op], target: &[bool]) {
     let mut pc = 0;
     while pc + 1 < ops.len() {
         if let (
@@ -486,6 +486,7 @@ pub(super) fn fuse_copy_pairs(ops: &mut [Op]) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::acc::branch_targets;
     use super::*;
 
     #[test]
@@ -527,7 +528,8 @@ mod tests {
             copy(5, 4),
             Op::br(-2),
         ];
-        fuse_copy_pairs(&mut ops);
+        let target = branch_targets(&ops);
+        fuse_copy_pairs(&mut ops, &target);
         assert_eq!(
             ops,
             [
