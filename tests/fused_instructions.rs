@@ -5,35 +5,10 @@
 //! that step their address, bit tests folded into branches), run in both
 //! compilation modes and checked against the same computation in Rust.
 
-use kiln::{
-    CompilationMode, Config, Engine, Instance, Module, Store, Trap, WasmParams, WasmResults,
-};
+mod common;
 
-/// Calls export `name` of the module `wat` with `args`, in lazy and eager
-/// mode, and checks both give the same result, which it returns.
-fn call<P, R>(wat: &str, name: &str, args: P) -> R
-where
-    P: WasmParams + Copy,
-    R: WasmResults + PartialEq + std::fmt::Debug,
-{
-    let mut results = Vec::new();
-    for mode in [CompilationMode::Lazy, CompilationMode::Eager] {
-        let mut config = Config::new();
-        config.compilation_mode(mode);
-        let engine = Engine::new(&config).expect("engine");
-        let module = Module::new(&engine, wat).expect("module");
-        let mut store = Store::new(&engine, ());
-        let instance = Instance::new(&mut store, &module, &[]).expect("instance");
-        let f = instance
-            .get_typed_func::<P, R>(&mut store, name)
-            .expect("export");
-        results.push(f.call(&mut store, args).expect("no trap"));
-    }
-    let eager = results.pop().expect("two runs");
-    let lazy = results.pop().expect("two runs");
-    assert_eq!(lazy, eager, "{name}: lazy and eager modes disagree");
-    lazy
-}
+use common::call_in_both_modes as call;
+use kiln::{Engine, Instance, Module, Store, Trap};
 
 #[test]
 fn i64_eqz_branches_see_all_64_bits() {

@@ -78,6 +78,19 @@ use crate::vm::TrapCode;
 /// translator rejects larger functions with a clear error.
 pub type Slot = u16;
 
+/// `PartialEq` for an operand struct with an `imm` field: compares the
+/// listed fields, not `imm`, a copy of a constant operand that `assemble`
+/// fills in (two instructions naming the same slots are equal).
+macro_rules! eq_ignoring_imm {
+    ($t:ident: $($field:ident),*) => {
+        impl PartialEq for $t {
+            fn eq(&self, other: &$t) -> bool {
+                $(self.$field == other.$field)&&*
+            }
+        }
+    };
+}
+
 /// Operands of a binary instruction: `dst = lhs OP rhs`.
 ///
 /// `imm` is not an operand but a copy of one: when `rhs` names one of the
@@ -111,11 +124,7 @@ impl Bin {
     }
 }
 
-impl PartialEq for Bin {
-    fn eq(&self, other: &Bin) -> bool {
-        (self.dst, self.lhs, self.rhs) == (other.dst, other.lhs, other.rhs)
-    }
-}
+eq_ignoring_imm!(Bin: dst, lhs, rhs);
 
 /// Operands of a unary instruction: `dst = OP src`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -154,11 +163,7 @@ impl BrCmp {
     }
 }
 
-impl PartialEq for BrCmp {
-    fn eq(&self, other: &BrCmp) -> bool {
-        (self.lhs, self.rhs, self.offset) == (other.lhs, other.rhs, other.offset)
-    }
-}
+eq_ignoring_imm!(BrCmp: lhs, rhs, offset);
 
 /// Operands of a load from memory 0: `dst = mem[addr + offset]`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -233,11 +238,7 @@ pub struct ShiftAdd {
     pub imm: u32,
 }
 
-impl PartialEq for ShiftAdd {
-    fn eq(&self, other: &ShiftAdd) -> bool {
-        (self.dst, self.lhs, self.rhs, self.shift) == (other.dst, other.lhs, other.rhs, other.shift)
-    }
-}
+eq_ignoring_imm!(ShiftAdd: dst, lhs, rhs, shift);
 
 /// Operands of an add whose result is also copied: `dst = lhs + rhs`
 /// (`i32`, wrapping), then `copy = dst` — an `i32.add` fused with the
@@ -259,11 +260,7 @@ pub struct AddCopy {
     pub imm: u32,
 }
 
-impl PartialEq for AddCopy {
-    fn eq(&self, other: &AddCopy) -> bool {
-        (self.dst, self.lhs, self.rhs, self.copy) == (other.dst, other.lhs, other.rhs, other.copy)
-    }
-}
+eq_ignoring_imm!(AddCopy: dst, lhs, rhs, copy);
 
 /// Operands of a multiply-add: `dst = lhs * rhs + add` (`i32`, wrapping) —
 /// an `i32.mul` fused with the `i32.add` that reads its result (see
@@ -285,11 +282,7 @@ pub struct MulAdd {
     pub imm: u32,
 }
 
-impl PartialEq for MulAdd {
-    fn eq(&self, other: &MulAdd) -> bool {
-        (self.dst, self.lhs, self.rhs, self.add) == (other.dst, other.lhs, other.rhs, other.add)
-    }
-}
+eq_ignoring_imm!(MulAdd: dst, lhs, rhs, add);
 
 /// Operands of a value xored with itself shifted by a constant:
 /// `dst = src ^ (src << shift)` or `src ^ (src >> shift)` (`i32`) — a shift

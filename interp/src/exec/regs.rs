@@ -300,36 +300,46 @@ pub(super) enum Src {
 }
 
 impl<const STORE: bool, const IMM: bool> Regs<STORE, IMM> {
+    /// The bits of the operand an instruction's immediate twin takes from
+    /// the instruction: slot `s`, or with `IMM` the copy `imm` of that
+    /// slot's constant (sign-extended: exact for 32-bit operands, which are
+    /// read truncated, and for the 64-bit constants `assemble` copies).
+    ///
+    /// # Safety
+    /// `s` is within the frame.
+    #[inline(always)]
+    pub(super) unsafe fn slot_or_imm(self, s: Slot, imm: u32) -> u64 {
+        if IMM {
+            imm as i32 as i64 as u64
+        } else {
+            // SAFETY: forwarded to the caller.
+            unsafe { self.get(s) }
+        }
+    }
+
     /// The bits of `o`'s right operand, taken from where `from` says: the
-    /// accumulator, or else its slot — or, with `IMM`, the copy of that
-    /// slot's constant in the instruction (sign-extended: exact for 32-bit
-    /// operands, which are read truncated, and for the 64-bit constants
-    /// `assemble` copies).
+    /// accumulator, or else [`Regs::slot_or_imm`].
     ///
     /// # Safety
     /// `o.rhs` is within the frame.
     #[inline(always)]
     pub(super) unsafe fn rhs(self, o: &Bin, from: Src) -> u64 {
         match from {
-            Src::Slot if IMM => o.imm as i32 as i64 as u64,
             // SAFETY: forwarded to the caller.
-            _ => unsafe { self.operand(o.rhs, from) },
+            Src::Slot => unsafe { self.slot_or_imm(o.rhs, o.imm) },
+            Src::Acc(bits) => bits,
         }
     }
 
-    /// The bits of a compare-and-branch's right operand: its slot, or with
-    /// `IMM` the constant's copy in the instruction (as in [`Regs::rhs`]).
+    /// The bits of a compare-and-branch's right operand
+    /// ([`Regs::slot_or_imm`]).
     ///
     /// # Safety
     /// `b.rhs` is within the frame.
     #[inline(always)]
     pub(super) unsafe fn branch_rhs(self, b: &BrCmp) -> u64 {
-        if IMM {
-            b.imm as i32 as i64 as u64
-        } else {
-            // SAFETY: forwarded to the caller.
-            unsafe { self.get(b.rhs) }
-        }
+        // SAFETY: forwarded to the caller.
+        unsafe { self.slot_or_imm(b.rhs, b.imm) }
     }
 
     /// The bits of operand slot `s`, taken from where `from` says.
@@ -360,7 +370,7 @@ pub(super) unsafe fn shift_add<const S: bool, const I: bool>(
 ) -> u64 {
     // SAFETY: the caller guarantees the slots are in the frame.
     unsafe {
-        let rhs = if I { o.imm } else { r.get_u32(o.rhs) };
+        let rhs = r.slot_or_imm(o.rhs, o.imm) as u32;
         let v = (r.operand(o.lhs, l) as u32) << (o.shift & 31);
         let v = u64::from(v.wrapping_add(rhs));
         r.set(o.dst, v);
@@ -378,7 +388,7 @@ pub(super) unsafe fn shift_add<const S: bool, const I: bool>(
 pub(super) unsafe fn add_copy<const S: bool, const I: bool>(r: Regs<S, I>, o: &AddCopy) -> u64 {
     // SAFETY: the caller guarantees the slots are in the frame.
     unsafe {
-        let rhs = if I { o.imm } else { r.get_u32(o.rhs) };
+        let rhs = r.slot_or_imm(o.rhs, o.imm) as u32;
         let v = u64::from(r.get_u32(o.lhs).wrapping_add(rhs));
         r.set(o.dst, v);
         r.ptr(usize::from(o.copy)).write(v);
@@ -400,7 +410,7 @@ pub(super) unsafe fn mul_add<const S: bool, const I: bool>(
 ) -> u64 {
     // SAFETY: the caller guarantees the slots are in the frame.
     unsafe {
-        let add = if I { o.imm } else { r.get_u32(o.add) };
+        let add = r.slot_or_imm(o.add, o.imm) as u32;
         let product = (r.operand(o.lhs, l) as u32).wrapping_mul(r.get_u32(o.rhs));
         let v = u64::from(product.wrapping_add(add));
         r.set(o.dst, v);

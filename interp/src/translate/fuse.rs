@@ -168,43 +168,38 @@ fn foldable(op: &Op) -> Option<Cond> {
 impl Translator<'_> {
     /// Pops a branch condition. If the comparison that computed it is the
     /// last instruction emitted (and nothing else can observe its result),
-    /// that instruction is removed and its comparison returned, for the
-    /// branch to perform.
+    /// that instruction — with the `and` before it, for an `eqz` testing
+    /// one — is removed and its comparison returned, for the branch to
+    /// perform.
     pub(super) fn pop_cond(&mut self) -> anyhow::Result<Cond> {
         let top = self.stack.height().wrapping_sub(1);
-        if let Some((pc, height)) = self.fusable
-            && height == top
-            && pc + 1 == self.ops.len()
-            && self.stack.get(top) == Some(Entry::Temp)
-        {
+        // The last instruction, if it computed the condition alone.
+        let last = self.fusable.filter(|&(pc, height)| {
+            height == top && pc + 1 == self.ops.len() && self.stack.get(top) == Some(Entry::Temp)
+        });
+        if let Some((pc, _)) = last {
             // `and; eqz` (the `and` emitted right before, its result the
-            // temporary the `eqz` consumed): both are taken back.
-            if let Some(cond) = self.and_tested_by_eqz(pc, top) {
-                self.ops.truncate(pc - 1);
+            // temporary the `eqz` consumed) takes back both instructions;
+            // a comparison, just itself.
+            let folded = match self.and_tested_by_eqz(pc, top) {
+                Some(cond) => Some((cond, pc - 1)),
+                None => match self.ops[pc] {
+                    // `i64.eqz` is a comparison with 0, from the pool (and
+                    // so an immediate once assembled).
+                    Op::I64Eqz(Un { src, .. }) => self
+                        .const_slot(0)
+                        .map(|zero| Cond::Cmp(Cmp::I64Eq, src, zero)),
+                    ref op => foldable(op),
+                }
+                .map(|cond| (cond, pc)),
+            };
+            if let Some((cond, from)) = folded {
+                self.ops.truncate(from);
                 self.fusable = None;
                 self.fusable_before = None;
                 self.pop_entry()?;
                 return Ok(cond);
             }
-        }
-        if let Some((pc, height)) = self.fusable
-            && height == top
-            && pc + 1 == self.ops.len()
-            && self.stack.get(top) == Some(Entry::Temp)
-            && let Some(cond) = match self.ops[pc] {
-                // `i64.eqz` is a comparison with 0, from the pool (and so
-                // an immediate once assembled).
-                Op::I64Eqz(Un { src, .. }) => self
-                    .const_slot(0)
-                    .map(|zero| Cond::Cmp(Cmp::I64Eq, src, zero)),
-                ref op => foldable(op),
-            }
-        {
-            self.ops.pop();
-            self.fusable = None;
-            self.fusable_before = None;
-            self.pop_entry()?;
-            return Ok(cond);
         }
         Ok(Cond::Nez(self.pop_slot()?))
     }

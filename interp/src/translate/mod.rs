@@ -356,19 +356,19 @@ impl<'a> Translator<'a> {
         let first_temp = (self.stack_start + num_consts) as Slot;
         let target = acc::branch_targets(&ops);
         let mut dead = acc::use_accumulator(&mut ops, first_temp, &target);
+        let (consts, first_const) = (&self.consts, self.stack_start as Slot);
         pairs::fuse_address_adds(&mut ops, &mut dead);
         pairs::fuse_copy_pairs(&mut ops, &target);
         pairs::fuse_copy_branches(&mut ops, &target);
-        pairs::fuse_loop_latches(&mut ops, &self.consts, self.stack_start as Slot);
-        pairs::fuse_scaled_adds(&mut ops, &mut dead, &self.consts, self.stack_start as Slot);
+        pairs::fuse_loop_latches(&mut ops, consts, first_const);
+        pairs::fuse_scaled_adds(&mut ops, &mut dead, consts, first_const);
         pairs::fuse_multiply_adds(&mut ops, &mut dead);
-        pairs::fuse_xor_shifts(&mut ops, &mut dead, &self.consts, self.stack_start as Slot);
-        let (consts, first_const) = (&self.consts, self.stack_start as Slot);
+        pairs::fuse_xor_shifts(&mut ops, &mut dead, consts, first_const);
         pairs::fuse_load_steps(&mut ops, &dead, &target, consts, first_const);
         pairs::fuse_add_copies(&mut ops, &target);
         pairs::fuse_add_pairs(&mut ops, &target, consts, first_const);
         let mut consts = self.consts;
-        let code = crate::exec::assemble(ops, &dead, &mut consts, self.stack_start as Slot);
+        let code = crate::exec::assemble(ops, &dead, &mut consts, first_const);
         Ok(CompiledFunc {
             consts: consts.into_boxed_slice(),
             code,

@@ -50,6 +50,14 @@ fn is_leftover(ops: &[Op], pc: usize) -> bool {
     pc > 0 && ops[pc - 1].skips_next()
 }
 
+/// The instruction at `pc` and the one after, if a pair can fuse there:
+/// the first is no leftover and no branch lands on the second (`target`
+/// is the function's branch targets).
+fn adjacent(ops: &[Op], target: &[bool], pc: usize) -> Option<(Op, Op)> {
+    let second = *ops.get(pc + 1)?;
+    (!is_leftover(ops, pc) && !target[pc + 1]).then_some((ops[pc], second))
+}
+
 /// The constant slot `s` holds, if it is one of the function's constants
 /// (`consts`, in slots from `first_const`): what a fusion carrying a
 /// constant (a shift amount, a step) reads.
@@ -361,20 +369,19 @@ pub(super) fn fuse_load_steps(
     consts: &[u64],
     first_const: Slot,
 ) {
+    type Fused = fn(LoadStep) -> Op;
     for pc in 0..ops.len().saturating_sub(1) {
-        if is_leftover(ops, pc) {
+        let Some((first, Op::I32Add(add))) = adjacent(ops, target, pc) else {
             continue;
-        }
-        type Fused = fn(LoadStep) -> Op;
+        };
         // An address from the accumulator is a local's (the add steps it
         // in place, so it is not a temporary), whose slot holds it too.
-        let (load, fused): (Load, Fused) = match ops[pc] {
-            Op::I32Load(l) | Op::I32LoadAcc(l) => (l, Op::I32LoadStep),
-            Op::I32Load8U(l) | Op::I32Load8UAcc(l) => (l, Op::I32Load8UStep),
+        let (load, fused, from_acc): (Load, Fused, bool) = match first {
+            Op::I32Load(l) => (l, Op::I32LoadStep, false),
+            Op::I32LoadAcc(l) => (l, Op::I32LoadStep, true),
+            Op::I32Load8U(l) => (l, Op::I32Load8UStep, false),
+            Op::I32Load8UAcc(l) => (l, Op::I32Load8UStep, true),
             _ => continue,
-        };
-        let Op::I32Add(add) = ops[pc + 1] else {
-            continue;
         };
         // The add reads the address from its slot, so the loaded value is
         // not its operand and `dead[pc]` cannot hold; checked all the same,
@@ -382,9 +389,7 @@ pub(super) fn fuse_load_steps(
         // instruction reads the address from its slot: the slot must have
         // been written even where the load took it from the accumulator
         // (it is a local, so it was; checked as well).
-        let from_acc = matches!(ops[pc], Op::I32LoadAcc(_) | Op::I32Load8UAcc(_));
-        if target[pc + 1]
-            || dead[pc]
+        if dead[pc]
             || (from_acc && pc > 0 && dead[pc - 1])
             || add.dst != load.addr
             || add.lhs != load.addr
@@ -408,13 +413,10 @@ pub(super) fn fuse_load_steps(
 /// `I32AddCopy` (see the module docs).
 pub(super) fn fuse_add_copies(ops: &mut [Op], target: &[bool]) {
     for pc in 0..ops.len().saturating_sub(1) {
-        if is_leftover(ops, pc) {
-            continue;
-        }
-        let (Op::I32Add(add), Op::Copy { dst: copy, src }) = (ops[pc], ops[pc + 1]) else {
+        let Some((Op::I32Add(add), Op::Copy { dst: copy, src })) = adjacent(ops, target, pc) else {
             continue;
         };
-        if src != add.dst || target[pc + 1] {
+        if src != add.dst {
             continue;
         }
         ops[pc] = Op::I32AddCopy(AddCopy {
@@ -433,13 +435,10 @@ pub(super) fn fuse_add_copies(ops: &mut [Op], target: &[bool]) {
 pub(super) fn fuse_add_pairs(ops: &mut [Op], target: &[bool], consts: &[u64], first_const: Slot) {
     let constant = |s: Slot| constant(consts, first_const, s).map(|c| c as u32);
     for pc in 0..ops.len().saturating_sub(1) {
-        if is_leftover(ops, pc) {
-            continue;
-        }
-        let (Op::I32Add(x), Op::I32Add(y)) = (ops[pc], ops[pc + 1]) else {
+        let Some((Op::I32Add(x), Op::I32Add(y))) = adjacent(ops, target, pc) else {
             continue;
         };
-        if target[pc + 1] || x.dst != x.lhs || y.dst != y.lhs {
+        if x.dst != x.lhs || y.dst != y.lhs {
             continue;
         }
         let (Some(step_a), Some(step_b)) = (constant(x.rhs), constant(y.rhs)) else {
@@ -457,9 +456,9 @@ pub(super) fn fuse_add_pairs(ops: &mut [Op], target: &[bool], consts: &[u64], fi
 /// Fuses each pair of consecutive `Copy`s into a `Copy2` (see the module
 /// docs).
 pub(super) fn fuse_copy_pairs(ops: &mut [Op], target: &[bool]) {
-    let mut pc = 0;
-    while pc + 1 < ops.len() {
-        if let (
+    for pc in 0..ops.len().saturating_sub(1) {
+        // A `Copy` a `Copy2` already took is a leftover: no overlapping pairs.
+        let Some((
             Op::Copy {
                 dst: dst0,
                 src: src0,
@@ -468,19 +467,16 @@ pub(super) fn fuse_copy_pairs(ops: &mut [Op], target: &[bool]) {
                 dst: dst1,
                 src: src1,
             },
-        ) = (ops[pc], ops[pc + 1])
-            && !target[pc + 1]
-        {
-            ops[pc] = Op::Copy2 {
-                dst0,
-                src0,
-                dst1,
-                src1,
-            };
-            pc += 2;
-        } else {
-            pc += 1;
-        }
+        )) = adjacent(ops, target, pc)
+        else {
+            continue;
+        };
+        ops[pc] = Op::Copy2 {
+            dst0,
+            src0,
+            dst1,
+            src1,
+        };
     }
 }
 

@@ -128,9 +128,7 @@ pub(super) fn body(probe: u32, inc: u32, t_inc: u32) -> Vec<Op> {
             offset: 8,
         }));
         // Skipped.
-        ops.push(Op::Trap {
-            code: TrapCode::UnreachableCodeReached,
-        });
+        ops.push(skipped());
     }
     // Loop latches: taken or not, they continue two instructions on.
     let latch = AddBr {
@@ -152,9 +150,7 @@ pub(super) fn body(probe: u32, inc: u32, t_inc: u32) -> Vec<Op> {
     ] {
         ops.push(op);
         // Skipped.
-        ops.push(Op::Trap {
-            code: TrapCode::UnreachableCodeReached,
-        });
+        ops.push(skipped());
     }
     // Copies then a branch, here to the instruction after the one they
     // skip.
@@ -164,9 +160,7 @@ pub(super) fn body(probe: u32, inc: u32, t_inc: u32) -> Vec<Op> {
             src: A32,
             offset: 2,
         },
-        Op::Trap {
-            code: TrapCode::UnreachableCodeReached,
-        },
+        skipped(),
         Op::Copy2Br {
             dst0: OUT,
             src0: A32,
@@ -174,9 +168,7 @@ pub(super) fn body(probe: u32, inc: u32, t_inc: u32) -> Vec<Op> {
             src1: OUT,
             offset: 2,
         },
-        Op::Trap {
-            code: TrapCode::UnreachableCodeReached,
-        },
+        skipped(),
     ]);
     // Scaled adds, the second reading its left operand from the
     // accumulator the `Copy` sets; each skips the `Trap` after it.
@@ -189,14 +181,10 @@ pub(super) fn body(probe: u32, inc: u32, t_inc: u32) -> Vec<Op> {
     };
     ops.extend([
         Op::I32ShlAdd(scaled),
-        Op::Trap {
-            code: TrapCode::UnreachableCodeReached,
-        },
+        skipped(),
         Op::Copy { dst: OUT, src: A32 },
         Op::I32ShlAddAccL(ShiftAdd { lhs: OUT, ..scaled }),
-        Op::Trap {
-            code: TrapCode::UnreachableCodeReached,
-        },
+        skipped(),
     ]);
     // Adds with a second write; each skips the `Trap` after it.
     let pair = Op::I32AddPair(AddPair {
@@ -302,9 +290,7 @@ pub(super) fn body(probe: u32, inc: u32, t_inc: u32) -> Vec<Op> {
             src1: OUT,
         },
         // Skipped by the `Copy2`.
-        Op::Trap {
-            code: TrapCode::UnreachableCodeReached,
-        },
+        skipped(),
         Op::Const64 { dst: OUT, value: 5 },
         Op::Select {
             dst: OUT,
@@ -848,9 +834,7 @@ fn every_op_loop(m: &mut Builder, probe: u32) -> (u32, u32) {
         },
         Op::Return,
         // Never executed; here so that every variant occurs.
-        Op::Trap {
-            code: TrapCode::UnreachableCodeReached,
-        },
+        skipped(),
     ]);
     let t = m.ty(&[I32], &[I32]);
     let f = m.func(t, FRAME - 1, FRAME, ops);
@@ -868,9 +852,7 @@ fn every_instruction_has_its_handler() {
     // (tests/interrupts.rs runs them end to end).
     let extra = [
         Op::Return,
-        Op::Trap {
-            code: TrapCode::UnreachableCodeReached,
-        },
+        skipped(),
         Op::ConsumeFuel { amount: 1 },
         Op::CheckEpoch,
     ];
@@ -1058,10 +1040,7 @@ fn scaled_adds_shift_wrap_and_take_immediates() {
     // Slot 0 is `x`, 1 `y`, 2 a copy of `x` (setting the accumulator), 3
     // the constant 1024.
     let run = |op: Op, x: u32, y: u32| {
-        let skipped = Op::Trap {
-            code: TrapCode::UnreachableCodeReached,
-        };
-        let ops = vec![Op::Copy { dst: 2, src: 0 }, op, skipped, Op::Return];
+        let ops = vec![Op::Copy { dst: 2, src: 0 }, op, skipped(), Op::Return];
         run_one(
             &[I32, I32],
             I32,
@@ -1108,9 +1087,7 @@ fn add_copies_write_both_slots_and_the_accumulator() {
                 copy: 3,
                 imm: 0,
             }),
-            Op::Trap {
-                code: TrapCode::UnreachableCodeReached,
-            },
+            skipped(),
             next,
             Op::Return,
         ];
@@ -1141,14 +1118,7 @@ fn multiply_adds_wrap_and_take_immediates() {
     // Slots 0 and 1 are `x` and `y`, 2 a copy of `x` (setting the
     // accumulator), 3 the constant -7 (the addend, as an immediate).
     let run = |op: Op, x: u32, y: u32| {
-        let ops = vec![
-            Op::Copy { dst: 2, src: 0 },
-            op,
-            Op::Trap {
-                code: TrapCode::UnreachableCodeReached,
-            },
-            Op::Return,
-        ];
+        let ops = vec![Op::Copy { dst: 2, src: 0 }, op, skipped(), Op::Return];
         let args = [x.into(), y.into()];
         run_one(&[I32, I32], I32, 1, 4, ops, vec![0xffff_fff9], &args)
     };
@@ -1175,14 +1145,7 @@ fn xor_shifts_xor_a_value_with_itself_shifted() {
     // Slot 0 is `x`, 1 a copy of it (setting the accumulator); the fused
     // step skips the `Trap`.
     let run = |op: Op, x: u32| {
-        let ops = vec![
-            Op::Copy { dst: 1, src: 0 },
-            op,
-            Op::Trap {
-                code: TrapCode::UnreachableCodeReached,
-            },
-            Op::Return,
-        ];
+        let ops = vec![Op::Copy { dst: 1, src: 0 }, op, skipped(), Op::Return];
         run_one(&[I32], I32, 1, 2, ops, Vec::new(), &[x.into()])
     };
     let step = |src, shift| XorShift { dst: 0, src, shift };
@@ -1203,14 +1166,7 @@ fn add_pairs_step_both_slots_in_order() {
     // Slots 0 and 1 are `x` and `y`; the pair skips the `Trap`, then the
     // result combines both slots, or the second from the accumulator.
     let run = |pair: AddPair, next: Op, x: u32, y: u32| {
-        let ops = vec![
-            Op::I32AddPair(pair),
-            Op::Trap {
-                code: TrapCode::UnreachableCodeReached,
-            },
-            next,
-            Op::Return,
-        ];
+        let ops = vec![Op::I32AddPair(pair), skipped(), next, Op::Return];
         run_one(
             &[I32, I32],
             I32,
@@ -1251,9 +1207,6 @@ fn add_pairs_step_both_slots_in_order() {
 
 #[test]
 fn copy_branches_copy_in_order_then_jump() {
-    let skipped = || Op::Trap {
-        code: TrapCode::UnreachableCodeReached,
-    };
     // `Copy2Br` reads its second source after the first copy: slot 2 gets
     // the argument through slot 1. Then `CopyBr` moves it to the result.
     let ops = vec![
@@ -1290,9 +1243,7 @@ fn loop_latches_step_write_and_branch() {
             Op::Const32 { dst: 2, value: 0 },
             head,
             latch,
-            Op::Trap {
-                code: TrapCode::UnreachableCodeReached,
-            },
+            skipped(),
             Op::Copy { dst: 0, src: 2 },
             Op::Return,
         ];
