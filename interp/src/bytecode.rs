@@ -45,7 +45,8 @@
 //! # Branches
 //!
 //! Branch offsets are relative to the index of the branch instruction itself
-//! (`pc += offset`). Values a branch carries to its label are copied into the
+//! (`pc += offset`; the executor's copy counts them in bytes, see
+//! [`Op::branch_offset`]). Values a branch carries to its label are copied into the
 //! label's result slots by explicit [`Op::Copy`]s before the branch; branch
 //! instructions never move values.
 //!
@@ -1627,9 +1628,11 @@ pub struct CompiledFunc {
 }
 
 impl CompiledFunc {
-    /// The function's instructions, in order.
-    pub fn ops(&self) -> impl ExactSizeIterator<Item = &Op> + '_ {
-        self.code.iter().map(|inst| &inst.op)
+    /// The function's instructions, in order, as the translator wrote them:
+    /// branch offsets counted in instructions (the executor runs them
+    /// counted in bytes, see [`Op::branch_offset`]).
+    pub fn ops(&self) -> impl ExactSizeIterator<Item = Op> + '_ {
+        self.code.iter().map(|inst| inst.op.in_instructions())
     }
 }
 
@@ -1714,9 +1717,27 @@ impl Op {
 
     /// The relative target of a branch instruction (`BrTable` entries are
     /// `Br`s); `None` for others.
+    ///
+    /// The translator counts it in instructions. [`assemble`]
+    /// (crate::exec::assemble), the last step, rescales every offset to
+    /// bytes: a taken branch then finds its target with one add to the
+    /// instruction pointer instead of a multiply and an add, and on a loop's
+    /// back edge or a dispatch loop's `br_table` the next instruction's
+    /// address waits on that step.
     pub fn branch_offset(&self) -> Option<i32> {
         let mut op = *self;
         op.branch_offset_mut().copied()
+    }
+
+    /// This instruction with its branch offset (if any) counted in
+    /// instructions again, as the translator wrote it, from the bytes an
+    /// assembled instruction holds (see [`Op::branch_offset`]).
+    pub fn in_instructions(self) -> Op {
+        let mut op = self;
+        if let Some(offset) = op.branch_offset_mut() {
+            *offset /= size_of::<Inst>() as i32;
+        }
+        op
     }
 
     /// The relative target of a branch instruction, for the translator to

@@ -69,6 +69,7 @@ pub fn assemble(
         })
         .collect();
     link_branches(&mut ops, &handlers);
+    offsets_in_bytes(&mut ops);
     ops.into_iter()
         .zip(handlers)
         .map(|(op, handler)| Inst { handler, op })
@@ -95,6 +96,17 @@ fn link_branches(ops: &mut [Op], handlers: &[usize]) {
             .and_then(|t| handlers.get(t))
         {
             *to = Link(target);
+        }
+    }
+}
+
+/// Rescales every branch offset from instructions to bytes (see
+/// [`Op::branch_offset`]). Cannot overflow: `translate` refuses a function
+/// with more instructions than an `i32` of bytes spans.
+fn offsets_in_bytes(ops: &mut [Op]) {
+    for op in ops {
+        if let Some(offset) = op.branch_offset_mut() {
+            *offset *= size_of::<Inst>() as i32;
         }
     }
 }

@@ -23,7 +23,7 @@ pub(super) unsafe fn br_table(
         let i = index.min(len) as usize;
         let entry = ip.add(1 + i);
         match (*entry).op {
-            Op::Br { offset, to } => (entry.offset(offset as isize), Some(to)),
+            Op::Br { offset, to } => (entry.byte_offset(offset as isize), Some(to)),
             // Not produced by the translator; executing the entry itself is
             // still well defined.
             _ => (entry, None),

@@ -333,7 +333,7 @@ macro_rules! br_cmp {
         if <$t as SlotValue>::from_slot($r.operand($b.lhs, $from))
             $cmp <$t as SlotValue>::from_slot($r.branch_rhs($b))
         {
-            $ip.offset($b.offset as isize)
+            $ip.byte_offset($b.offset as isize)
         } else {
             $ip.add(1)
         }
@@ -348,7 +348,7 @@ macro_rules! br_test {
             & <$t as SlotValue>::from_slot($r.branch_rhs($b)))
             $cmp 0
         {
-            $ip.offset($b.offset as isize)
+            $ip.byte_offset($b.offset as isize)
         } else {
             $ip.add(1)
         }
@@ -360,12 +360,12 @@ handlers! {
 
     // ----- control -----
     Trap: &Op::Trap { code } => custom { fail(ctx, ip, Fault::Trap(code)) }
-    Br: &Op::Br { offset, to } => linked { (ip.offset(offset as isize), Some(to)) }
+    Br: &Op::Br { offset, to } => linked { (ip.byte_offset(offset as isize), Some(to)) }
     BrIfNez: &Op::BrIfNez { cond, offset } => jump {
-        if r.get_u32(cond) != 0 { ip.offset(offset as isize) } else { ip.add(1) }
+        if r.get_u32(cond) != 0 { ip.byte_offset(offset as isize) } else { ip.add(1) }
     }
     BrIfEqz: &Op::BrIfEqz { cond, offset } => jump {
-        if r.get_u32(cond) == 0 { ip.offset(offset as isize) } else { ip.add(1) }
+        if r.get_u32(cond) == 0 { ip.byte_offset(offset as isize) } else { ip.add(1) }
     }
     BrTable: &Op::BrTable { index, len } => linked { control::br_table(ip, r.get_u32(index), len) }
     Return: Op::Return => custom {
@@ -723,10 +723,10 @@ handlers! {
     F64StoreAccA: Op::F64StoreAccA(s) => fallible { load_store::i64_store(m, acc as u32, s.offset, r.get(s.value)) }
     I32Store8AccA: Op::I32Store8AccA(s) => fallible { load_store::store8(m, acc as u32, s.offset, r.get(s.value)) }
     BrIfNezAcc: &Op::BrIfNezAcc { offset, .. } => jump {
-        if acc as u32 != 0 { ip.offset(offset as isize) } else { ip.add(1) }
+        if acc as u32 != 0 { ip.byte_offset(offset as isize) } else { ip.add(1) }
     }
     BrIfEqzAcc: &Op::BrIfEqzAcc { offset, .. } => jump {
-        if acc as u32 == 0 { ip.offset(offset as isize) } else { ip.add(1) }
+        if acc as u32 == 0 { ip.byte_offset(offset as isize) } else { ip.add(1) }
     }
     BrTableAcc: &Op::BrTableAcc { len, .. } => linked { control::br_table(ip, acc as u32, len) }
     BrIfI32EqAccL: Op::BrIfI32EqAccL(b) => branch { br_cmp!(ip, r, b, Src::Acc(acc), u32, ==) }
@@ -795,15 +795,15 @@ handlers! {
     // ----- loop latches (fused) -----
     I32AddBrNe: Op::I32AddBrNe(a) => jump {
         let v = control::step(r, a.var, a.step);
-        if v != r.get_u32(a.rhs) { ip.offset(a.offset as isize) } else { ip.add(2) }
+        if v != r.get_u32(a.rhs) { ip.byte_offset(a.offset as isize) } else { ip.add(2) }
     }
     I32AddBrNeImm: Op::I32AddBrNeImm(a) => jump {
         let v = control::step(r, a.var, a.step);
-        if v != a.bound { ip.offset(a.offset as isize) } else { ip.add(2) }
+        if v != a.bound { ip.byte_offset(a.offset as isize) } else { ip.add(2) }
     }
     I32AddBrNez: Op::I32AddBrNez(a) => jump {
         let v = control::step(r, a.var, a.step);
-        if v != 0 { ip.offset(a.offset as isize) } else { ip.add(2) }
+        if v != 0 { ip.byte_offset(a.offset as isize) } else { ip.add(2) }
     }
 
     // ----- scaled adds (fused) -----
@@ -831,12 +831,12 @@ handlers! {
     // ----- copies then a branch (fused) -----
     CopyBr: &Op::CopyBr { dst, src, offset } => jump {
         r.set(dst, r.get(src));
-        ip.offset(offset as isize)
+        ip.byte_offset(offset as isize)
     }
     Copy2Br: &Op::Copy2Br { dst0, src0, dst1, src1, offset } => jump {
         r.set(dst0, r.get(src0));
         r.set(dst1, r.get(src1));
-        ip.offset(offset as isize)
+        ip.byte_offset(offset as isize)
     }
 }
 

@@ -331,7 +331,9 @@ impl<'a> Translator<'a> {
         if frame_size + 1 > MAX_FRAME_SLOTS {
             bail!(frame_limit_message(self.func_index, frame_size));
         }
-        if self.ops.len() > i32::MAX as usize {
+        // Branch offsets must fit an `i32` once `assemble` counts them in
+        // bytes.
+        if self.ops.len() > i32::MAX as usize / size_of::<crate::bytecode::Inst>() {
             bail!("function {} is too large to translate", self.func_index);
         }
         // Final layout: locals and result slots, then the constants, then the

@@ -83,7 +83,7 @@ fn ops_of(funcs: &str) -> Vec<Op> {
 /// `I32XorShl`/`I32XorShrU` steps stay: their constants no longer name
 /// their slots.)
 fn plain(f: &CompiledFunc) -> Vec<Op> {
-    let ops: Vec<Op> = f.ops().copied().collect();
+    let ops: Vec<Op> = f.ops().collect();
     (0..ops.len())
         .map(|pc| match ops[pc] {
             Op::Br { offset, .. } => Op::br(offset),
@@ -723,7 +723,7 @@ impl Eval<'_> {
             let i32_of = |s: &[u64], slot: u16| s[usize::from(slot)] as u32;
             let mut next = pc + 1;
             // An immediate operand is the constant its slot would hold.
-            let mut inst_op = f.code[pc].op;
+            let mut inst_op = f.code[pc].op.in_instructions();
             if crate::exec::takes_immediate(&f.code[pc])
                 && let Some((rhs, imm, wide)) = inst_op.immediate_mut()
             {
@@ -1058,7 +1058,10 @@ fn if_folds_the_negated_comparison() {
     );
     // The branch carries 10 as an immediate: the pool keeps nothing.
     assert!(f[0].consts.is_empty());
-    assert_eq!(f[0].code[0].op, Op::BrIfI64LtU(BrCmp::new(0, 1, 3)));
+    assert_eq!(
+        f[0].code[0].op.in_instructions(),
+        Op::BrIfI64LtU(BrCmp::new(0, 1, 3))
+    );
     assert!(crate::exec::takes_immediate(&f[0].code[0]));
     assert!(matches!(
         f[0].code[0].op,
@@ -1121,7 +1124,7 @@ fn i64_eqz_folds_into_a_compare_with_zero() {
             (block local.get 0 i64.eqz br_if 0)
             local.get 0 i64.eqz if (result i32) i32.const 1 else i32.const 2 end))",
     );
-    let ops: Vec<Op> = f[0].ops().copied().collect();
+    let ops: Vec<Op> = f[0].ops().collect();
     assert_eq!(ops[0], Op::BrIfI64Eq(BrCmp::new(0, 1, 1)), "{ops:?}");
     assert_eq!(ops[1], Op::BrIfI64Ne(BrCmp::new(0, 1, 3)), "{ops:?}");
     assert!(f[0].code[..2].iter().all(crate::exec::takes_immediate));
@@ -1210,7 +1213,7 @@ fn adds_fuse_with_a_copy_of_their_result_or_a_second_step() {
     // The fused listings (`ops_of` shows the instructions before fusion).
     let fused = |wat: &str| -> Vec<Op> {
         let mut f = compile(&format!("(module {wat})"));
-        f.pop().expect("a function").ops().copied().collect()
+        f.pop().expect("a function").ops().collect()
     };
     let ops = fused(count_down);
     assert!(
@@ -1249,7 +1252,7 @@ fn multiply_then_add_fuses_into_a_multiply_add() {
         local.get 0 i32.const 1 i32.add i32.const 5 i32.mul i32.const 7 i32.add
         i32.add)";
     let mut f = compile(&format!("(module {wat})"));
-    let ops: Vec<Op> = f.pop().expect("a function").ops().copied().collect();
+    let ops: Vec<Op> = f.pop().expect("a function").ops().collect();
     let fused: Vec<Op> = ops
         .iter()
         .copied()
@@ -1292,7 +1295,7 @@ fn xorshift_steps_fuse() {
         local.get 0 local.get 0 i32.const 17 i32.shr_u i32.xor local.set 0
         local.get 0 local.get 0 i32.const 5 i32.shl i32.xor)";
     let mut f = compile(&format!("(module {wat})"));
-    let ops: Vec<Op> = f.pop().expect("a function").ops().copied().collect();
+    let ops: Vec<Op> = f.pop().expect("a function").ops().collect();
     let fused = ops
         .iter()
         .filter(|op| {
@@ -1326,7 +1329,7 @@ fn loads_fuse_with_the_step_of_their_address() {
         local.get 0 i32.const 4 i32.add local.set 0
         local.get 1 local.get 2 i32.add)";
     let mut f = compile(&format!("(module {wat})"));
-    let ops: Vec<Op> = f.pop().expect("a function").ops().copied().collect();
+    let ops: Vec<Op> = f.pop().expect("a function").ops().collect();
     let steps: Vec<Op> = ops
         .iter()
         .copied()
@@ -1371,7 +1374,7 @@ fn bit_tests_fold_into_the_branch() {
         if local.get 4 i32.const 16 i32.add local.set 4 end
         local.get 4)";
     let mut f = compile(&format!("(module {wat})"));
-    let ops: Vec<Op> = f.pop().expect("a function").ops().copied().collect();
+    let ops: Vec<Op> = f.pop().expect("a function").ops().collect();
     let tests = ops
         .iter()
         .filter(|op| {
@@ -1421,7 +1424,7 @@ fn bit_tests_do_not_fold_across_a_label_or_a_tee() {
         local.get 2)";
     for wat in [label, tee] {
         let mut f = compile(&format!("(module {wat})"));
-        let ops: Vec<Op> = f.pop().expect("a function").ops().copied().collect();
+        let ops: Vec<Op> = f.pop().expect("a function").ops().collect();
         assert!(
             ops.iter()
                 .any(|op| matches!(op, Op::I32And(_) | Op::I32AndAccL(_))),

@@ -889,12 +889,13 @@ fn assemble_pairs_each_op_with_its_handler_and_links_branches() {
         assert_eq!(inst.handler, handler_of(op) as usize, "at {pc}: {op:?}");
         match (inst.op, op) {
             (Op::Br { offset, to }, Op::Br { offset: o, .. }) => {
-                assert_eq!(offset, *o);
-                let target = &ops[pc.checked_add_signed(offset as isize).unwrap()];
+                // Counted in bytes once assembled.
+                assert_eq!(offset, *o * size_of::<crate::bytecode::Inst>() as i32);
+                let target = &ops[pc.checked_add_signed(*o as isize).unwrap()];
                 assert_eq!(to.0, handler_of(target) as usize, "link of the Br at {pc}");
                 branches += 1;
             }
-            (assembled, op) => assert_eq!(assembled, *op, "at {pc}"),
+            (assembled, op) => assert_eq!(assembled.in_instructions(), *op, "at {pc}"),
         }
     }
     assert!(branches >= 3, "the body has a `Br` and `BrTable` entries");
@@ -1008,8 +1009,10 @@ fn assemble_copies_constant_right_operands_into_compare_and_branches() {
     assert_eq!(code[3].handler, handler_of(&ops[3]) as usize);
     // 5 (read by the last branch's left operand) and 2^32 stay, in order.
     assert_eq!(pool, [5, 0x1_0000_0000]);
-    assert_eq!(code[2].op, Op::BrIfI64Ne(BrCmp::new(0, 2, 1)));
-    assert_eq!(code[3].op, Op::BrIfI32GeU(BrCmp::new(1, 0, 1)));
+    // Offsets are in bytes once assembled.
+    let one = size_of::<crate::bytecode::Inst>() as i32;
+    assert_eq!(code[2].op, Op::BrIfI64Ne(BrCmp::new(0, 2, one)));
+    assert_eq!(code[3].op, Op::BrIfI32GeU(BrCmp::new(1, 0, one)));
 }
 
 #[test]
