@@ -23,8 +23,10 @@
 //! that may call anything has to save registers and spill around the call
 //! on every path. So the `Call` and `CallIndirect` handlers only take the
 //! fast path, [`enter_cached`]: the callee is in the activation's small
-//! callee cache (keyed by its `VMFuncRef`, whose `array_call` is still
-//! checked, so a re-pointed reference is noticed), the stacks have room
+//! callee cache (an entry per function index of a `call` or element index
+//! of a `call_indirect`, holding the `VMFuncRef` it was filled for, which
+//! must match, and whose `array_call` is still checked, so a re-pointed
+//! reference or a retargeted table element is noticed), the stacks have room
 //! without growing, and the frame is small enough to set up inline. Anything
 //! else goes to [`call_slow`], a handler in its own right that the fast
 //! handlers jump to, which does the general [`call`] and fills the cache.
@@ -56,6 +58,9 @@ pub(super) struct Callee {
     fr: *const VMFuncRef,
     /// Its bytecode.
     func: *const CompiledFunc,
+    /// Its first instruction: the entry carries it so that the callee's
+    /// instruction pointer is one load from the cache, not two.
+    code: *const Inst,
     /// Its instance.
     instance: *mut VMContext,
 }
@@ -65,15 +70,21 @@ impl Callee {
     pub(super) const EMPTY: Callee = Callee {
         fr: core::ptr::null(),
         func: core::ptr::null(),
+        code: core::ptr::null(),
         instance: core::ptr::null_mut(),
     };
 }
 
-/// The cache entry for `fr`: direct-mapped by address (a module's function
-/// references are consecutive, so its functions use different entries).
+/// The cache entry for a call: direct-mapped by `key`, the function index
+/// of a `call` or the table element index of a `call_indirect`. Either is
+/// at hand before the function reference is (which takes one load more, or
+/// three through a table), so the entry — and in it the callee's first
+/// instruction — loads without waiting for the reference, which is only
+/// compared with the entry's. That matters because every operand load of
+/// the callee's first instructions waits for its instruction pointer.
 #[inline(always)]
-fn cache_slot(fr: *const VMFuncRef) -> usize {
-    (fr as usize / size_of::<VMFuncRef>()) % CALLEE_CACHE
+pub(super) fn cache_slot(key: u32) -> usize {
+    key as usize % CALLEE_CACHE
 }
 
 /// Whether `fr` is run by this interpreter.
@@ -86,10 +97,10 @@ unsafe fn is_interpreted(fr: *const VMFuncRef) -> bool {
     unsafe { (*fr).array_call as usize == interp_array_call as VMArrayCallFn as usize }
 }
 
-/// The fast path of a call: if `fr` is in the activation's callee cache,
-/// still interpreted, and its frame fits on the stacks as they are, enters
-/// it and returns where to resume; `None` to take [`call_slow`]. Makes no
-/// calls (see the module docs).
+/// The fast path of a call: if `fr` is in entry `slot` of the activation's
+/// callee cache (see [`cache_slot`]), still interpreted, and its frame fits
+/// on the stacks as they are, enters it and returns where to resume; `None`
+/// to take [`call_slow`]. Makes no calls (see the module docs).
 ///
 /// # Safety
 /// As for [`call`].
@@ -100,6 +111,7 @@ pub(super) unsafe fn enter_cached(
     mem: Mem,
     fr: *const VMFuncRef,
     base: Slot,
+    slot: usize,
 ) -> Option<Resume> {
     // SAFETY: a cache entry describes a live interpreted function of the
     // store with a small frame (filled by `enter` during this activation;
@@ -110,7 +122,7 @@ pub(super) unsafe fn enter_cached(
     // record.
     unsafe {
         let c = &mut *ctx;
-        let e = c.callees[cache_slot(fr)];
+        let e = c.callees[slot];
         if e.fr != fr || !is_interpreted(fr) {
             return None;
         }
@@ -140,7 +152,7 @@ pub(super) unsafe fn enter_cached(
         c.func = e.func;
         c.base = new_base;
         Some(Resume {
-            ip: f.code.as_ptr(),
+            ip: e.code,
             regs,
             mem,
         })
@@ -200,8 +212,11 @@ unsafe fn general_call(ctx: *mut Ctx, ip: *const Inst, r: Regs, m: Mem) -> Resul
     // SAFETY: forwarded to the caller; the callee and table indices in the
     // instruction are valid for the running instance (validation).
     unsafe {
-        let (fr, base, sig) = match (*ip).op {
-            Op::Call { func, base } => ((*(*ctx).vmctx).func_ref(func), base, Sig::Func(func)),
+        let (fr, base, sig, slot) = match (*ip).op {
+            Op::Call { func, base } => {
+                let fr = (*(*ctx).vmctx).func_ref(func);
+                (fr, base, Sig::Func(func), cache_slot(func))
+            }
             Op::CallIndirect {
                 type_index,
                 table,
@@ -209,11 +224,16 @@ unsafe fn general_call(ctx: *mut Ctx, ip: *const Inst, r: Regs, m: Mem) -> Resul
                 base,
             } => {
                 let fr = table::indirect_target((*ctx).vmctx, r, type_index, table, index)?;
-                (fr, base, Sig::Type(type_index))
+                (
+                    fr,
+                    base,
+                    Sig::Type(type_index),
+                    cache_slot(r.get_u32(index)),
+                )
             }
             _ => core::hint::unreachable_unchecked(),
         };
-        (*ctx).resume = call(ctx, ip, r, m, fr, base, sig)?;
+        (*ctx).resume = call(ctx, ip, r, m, fr, base, sig, slot)?;
         Ok(())
     }
 }
@@ -242,7 +262,8 @@ pub(super) struct Resume {
 /// Calls `fr` with its arguments at the caller's slot `base`. For an
 /// interpreted callee execution continues at its first instruction; for
 /// any other the call completes here, the results land at `base..` and
-/// execution continues after the call.
+/// execution continues after the call. An interpreted callee with a small
+/// frame is cached in entry `slot` for [`enter_cached`].
 ///
 /// # Safety
 /// `ctx` is the running activation, `ip` its call instruction, `regs` and
@@ -258,6 +279,7 @@ pub(super) unsafe fn call(
     fr: *const VMFuncRef,
     base: Slot,
     sig: Sig,
+    slot: usize,
 ) -> Result<Resume, Fault> {
     // SAFETY: forwarded to the caller; a `VMFuncRef` whose entry is
     // `interp_array_call` has a `VMInterpFunc` as its vmctx. After a call
@@ -266,7 +288,7 @@ pub(super) unsafe fn call(
     // callee may have grown it).
     unsafe {
         if is_interpreted(fr) {
-            enter(ctx, ip, mem, fr, base)
+            enter(ctx, ip, mem, fr, base, slot)
         } else {
             call_out(ctx, regs, fr, base, sig)?;
             let c = &*ctx;
@@ -281,7 +303,7 @@ pub(super) unsafe fn call(
 
 /// Enters an interpreted callee in general: translates it if needed, grows
 /// the stacks if needed, pushes the caller's frame, moves the activation to
-/// the callee, and caches the callee for [`enter_cached`].
+/// the callee, and caches the callee in entry `slot` for [`enter_cached`].
 ///
 /// # Safety
 /// As for [`call`]; `fr` is an interpreted function (its vmctx a live
@@ -293,6 +315,7 @@ unsafe fn enter(
     mem: Mem,
     fr: *const VMFuncRef,
     base: Slot,
+    slot: usize,
 ) -> Result<Resume, Fault> {
     // SAFETY: `callee` names a defined function of a live instance (caller);
     // its `InterpModule` outlives the instance, so the `CompiledFunc` stays
@@ -312,9 +335,10 @@ unsafe fn enter(
         let f = &*func;
         // Only small frames are set up inline, so only they are cached.
         if (f.num_locals - f.num_params) as usize <= SMALL && f.consts.len() <= SMALL {
-            c.callees[cache_slot(fr)] = Callee {
+            c.callees[slot] = Callee {
                 fr,
                 func,
+                code: f.code.as_ptr(),
                 instance: inst,
             };
         }

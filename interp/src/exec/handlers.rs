@@ -402,14 +402,14 @@ handlers! {
     BrIfI64AndEqz: Op::BrIfI64AndEqz(b) => branch { br_test!(ip, r, b, Src::Slot, u64, ==) }
     Call: &Op::Call { func, base } => custom {
         let fr = (*(*ctx).vmctx).func_ref(func);
-        match call::enter_cached(ctx, ip, m, fr, base) {
+        match call::enter_cached(ctx, ip, m, fr, base, call::cache_slot(func)) {
             Some(to) => next_with(to.ip, to.regs, to.mem, ctx, acc, fa, da),
             None => call::call_slow(ip, r.as_ptr(), m.base, m.len, ctx, acc, fa, da),
         }
     }
     CallIndirect: &Op::CallIndirect { type_index, table, index, base } => custom {
         match table::indirect_target((*ctx).vmctx, r, type_index, table, index) {
-            Ok(fr) => match call::enter_cached(ctx, ip, m, fr, base) {
+            Ok(fr) => match call::enter_cached(ctx, ip, m, fr, base, call::cache_slot(r.get_u32(index))) {
                 Some(to) => next_with(to.ip, to.regs, to.mem, ctx, acc, fa, da),
                 None => call::call_slow(ip, r.as_ptr(), m.base, m.len, ctx, acc, fa, da),
             },
