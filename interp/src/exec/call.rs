@@ -271,6 +271,10 @@ pub(super) struct Resume {
 /// whose parameters are in the caller's slots `base..` (validation
 /// guarantees the types match).
 #[inline(always)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "what a call instruction resolves to, passed on as it is"
+)]
 pub(super) unsafe fn call(
     ctx: *mut Ctx,
     ip: *const Inst,
