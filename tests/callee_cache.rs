@@ -90,9 +90,9 @@ fn direct_calls_to_colliding_functions() {
             end
             local.get $acc)",
     );
-    let n = 500;
+    let n: i32 = 500;
     let expected = (0..n).fold(1u32, |acc, _| f(8, f(4, f(5, f(1, acc)))));
-    let got: i32 = call_in_both_modes(&wat, "run", n as i32);
+    let got: i32 = call_in_both_modes(&wat, "run", n);
     assert_eq!(got as u32, expected);
 }
 
