@@ -138,9 +138,7 @@ pub(super) unsafe fn enter_cached(
             base: c.base,
             vmctx: c.vmctx,
         };
-        if !stack.push_frame_in_place(caller) {
-            return None;
-        }
+        c.top = stack.push_frame_in_place(caller)?;
         let regs = Regs::new(stack.values.as_mut_ptr().add(new_base));
         regs.init_small_frame(f);
         let mem = if e.instance != c.vmctx {
@@ -295,7 +293,9 @@ pub(super) unsafe fn call(
             enter(ctx, ip, mem, fr, base, slot)
         } else {
             call_out(ctx, regs, fr, base, sig)?;
-            let c = &*ctx;
+            let c = &mut *ctx;
+            // A nested activation may have grown (moved) the frame stack.
+            c.top = (*c.store).interp.top_frame(c.entry_frames);
             Ok(Resume {
                 ip: ip.add(1),
                 regs: Regs::new((*c.store).interp.values.as_mut_ptr().add(c.base)),
@@ -357,6 +357,7 @@ unsafe fn enter(
             base: c.base,
             vmctx: c.vmctx,
         });
+        c.top = stack.top_frame(c.entry_frames);
         let regs = Regs::new(stack.values.as_mut_ptr().add(new_base));
         regs.init_frame(f);
         let mem = if inst != c.vmctx {
@@ -465,14 +466,23 @@ pub(super) unsafe fn ret(ctx: *mut Ctx, mem: Mem) -> Option<Resume> {
     // SAFETY: frames above `entry_frames` were pushed by this activation's
     // calls, so they describe live callers whose slots are still allocated
     // (the value stack only grows while an activation runs), and their `ip`
-    // is a call instruction, which is never a function's last.
+    // is a call instruction, which is never a function's last. A non-null
+    // `top` is the last of them (see `Ctx::top`), so the one below it is
+    // the next, if the stack is still above `entry_frames` once it is popped.
     unsafe {
         let c = &mut *ctx;
-        let stack = &mut (*c.store).interp;
-        if stack.frames.len() <= c.entry_frames {
+        if c.top.is_null() {
             return None;
         }
-        let f = stack.frames.pop()?;
+        let f = *c.top;
+        let stack = &mut (*c.store).interp;
+        let len = stack.frames.len() - 1;
+        stack.frames.set_len(len);
+        c.top = if len > c.entry_frames {
+            c.top.sub(1)
+        } else {
+            core::ptr::null()
+        };
         let mem = if f.vmctx == c.vmctx {
             mem
         } else {

@@ -116,6 +116,15 @@ struct Ctx {
     /// The frame-stack depth when the activation started: frames above it
     /// are the running function's interpreted callers.
     entry_frames: usize,
+    /// The innermost of those callers' records, the one `Return` pops
+    /// (`InterpStack::frames[len - 1]`), or null while the running function
+    /// is the activation's entry function. `Return` reads it from here,
+    /// one load, instead of through the store and the stack's length: the
+    /// caller's instruction pointer, which every operand load after the
+    /// return waits on, comes from that record. Refreshed wherever the
+    /// frame stack may have moved (a push that grew it, a call out during
+    /// which a nested activation did).
+    top: *const stack::Frame,
     /// Set when the activation stops early: why.
     fault: Option<Fault>,
     /// Set with `fault`: the instruction that faulted.
@@ -194,6 +203,7 @@ pub unsafe extern "C" fn interp_array_call(
             func,
             base: start,
             entry_frames,
+            top: core::ptr::null(),
             fault: None,
             ip: core::ptr::null(),
             callees: [call::Callee::EMPTY; call::CALLEE_CACHE],

@@ -86,19 +86,25 @@ impl InterpStack {
         used <= self.limit && new_top <= self.values.len()
     }
 
-    /// Pushes `frame` if the frame stack has room for it without growing;
-    /// `false` (and nothing pushed) otherwise.
+    /// Pushes `frame` if the frame stack has room for it without growing
+    /// and returns where it now is; `None` (and nothing pushed) otherwise.
     #[inline(always)]
-    pub(super) fn push_frame_in_place(&mut self, frame: Frame) -> bool {
-        match self.frames.spare_capacity_mut().first_mut() {
-            Some(slot) => {
-                slot.write(frame);
-                // SAFETY: the element at `len` was just initialised and is
-                // within the capacity.
-                unsafe { self.frames.set_len(self.frames.len() + 1) };
-                true
-            }
-            None => false,
+    pub(super) fn push_frame_in_place(&mut self, frame: Frame) -> Option<*const Frame> {
+        let slot = self.frames.spare_capacity_mut().first_mut()?;
+        let at: *const Frame = slot.write(frame);
+        // SAFETY: the element at `len` was just initialised and is within
+        // the capacity.
+        unsafe { self.frames.set_len(self.frames.len() + 1) };
+        Some(at)
+    }
+
+    /// The innermost frame record above the first `entry_frames`, or null
+    /// if there is none (see `Ctx::top`).
+    #[inline]
+    pub(super) fn top_frame(&self, entry_frames: usize) -> *const Frame {
+        match self.frames.len() {
+            len if len > entry_frames => &self.frames[len - 1],
+            _ => core::ptr::null(),
         }
     }
 

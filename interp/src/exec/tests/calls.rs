@@ -516,6 +516,63 @@ fn reentrant_activations_nest_above_the_caller_frame() {
 }
 
 #[test]
+fn returns_after_a_nested_activation_grew_the_frame_stack() {
+    // outer → mid (a frame record of the outer activation) → host → count
+    // recursing deep in a nested activation, which grows (moves) the frame
+    // stack; mid and outer must then still return through their records.
+    let s = TestStore::new(1 << 22);
+    let mut m = Builder::new();
+    let t = m.ty(&[I32], &[I32]);
+    // Functions: 0 reenter (host), 1 mid, 2 outer, 3 count.
+    let reenter = m.host(t, move |caller, args| {
+        // SAFETY: `caller` is the live calling instance; function 3 is `count`.
+        let ok = unsafe { invoke((*caller).func_ref(3), caller, args) };
+        if ok { Ok(()) } else { Err(Propagate.into()) }
+    });
+    // mid(x) = 3x (kept in slot 1 across the call) + reenter(x)
+    let mid = m.func(
+        t,
+        0,
+        4,
+        vec![
+            Op::Const32 { dst: 2, value: 3 },
+            Op::I32Mul(b(1, 0, 2)),
+            Op::Copy { dst: 2, src: 0 },
+            Op::Call {
+                func: reenter,
+                base: 2,
+            },
+            Op::I32Add(b(0, 1, 2)),
+            Op::Return,
+        ],
+    );
+    // outer(x) = mid(x) + 7 (7 kept in slot 1 across the call)
+    let outer = m.func(
+        t,
+        0,
+        3,
+        vec![
+            Op::Const32 { dst: 1, value: 7 },
+            Op::Copy { dst: 2, src: 0 },
+            Op::Call { func: mid, base: 2 },
+            Op::I32Add(b(0, 1, 2)),
+            Op::Return,
+        ],
+    );
+    let count = counter(&mut m, 3);
+    let inst = m.build(&s);
+    for _ in 0..3 {
+        let frames_before = s.frame_capacity();
+        assert_eq!(inst.call1(outer, &[20_000]).unwrap(), 80_007);
+        assert!(s.frame_capacity() > frames_before.max(20_000));
+        assert_eq!(s.live_frames(), 0);
+        assert_eq!(inst.call1(count, &[3]).unwrap(), 3);
+        // An empty frame stack again, so the next round grows it again.
+        s.reset_frames();
+    }
+}
+
+#[test]
 fn nested_entries_beyond_the_limit_trap_with_stack_overflow() {
     // Each host → wasm entry uses native stack; give the test room.
     std::thread::Builder::new()

@@ -47,6 +47,19 @@ impl TestStore {
         unsafe { (*self.ctx).interp.frames.len() }
     }
 
+    /// Frame records the frame stack has room for without growing.
+    pub(crate) fn frame_capacity(&self) -> usize {
+        // SAFETY: as above.
+        unsafe { (*self.ctx).interp.frames.capacity() }
+    }
+
+    /// Frees the frame stack (no activation is running), so that the next
+    /// deep call grows it again from nothing.
+    pub(crate) fn reset_frames(&self) {
+        // SAFETY: as above.
+        unsafe { (*self.ctx).interp.frames = Vec::new() }
+    }
+
     /// Value slots allocated so far.
     pub(crate) fn allocated_slots(&self) -> usize {
         // SAFETY: as above.
