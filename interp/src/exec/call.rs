@@ -139,7 +139,7 @@ pub(super) unsafe fn enter_cached(
             vmctx: c.vmctx,
         };
         c.top = stack.push_frame_in_place(caller)?;
-        let regs = Regs::new(stack.values.as_mut_ptr().add(new_base));
+        let regs = Regs::new(c.values.add(new_base));
         regs.init_small_frame(f);
         let mem = if e.instance != c.vmctx {
             c.vmctx = e.instance;
@@ -294,8 +294,9 @@ pub(super) unsafe fn call(
         } else {
             call_out(ctx, regs, fr, base, sig)?;
             let c = &mut *ctx;
-            // A nested activation may have grown (moved) the frame stack.
+            // A nested activation may have grown (moved) the stacks.
             c.top = (*c.store).interp.top_frame(c.entry_frames);
+            c.values = (*c.store).interp.values.as_mut_ptr();
             Ok(Resume {
                 ip: ip.add(1),
                 regs: Regs::new((*c.store).interp.values.as_mut_ptr().add(c.base)),
@@ -358,7 +359,8 @@ unsafe fn enter(
             vmctx: c.vmctx,
         });
         c.top = stack.top_frame(c.entry_frames);
-        let regs = Regs::new(stack.values.as_mut_ptr().add(new_base));
+        c.values = stack.values.as_mut_ptr();
+        let regs = Regs::new(c.values.add(new_base));
         regs.init_frame(f);
         let mem = if inst != c.vmctx {
             c.vmctx = inst;
@@ -493,7 +495,7 @@ pub(super) unsafe fn ret(ctx: *mut Ctx, mem: Mem) -> Option<Resume> {
         c.vmctx = f.vmctx;
         Some(Resume {
             ip: f.ip.add(1),
-            regs: Regs::new(stack.values.as_mut_ptr().add(f.base)),
+            regs: Regs::new(c.values.add(f.base)),
             mem,
         })
     }

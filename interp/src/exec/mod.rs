@@ -125,6 +125,12 @@ struct Ctx {
     /// frame stack may have moved (a push that grew it, a call out during
     /// which a nested activation did).
     top: *const stack::Frame,
+    /// The value stack's storage (`InterpStack::values`), where every
+    /// frame's slots are: a call or return finds the new frame's slots one
+    /// load from here rather than two through the store. Refreshed wherever
+    /// the value stack may have moved (a call that grew it, a call out
+    /// during which a nested activation did).
+    values: *mut u64,
     /// Set when the activation stops early: why.
     fault: Option<Fault>,
     /// Set with `fault`: the instruction that faulted.
@@ -204,6 +210,7 @@ pub unsafe extern "C" fn interp_array_call(
             base: start,
             entry_frames,
             top: core::ptr::null(),
+            values: stack.values.as_mut_ptr(),
             fault: None,
             ip: core::ptr::null(),
             callees: [call::Callee::EMPTY; call::CALLEE_CACHE],
