@@ -467,6 +467,27 @@ fn calls_across_instances_switch_instance_and_memory() {
     );
 }
 
+/// Adds `f(x) = 3x + callee(x)` of type `t` (`(i32) -> i32`, like the
+/// callee's), with `3x` kept in slot 1 across the call.
+fn triple_plus_call(m: &mut Builder, t: u32, callee: u32) -> u32 {
+    m.func(
+        t,
+        0,
+        4,
+        vec![
+            Op::Const32 { dst: 2, value: 3 },
+            Op::I32Mul(b(1, 0, 2)),
+            Op::Copy { dst: 2, src: 0 },
+            Op::Call {
+                func: callee,
+                base: 2,
+            },
+            Op::I32Add(b(0, 1, 2)),
+            Op::Return,
+        ],
+    )
+}
+
 #[test]
 fn reentrant_activations_nest_above_the_caller_frame() {
     let s = TestStore::new(1 << 20);
@@ -481,23 +502,7 @@ fn reentrant_activations_nest_above_the_caller_frame() {
         let ok = unsafe { invoke((*caller).func_ref(2), caller, args) };
         if ok { Ok(()) } else { Err(Propagate.into()) }
     });
-    // outer(x) = 3x (kept in slot 1 across the call) + reenter(x)
-    let outer = m.func(
-        t,
-        0,
-        4,
-        vec![
-            Op::Const32 { dst: 2, value: 3 },
-            Op::I32Mul(b(1, 0, 2)),
-            Op::Copy { dst: 2, src: 0 },
-            Op::Call {
-                func: reenter,
-                base: 2,
-            },
-            Op::I32Add(b(0, 1, 2)),
-            Op::Return,
-        ],
-    );
+    let outer = triple_plus_call(&mut m, t, reenter);
     let count = counter(&mut m, 2);
     let inst = m.build(&s);
     // Deep enough that the nested activation reallocates the value stack.
@@ -529,23 +534,7 @@ fn returns_after_a_nested_activation_grew_the_frame_stack() {
         let ok = unsafe { invoke((*caller).func_ref(3), caller, args) };
         if ok { Ok(()) } else { Err(Propagate.into()) }
     });
-    // mid(x) = 3x (kept in slot 1 across the call) + reenter(x)
-    let mid = m.func(
-        t,
-        0,
-        4,
-        vec![
-            Op::Const32 { dst: 2, value: 3 },
-            Op::I32Mul(b(1, 0, 2)),
-            Op::Copy { dst: 2, src: 0 },
-            Op::Call {
-                func: reenter,
-                base: 2,
-            },
-            Op::I32Add(b(0, 1, 2)),
-            Op::Return,
-        ],
-    );
+    let mid = triple_plus_call(&mut m, t, reenter);
     // outer(x) = mid(x) + 7 (7 kept in slot 1 across the call)
     let outer = m.func(
         t,
