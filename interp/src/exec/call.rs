@@ -292,11 +292,13 @@ pub(super) unsafe fn call(
         if is_interpreted(fr) {
             enter(ctx, ip, mem, fr, base, slot)
         } else {
-            call_out(ctx, regs, fr, base, sig)?;
+            let out = call_out(ctx, regs, fr, base, sig);
             let c = &mut *ctx;
-            // A nested activation may have grown (moved) the stacks.
+            // A nested activation may have grown (moved) the stacks, even
+            // if the call then failed.
             c.top = (*c.store).interp.top_frame(c.entry_frames);
             c.values = (*c.store).interp.values.as_mut_ptr();
+            out?;
             Ok(Resume {
                 ip: ip.add(1),
                 regs: Regs::new((*c.store).interp.values.as_mut_ptr().add(c.base)),

@@ -88,22 +88,34 @@ impl InterpStack {
 
     /// Pushes `frame` if the frame stack has room for it without growing
     /// and returns where it now is; `None` (and nothing pushed) otherwise.
+    ///
+    /// The pointer derives from the whole buffer (`as_mut_ptr`), not from
+    /// the one element: `Return` steps it down to the records below.
     #[inline(always)]
     pub(super) fn push_frame_in_place(&mut self, frame: Frame) -> Option<*const Frame> {
-        let slot = self.frames.spare_capacity_mut().first_mut()?;
-        let at: *const Frame = slot.write(frame);
-        // SAFETY: the element at `len` was just initialised and is within
-        // the capacity.
-        unsafe { self.frames.set_len(self.frames.len() + 1) };
-        Some(at)
+        let len = self.frames.len();
+        if len == self.frames.capacity() {
+            return None;
+        }
+        // SAFETY: `len < capacity`, so the element at `len` is inside the
+        // allocation; once written it is initialised, and `set_len` covers
+        // exactly the initialised prefix.
+        unsafe {
+            let at = self.frames.as_mut_ptr().add(len);
+            at.write(frame);
+            self.frames.set_len(len + 1);
+            Some(at)
+        }
     }
 
     /// The innermost frame record above the first `entry_frames`, or null
-    /// if there is none (see `Ctx::top`).
+    /// if there is none (see `Ctx::top`). Derived from the whole buffer,
+    /// like [`InterpStack::push_frame_in_place`]'s.
     #[inline]
     pub(super) fn top_frame(&self, entry_frames: usize) -> *const Frame {
         match self.frames.len() {
-            len if len > entry_frames => &self.frames[len - 1],
+            // SAFETY: `len - 1 < len`: an initialised element.
+            len if len > entry_frames => unsafe { self.frames.as_ptr().add(len - 1) },
             _ => core::ptr::null(),
         }
     }
