@@ -296,12 +296,11 @@ pub(super) unsafe fn call(
             let c = &mut *ctx;
             // A nested activation may have grown (moved) the stacks, even
             // if the call then failed.
-            c.top = (*c.store).interp.top_frame(c.entry_frames);
-            c.values = (*c.store).interp.values.as_mut_ptr();
+            c.refresh_stacks();
             out?;
             Ok(Resume {
                 ip: ip.add(1),
-                regs: Regs::new((*c.store).interp.values.as_mut_ptr().add(c.base)),
+                regs: Regs::new(c.values.add(c.base)),
                 mem: Mem::load(c.vmctx),
             })
         }
@@ -360,8 +359,7 @@ unsafe fn enter(
             base: c.base,
             vmctx: c.vmctx,
         });
-        c.top = stack.top_frame(c.entry_frames);
-        c.values = stack.values.as_mut_ptr();
+        c.refresh_stacks();
         let regs = Regs::new(c.values.add(new_base));
         regs.init_frame(f);
         let mem = if inst != c.vmctx {

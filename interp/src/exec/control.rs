@@ -4,6 +4,35 @@
 use super::regs::Regs;
 use crate::bytecode::{Inst, Link, Op, Slot};
 
+/// Where a taken branch at `ip` lands. Assembled code counts `offset` in
+/// bytes (see [`Op::branch_offset`]), so this is one add on the chain every
+/// operand load after the branch waits on.
+///
+/// # Safety
+/// `offset` is the branch's, so the target lies inside the function.
+#[inline(always)]
+pub(super) unsafe fn target(ip: *const Inst, offset: i32) -> *const Inst {
+    // SAFETY: forwarded to the caller.
+    unsafe { ip.byte_offset(offset as isize) }
+}
+
+/// A conditional branch at `ip`: its [`target`] if `taken`, else the
+/// instruction `next` places on (past any leftover it absorbed).
+///
+/// # Safety
+/// As for [`target`]; `ip + next` is inside the function.
+#[inline(always)]
+pub(super) unsafe fn branch(ip: *const Inst, taken: bool, offset: i32, next: usize) -> *const Inst {
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        if taken {
+            target(ip, offset)
+        } else {
+            ip.add(next)
+        }
+    }
+}
+
 /// The instruction `br_table` continues at, and its handler's link: entry
 /// `min(index, len)` of the `len + 1` [`Op::Br`] entries following it,
 /// resolved to that entry's target; `index` is the selector's value.
@@ -31,7 +60,7 @@ pub(super) unsafe fn br_table(
         } as usize;
         let entry = ip.add(1 + i);
         match (*entry).op {
-            Op::Br { offset, to } => (entry.byte_offset(offset as isize), Some(to)),
+            Op::Br { offset, to } => (target(entry, offset), Some(to)),
             // Not produced by the translator; executing the entry itself is
             // still well defined.
             _ => (entry, None),

@@ -330,13 +330,13 @@ fn as_f32(bits: u64) -> f32 {
 /// `lhs` taken from where `$from` says.
 macro_rules! br_cmp {
     ($ip:ident, $r:ident, $b:ident, $from:expr, $t:ty, $cmp:tt) => {
-        if <$t as SlotValue>::from_slot($r.operand($b.lhs, $from))
-            $cmp <$t as SlotValue>::from_slot($r.branch_rhs($b))
-        {
-            $ip.byte_offset($b.offset as isize)
-        } else {
-            $ip.add(1)
-        }
+        control::branch(
+            $ip,
+            <$t as SlotValue>::from_slot($r.operand($b.lhs, $from))
+                $cmp <$t as SlotValue>::from_slot($r.branch_rhs($b)),
+            $b.offset,
+            1,
+        )
     };
 }
 
@@ -344,14 +344,14 @@ macro_rules! br_cmp {
 /// `$t`, `lhs` taken from where `$from` says.
 macro_rules! br_test {
     ($ip:ident, $r:ident, $b:ident, $from:expr, $t:ty, $cmp:tt) => {
-        if (<$t as SlotValue>::from_slot($r.operand($b.lhs, $from))
-            & <$t as SlotValue>::from_slot($r.branch_rhs($b)))
-            $cmp 0
-        {
-            $ip.byte_offset($b.offset as isize)
-        } else {
-            $ip.add(1)
-        }
+        control::branch(
+            $ip,
+            (<$t as SlotValue>::from_slot($r.operand($b.lhs, $from))
+                & <$t as SlotValue>::from_slot($r.branch_rhs($b)))
+                $cmp 0,
+            $b.offset,
+            1,
+        )
     };
 }
 
@@ -360,12 +360,12 @@ handlers! {
 
     // ----- control -----
     Trap: &Op::Trap { code } => custom { fail(ctx, ip, Fault::Trap(code)) }
-    Br: &Op::Br { offset, to } => linked { (ip.byte_offset(offset as isize), Some(to)) }
+    Br: &Op::Br { offset, to } => linked { (control::target(ip, offset), Some(to)) }
     BrIfNez: &Op::BrIfNez { cond, offset } => jump {
-        if r.get_u32(cond) != 0 { ip.byte_offset(offset as isize) } else { ip.add(1) }
+        control::branch(ip, r.get_u32(cond) != 0, offset, 1)
     }
     BrIfEqz: &Op::BrIfEqz { cond, offset } => jump {
-        if r.get_u32(cond) == 0 { ip.byte_offset(offset as isize) } else { ip.add(1) }
+        control::branch(ip, r.get_u32(cond) == 0, offset, 1)
     }
     BrTable: &Op::BrTable { index, len } => linked { control::br_table(ip, r.get_u32(index), len) }
     Return: Op::Return => custom {
@@ -723,10 +723,10 @@ handlers! {
     F64StoreAccA: Op::F64StoreAccA(s) => fallible { load_store::i64_store(m, acc as u32, s.offset, r.get(s.value)) }
     I32Store8AccA: Op::I32Store8AccA(s) => fallible { load_store::store8(m, acc as u32, s.offset, r.get(s.value)) }
     BrIfNezAcc: &Op::BrIfNezAcc { offset, .. } => jump {
-        if acc as u32 != 0 { ip.byte_offset(offset as isize) } else { ip.add(1) }
+        control::branch(ip, acc as u32 != 0, offset, 1)
     }
     BrIfEqzAcc: &Op::BrIfEqzAcc { offset, .. } => jump {
-        if acc as u32 == 0 { ip.byte_offset(offset as isize) } else { ip.add(1) }
+        control::branch(ip, acc as u32 == 0, offset, 1)
     }
     BrTableAcc: &Op::BrTableAcc { len, .. } => linked { control::br_table(ip, acc as u32, len) }
     BrIfI32EqAccL: Op::BrIfI32EqAccL(b) => branch { br_cmp!(ip, r, b, Src::Acc(acc), u32, ==) }
@@ -795,15 +795,15 @@ handlers! {
     // ----- loop latches (fused) -----
     I32AddBrNe: Op::I32AddBrNe(a) => jump {
         let v = control::step(r, a.var, a.step);
-        if v != r.get_u32(a.rhs) { ip.byte_offset(a.offset as isize) } else { ip.add(2) }
+        control::branch(ip, v != r.get_u32(a.rhs), a.offset, 2)
     }
     I32AddBrNeImm: Op::I32AddBrNeImm(a) => jump {
         let v = control::step(r, a.var, a.step);
-        if v != a.bound { ip.byte_offset(a.offset as isize) } else { ip.add(2) }
+        control::branch(ip, v != a.bound, a.offset, 2)
     }
     I32AddBrNez: Op::I32AddBrNez(a) => jump {
         let v = control::step(r, a.var, a.step);
-        if v != 0 { ip.byte_offset(a.offset as isize) } else { ip.add(2) }
+        control::branch(ip, v != 0, a.offset, 2)
     }
 
     // ----- scaled adds (fused) -----
@@ -831,12 +831,12 @@ handlers! {
     // ----- copies then a branch (fused) -----
     CopyBr: &Op::CopyBr { dst, src, offset } => jump {
         r.set(dst, r.get(src));
-        ip.byte_offset(offset as isize)
+        control::target(ip, offset)
     }
     Copy2Br: &Op::Copy2Br { dst0, src0, dst1, src1, offset } => jump {
         r.set(dst0, r.get(src0));
         r.set(dst1, r.get(src1));
-        ip.byte_offset(offset as isize)
+        control::target(ip, offset)
     }
 }
 

@@ -141,6 +141,21 @@ struct Ctx {
     resume: call::Resume,
 }
 
+impl Ctx {
+    /// Re-reads [`Ctx::top`] and [`Ctx::values`] from the store's stacks,
+    /// after anything that may have grown (moved) them.
+    ///
+    /// # Safety
+    /// `store` is live and its frame stack holds at least `entry_frames`
+    /// records.
+    unsafe fn refresh_stacks(&mut self) {
+        // SAFETY: forwarded to the caller.
+        let stack = unsafe { &mut (*self.store).interp };
+        self.top = stack.top_frame(self.entry_frames);
+        self.values = stack.values.as_mut_ptr();
+    }
+}
+
 /// The `array_call` entry of every interpreted function: `callee_vmctx` is
 /// its [`VMInterpFunc`].
 ///
