@@ -405,6 +405,9 @@ pub struct Results {
     pub modules: Vec<ModuleInfo>,
     /// Engine failures and mismatches, for the report's problem list.
     pub problems: Vec<String>,
+    /// How many kernel runs gave a result other than the native build's, or
+    /// none (each is also in `problems`); any makes the run exit non-zero.
+    pub mismatches: usize,
     /// Wall time of the whole run.
     pub wall: Duration,
     /// The 1-minute load average when the run started (other work on the
@@ -575,6 +578,13 @@ fn parent(args: &[String]) -> Result<()> {
     if chart_written {
         println!("chart:  {}", display_path(&svg_path));
     }
+    if results.mismatches > 0 {
+        bail!(
+            "{} kernel run(s) did not return the native build's result (listed in the \
+             report): an engine computed a wrong answer or failed",
+            results.mismatches
+        );
+    }
     Ok(())
 }
 
@@ -694,18 +704,20 @@ fn run_kernels(options: &Options, policies: &Policies, results: &mut Results) ->
             }
         };
         for engine in options.engines.iter().chain(&options.variants) {
-            match results.kernels.get(&(*engine, kernel.name)) {
-                Some(Ok(run)) if run.result != expected => results.problems.push(format!(
+            let problem = match results.kernels.get(&(*engine, kernel.name)) {
+                Some(Ok(run)) if run.result != expected => format!(
                     "**MISMATCH** {}: {engine} returned {} but native code returns {expected} (an engine bug)",
                     kernel.name, run.result
-                )),
-                Some(Ok(run)) if !run.consistent => results.problems.push(format!(
+                ),
+                Some(Ok(run)) if !run.consistent => format!(
                     "**MISMATCH** {}: {engine} returned different results on repeated calls",
                     kernel.name
-                )),
-                Some(Err(e)) => results.problems.push(format!("{}: {engine} failed: {e}", kernel.name)),
-                _ => {}
-            }
+                ),
+                Some(Err(e)) => format!("{}: {engine} failed: {e}", kernel.name),
+                _ => continue,
+            };
+            results.mismatches += 1;
+            results.problems.push(problem);
         }
     }
     Ok(())

@@ -23,12 +23,22 @@
 //! * **Imports resolve through a [`Linker`]**: the `spectest` host module is
 //!   defined in it up front, and `register` adds an instance's exports under
 //!   a module name, exactly as the scripts' semantics ask.
-//! * **Expected messages are matched loosely where the suite allows it**:
-//!   traps by substring of the error's context chain with a small table of
-//!   equivalent wordings ([`trap_message_matches`]); `assert_invalid` and
-//!   `assert_malformed` only require compilation to fail, and
-//!   `assert_unlinkable` only that instantiation fails, because the exact
-//!   texts are the reference interpreter's and not part of the spec.
+//! * **Every module reaches Kiln**: a `(module quote …)` is handed to
+//!   [`Module::new`] as text (Kiln's own text path parses it, so a quoted
+//!   module that fails to parse fails *in Kiln*), and a `(module binary …)`
+//!   as its bytes; only an inline text module is encoded by the script
+//!   parser first, with the same `wast` encoder Kiln's text path uses.
+//! * **Outcomes are checked by kind, messages loosely where the suite
+//!   allows it**: `assert_trap`, `assert_exhaustion` and
+//!   `assert_uninstantiable` need a [`Trap`](crate::Trap), and its own
+//!   message (never the backtrace or other context around it) must match the
+//!   expected text by substring, widened by a small table of equivalent
+//!   wordings ([`trap_message_matches`]); an empty expected text still needs
+//!   a trap. `assert_invalid` and `assert_malformed` need [`Module::new`] to
+//!   fail; `assert_unlinkable` needs the module to compile and instantiation
+//!   to fail with an error that is not a trap (a link error). The exact
+//!   texts of those are the reference interpreter's and not part of the
+//!   spec, so only the phase is checked.
 //!
 //! The report format (per-file lines, skips, the closing
 //! `N passed, N failed` line) is produced by [`write_report`] /
@@ -56,10 +66,12 @@ use ::wast::core::{AbstractHeapType, HeapType, WastArgCore, WastRetCore};
 use ::wast::lexer::Lexer;
 use ::wast::parser::{self, ParseBuffer};
 use ::wast::token::{Id, Span};
-use ::wast::{QuoteWat, Wast, WastArg, WastDirective, WastExecute, WastInvoke, WastRet, Wat};
+use ::wast::{
+    QuoteWat, QuoteWatTest, Wast, WastArg, WastDirective, WastExecute, WastInvoke, WastRet, Wat,
+};
 use anyhow::{Context as _, anyhow, bail};
 
-use crate::{Engine, Extern, ExternRef, Instance, Linker, Module, Store, Val};
+use crate::{Engine, Extern, ExternRef, Instance, Linker, Module, Store, Trap, Val};
 
 use matching::{describe_f32, describe_f32_bits, describe_f64, describe_f64_bits};
 
@@ -350,28 +362,22 @@ impl<'t> ScriptContext<'t> {
             },
             WastDirective::AssertTrap { exec, message, .. } => {
                 let outcome = self.execute(exec)?;
-                self.expect_error(outcome, message)
+                expect_trap(outcome, message, |vals| self.describe_vals(vals))
             }
             WastDirective::AssertExhaustion { call, message, .. } => {
                 let outcome = self.invoke(&call)?;
-                self.expect_error(outcome, message)
+                expect_trap(outcome, message, |vals| self.describe_vals(vals))
             }
             WastDirective::AssertInvalid { module, .. } => {
-                let bytes = self.encode(module)?;
-                match Module::new(&self.engine, &bytes) {
+                let source = self.source(module)?;
+                match Module::new(&self.engine, &source) {
                     Ok(_) => bail!("expected the module to be invalid, but it compiled"),
                     Err(_) => Ok(()),
                 }
             }
             WastDirective::AssertMalformed { module, .. } => {
-                let is_quote = matches!(module, QuoteWat::QuoteModule(..));
-                let bytes = match self.encode(module) {
-                    Ok(bytes) => bytes,
-                    // The text itself is malformed: that is the point.
-                    Err(_) if is_quote => return Ok(()),
-                    Err(e) => return Err(e),
-                };
-                match Module::new(&self.engine, &bytes) {
+                let source = self.source(module)?;
+                match Module::new(&self.engine, &source) {
                     Ok(_) => bail!("expected the module to be malformed, but it compiled"),
                     Err(_) => Ok(()),
                 }
@@ -380,7 +386,12 @@ impl<'t> ScriptContext<'t> {
                 let module = self.compile(QuoteWat::Wat(module))?;
                 match self.linker.instantiate(&mut self.store, &module) {
                     Ok(_) => bail!("expected instantiation to fail, but it succeeded"),
-                    Err(_) => Ok(()),
+                    Err(e) => match e.downcast_ref::<Trap>() {
+                        Some(trap) => {
+                            bail!("expected a link error, but instantiation trapped: {trap}")
+                        }
+                        None => Ok(()),
+                    },
                 }
             }
             WastDirective::AssertInvalidCustom { .. }
@@ -421,35 +432,34 @@ impl<'t> ScriptContext<'t> {
         }
     }
 
-    /// The binary of a script module (text, binary or quoted form).
-    fn encode(&self, mut wat: QuoteWat<'_>) -> anyhow::Result<Vec<u8>> {
-        let quoted = match &wat {
-            QuoteWat::QuoteComponent(..) | QuoteWat::Wat(Wat::Component(_)) => {
-                bail!("components are not supported by this runner")
-            }
-            QuoteWat::QuoteModule(..) => true,
-            QuoteWat::Wat(Wat::Module(_)) => false,
-        };
-        wat.encode().map_err(|e| {
-            if quoted {
-                // Spans point into the quoted text, not the script.
-                anyhow!("failed to parse the quoted module: {}", e.message())
-            } else {
+    /// What a script module hands to [`Module::new`]: the text of a
+    /// `(module quote …)` (Kiln's text path parses it), the bytes of a
+    /// `(module binary …)`, and for an inline text module the binary the
+    /// script parser encodes (an encoding failure there is the script's
+    /// problem, reported as such).
+    fn source(&self, mut wat: QuoteWat<'_>) -> anyhow::Result<Vec<u8>> {
+        if let QuoteWat::QuoteComponent(..) | QuoteWat::Wat(Wat::Component(_)) = wat {
+            bail!("components are not supported by this runner");
+        }
+        match wat.to_test() {
+            Ok(QuoteWatTest::Text(text)) => Ok(text),
+            Ok(QuoteWatTest::Binary(bytes)) => Ok(bytes),
+            Err(e) => {
                 let (line, col) = e.span().linecol_in(self.text);
-                anyhow!(
+                bail!(
                     "failed to encode the module at {}:{}: {}",
                     line + 1,
                     col + 1,
                     e.message()
                 )
             }
-        })
+        }
     }
 
-    /// Encodes and compiles a script module.
+    /// Compiles a script module with [`Module::new`].
     fn compile(&self, wat: QuoteWat<'_>) -> anyhow::Result<Module> {
-        let bytes = self.encode(wat)?;
-        Module::new(&self.engine, &bytes).context("compilation failed")
+        let source = self.source(wat)?;
+        Module::new(&self.engine, &source).context("compilation failed")
     }
 
     /// Executes the action of an assertion.
@@ -523,28 +533,6 @@ impl<'t> ScriptContext<'t> {
             WastArgCore::RefExtern(n) => Val::ExternRef(Some(ExternRef::new(&mut self.store, *n)?)),
             other => bail!("unsupported argument {other:?}"),
         })
-    }
-
-    /// Fails unless `outcome` is an error whose message matches `expected`.
-    fn expect_error(
-        &self,
-        outcome: anyhow::Result<Vec<Val>>,
-        expected: &str,
-    ) -> anyhow::Result<()> {
-        match outcome {
-            Ok(values) => bail!(
-                "expected a trap (\"{expected}\"), got [{}]",
-                self.describe_vals(&values)
-            ),
-            Err(e) => {
-                let actual = format!("{e:#}");
-                if trap_message_matches(expected, &actual) {
-                    Ok(())
-                } else {
-                    bail!("expected a trap (\"{expected}\"), got: {actual}")
-                }
-            }
-        }
     }
 
     /// Compares results against an `assert_return`'s expectations.
@@ -635,6 +623,38 @@ impl<'t> ScriptContext<'t> {
             #[allow(unreachable_patterns)]
             other => format!("{other:?}"),
         }
+    }
+}
+
+/// Fails unless `outcome` is a [`Trap`] whose own message matches
+/// `expected` ([`trap_message_matches`]). Only the trap's message counts: the
+/// backtrace and any other context around it are not searched, so a function
+/// *named* `$unreachable` that divides by zero does not satisfy
+/// `"unreachable"`. An error that is not a trap (a host error, a link error)
+/// never satisfies an expected trap, even one with an empty message.
+fn expect_trap(
+    outcome: anyhow::Result<Vec<Val>>,
+    expected: &str,
+    describe: impl FnOnce(&[Val]) -> String,
+) -> anyhow::Result<()> {
+    match outcome {
+        Ok(values) => bail!(
+            "expected a trap (\"{expected}\"), got [{}]",
+            describe(&values)
+        ),
+        Err(e) => match e.downcast_ref::<Trap>() {
+            Some(trap) => {
+                let actual = trap.to_string();
+                if trap_message_matches(expected, &actual) {
+                    Ok(())
+                } else {
+                    bail!("expected a trap (\"{expected}\"), got: {actual}")
+                }
+            }
+            None => {
+                bail!("expected a trap (\"{expected}\"), got an error that is not a trap: {e:#}")
+            }
+        },
     }
 }
 

@@ -198,3 +198,84 @@ fn skipped_directives_are_listed_not_counted() {
     let other = runner.run_script("t.wast", script);
     assert_eq!((other.passed, other.failed), (2, 1));
 }
+
+#[test]
+fn assert_trap_matches_the_trap_message_not_the_backtrace() {
+    // `$unreachable` divides by zero: its name is in the backtrace, but the
+    // trap is a division by zero, so "unreachable" must not match.
+    let script = r#"
+        (module $m
+          (func $unreachable (export "f") (result i32) (i32.div_u (i32.const 1) (i32.const 0)))
+          (func (export "g") (result i32) (call $unreachable)))
+        (assert_trap (invoke "f") "unreachable")
+        (assert_trap (invoke "g") "unreachable")
+        (assert_trap (invoke "f") "integer divide by zero")
+        (assert_trap (invoke "g") "integer divide by zero")
+    "#;
+    let (passed, failed, messages) = run(script);
+    assert_eq!((passed, failed), (3, 2), "{messages:#?}");
+    for message in &messages {
+        assert!(
+            message.contains(
+                "expected a trap (\"unreachable\"), got: wasm trap: integer divide by zero"
+            ),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn an_empty_expected_message_still_needs_a_trap() {
+    let script = r#"
+        (module
+          (func (export "ok") (result i32) (i32.const 1))
+          (func (export "trap") unreachable)
+          (func $f (export "deep") (call $f)))
+        (assert_trap (invoke "trap") "")
+        (assert_trap (invoke "ok") "")
+        (assert_exhaustion (invoke "deep") "")
+        (assert_exhaustion (invoke "ok") "")
+    "#;
+    let (passed, failed, messages) = run(script);
+    assert_eq!((passed, failed), (3, 2), "{messages:#?}");
+    assert!(messages[0].contains("expected a trap (\"\"), got [i32 1]"));
+    assert!(messages[1].contains("expected a trap (\"\"), got [i32 1]"));
+}
+
+#[test]
+fn the_phase_of_a_failure_must_be_the_expected_one() {
+    let script = r#"
+        (assert_unlinkable (module (func $s unreachable) (start $s)) "unreachable")
+        (assert_trap (module (import "spectest" "nope" (func))) "")
+        (assert_unlinkable (module (func (result i32))) "type mismatch")
+        (assert_trap (module (func (result i32))) "")
+        (assert_unlinkable (module (import "spectest" "nope" (func))) "unknown import")
+        (assert_trap (module (func $s unreachable) (start $s)) "unreachable")
+    "#;
+    let (passed, failed, messages) = run(script);
+    assert_eq!((passed, failed), (2, 4), "{messages:#?}");
+    // A trap in the start function is not a link error.
+    assert!(messages[0].contains("expected a link error, but instantiation trapped"));
+    // A link error is not a trap.
+    assert!(messages[1].contains("got an error that is not a trap"));
+    // An invalid module is neither: it fails before linking.
+    assert!(messages[2].contains("compilation failed"));
+    assert!(messages[3].contains("compilation failed"));
+}
+
+#[test]
+fn quoted_modules_go_through_kilns_text_path() {
+    // A quoted module is text for `Module::new`; a valid one runs, and its
+    // malformed and invalid siblings are refused by Kiln, not the script
+    // parser.
+    let script = r#"
+        (module quote "(func (export \"f\") (result i32)" "(i32.const 42))")
+        (assert_return (invoke "f") (i32.const 42))
+        (assert_malformed (module quote "(func (result i32) (i32.const 0x1_))") "unknown operator")
+        (assert_invalid (module quote "(func (result i32))") "type mismatch")
+        (assert_malformed (module quote "(func (export \"f\") (result i32) (i32.const 1))") "ok")
+    "#;
+    let (passed, failed, messages) = run(script);
+    assert_eq!((passed, failed), (4, 1), "{messages:#?}");
+    assert!(messages[0].contains("expected the module to be malformed, but it compiled"));
+}

@@ -936,6 +936,26 @@ fn dispatch_does_not_grow_the_native_stack() {
     assert_eq!(s.live_frames(), 0);
 }
 
+/// The build that ships (optimised, no debug assertions, x86-64 or
+/// aarch64) runs the tail backend, so `cargo test --release` (which CI
+/// runs) really exercises it: were `build.rs` to stop selecting it, this
+/// fails in that run. `KILN_INTERP_DISPATCH=loop` is the documented way to
+/// force the loop backend, and then the test does not apply.
+#[test]
+#[cfg(all(
+    not(debug_assertions),
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+fn release_builds_run_the_tail_backend() {
+    if option_env!("KILN_INTERP_DISPATCH") == Some("loop") {
+        return;
+    }
+    assert!(
+        cfg!(kiln_tail_calls),
+        "an optimised build without debug assertions must select the tail backend"
+    );
+}
+
 #[test]
 fn assemble_copies_constant_right_operands_into_binary_instructions() {
     // Slots 0 and 1 are locals, 2.. the constants.
