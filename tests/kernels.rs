@@ -10,11 +10,21 @@
 //! build. A missing toolchain fails the test with the install command (the
 //! CI script installs it); it never passes silently. `CLANG` (default
 //! `clang`) overrides the compiler.
+//!
+//! Nothing here can hang the suite: clang and the native kernels run as
+//! processes killed after [`LIMIT`], and each kernel runs under Kiln on a
+//! thread the test stops waiting for after [`LIMIT`] (a kernel stuck in a
+//! loop cannot be stopped from outside without changing the engine's
+//! configuration, so it is left spinning until the test process exits).
 
 mod common;
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc::{RecvTimeoutError, channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 const TOOLCHAIN_HINT: &str = "the kernel test compiles bench/kernels/*.c with clang for wasm32 \
      and natively; install it with `apt-get install -y clang lld libclang-rt-dev-wasm32` \
@@ -45,11 +55,54 @@ fn clang() -> String {
     std::env::var("CLANG").unwrap_or_else(|_| "clang".to_string())
 }
 
+/// How long one compiler run, one native kernel or one kernel under Kiln
+/// (both modes) may take before the test fails; each takes well under a
+/// second.
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// Runs `cmd` like `Command::output` (stdin closed, output read on
+/// threads), but kills it and fails the test if it runs longer than
+/// [`LIMIT`]. `Err` if it cannot be started.
+fn output_within_limit(cmd: &mut Command, what: &str) -> std::io::Result<Output> {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let stdout = drain(child.stdout.take().expect("piped stdout"));
+    let stderr = drain(child.stderr.take().expect("piped stderr"));
+    let deadline = Instant::now() + LIMIT;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} did not finish within {LIMIT:?}; killed it");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Ok(Output {
+        status,
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+    })
+}
+
+/// Reads `pipe` to its end on a thread.
+fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        bytes
+    })
+}
+
 /// Runs a compiler, failing the test with its output (and the toolchain
 /// hint) if it cannot be started or fails.
 fn compile(cmd: &mut Command, what: &str) {
-    let out = cmd
-        .output()
+    let out = output_within_limit(cmd, &format!("compiling {what}"))
         .unwrap_or_else(|e| panic!("cannot run clang for {what} ({e}): {TOOLCHAIN_HINT}"));
     assert!(
         out.status.success(),
@@ -97,10 +150,11 @@ fn native(name: &str, n: i32, out: &Path) -> i32 {
             .arg(&main),
         &format!("{name}.c natively"),
     );
-    let run = Command::new(&exe)
-        .arg(n.to_string())
-        .output()
-        .expect("the native kernel runs");
+    let run = output_within_limit(
+        Command::new(&exe).arg(n.to_string()),
+        &format!("native {name}({n})"),
+    )
+    .expect("the native kernel runs");
     assert!(run.status.success(), "native {name} failed");
     String::from_utf8_lossy(&run.stdout)
         .trim()
@@ -127,7 +181,36 @@ fn kernels_match_native_code_in_both_modes() {
         let bytes = wasm(name, &out);
         let expect = native(name, n, &out);
         // Lazy and eager agree (checked by the helper) and match native.
-        let got: i32 = common::call_in_both_modes(&bytes, "run", n);
+        let got = in_both_modes_within_limit(name, bytes, n);
         assert_eq!(got, expect, "{name}({n})");
+    }
+}
+
+/// `common::call_in_both_modes(bytes, "run", n)` on its own thread, failing
+/// the test if it has not returned within [`LIMIT`]; a panic in it (lazy
+/// and eager disagree, a trap) is passed on.
+fn in_both_modes_within_limit(name: &str, bytes: Vec<u8>, n: i32) -> i32 {
+    let (done, finished) = channel();
+    let worker = std::thread::Builder::new()
+        .name(format!("kernel {name}"))
+        .spawn(move || {
+            let result: i32 = common::call_in_both_modes(&bytes, "run", n);
+            // The receiver is gone only after a timeout has failed the test.
+            let _ = done.send(result);
+        })
+        .expect("spawn the kernel thread");
+    match finished.recv_timeout(LIMIT) {
+        Ok(result) => {
+            worker.join().expect("the kernel thread");
+            result
+        }
+        // Dropped without a result: the run panicked; pass the panic on.
+        Err(RecvTimeoutError::Disconnected) => match worker.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => unreachable!("the kernel thread ended without a result"),
+        },
+        Err(RecvTimeoutError::Timeout) => {
+            panic!("{name}({n}) under Kiln did not finish within {LIMIT:?} (lazy then eager)")
+        }
     }
 }

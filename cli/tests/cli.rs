@@ -1,15 +1,106 @@
 //! The `kiln` command line, run as a process: `kiln run` and `kiln wast`.
+//!
+//! Every process is run by [`run_bounded`]: its output is read on threads
+//! (so a full pipe cannot deadlock the test) and it is killed, failing the
+//! test, if it has not finished within [`TIMEOUT`].
 
-use std::io::Write;
-use std::process::{Command, Output};
+use std::io::{Read, Write};
+use std::process::{Child, Command, Output, Stdio};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
+/// How long one `kiln` process may run before the test kills it and fails.
+/// Every process here finishes in well under a second.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Runs `kiln args` in the workspace root (where `examples/` is), with
+/// stdin closed, bounded by [`TIMEOUT`].
 fn kiln(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kiln"))
-        .args(args)
-        // The workspace root, where `examples/` is.
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .output()
-        .expect("run the kiln binary")
+    run_bounded(kiln_command(args), TIMEOUT)
+}
+
+fn kiln_command(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kiln"));
+    cmd.args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    cmd
+}
+
+/// Runs `cmd` to completion with stdin closed and stdout and stderr
+/// captured, like `Command::output`, but kills it and panics (naming the
+/// command and showing what it printed so far) if it runs longer than
+/// `timeout`.
+fn run_bounded(mut cmd: Command, timeout: Duration) -> Output {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    let stdout = drain(child.stdout.take().expect("piped stdout"));
+    let stderr = drain(child.stderr.take().expect("piped stderr"));
+    let deadline = Instant::now() + timeout;
+    let Some(status) = wait_until(&mut child, deadline) else {
+        let pid = child.id();
+        let _ = child.kill();
+        let _ = child.wait();
+        // The pipes close with the process; give the readers a moment.
+        let grace = Instant::now() + Duration::from_secs(5);
+        let text = |reader| {
+            String::from_utf8_lossy(&join_until(reader, grace).unwrap_or_default()).into_owned()
+        };
+        panic!(
+            "{cmd:?} did not finish within {timeout:?}; killed it (pid {pid})\n\
+             stdout so far:\n{}\nstderr so far:\n{}",
+            text(stdout),
+            text(stderr)
+        );
+    };
+    // The process has exited, so its pipes are closed (kiln starts no
+    // processes of its own that could hold them open); still, bounded.
+    let grace = Instant::now() + Duration::from_secs(5);
+    let (Some(stdout), Some(stderr)) = (join_until(stdout, grace), join_until(stderr, grace))
+    else {
+        panic!("{cmd:?} exited ({status}) but its output pipes stayed open");
+    };
+    Output {
+        status,
+        stdout,
+        stderr,
+    }
+}
+
+/// Reads `pipe` to its end on a thread.
+fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        bytes
+    })
+}
+
+/// The child's exit status, or `None` if it is still running at `deadline`.
+fn wait_until(child: &mut Child, deadline: Instant) -> Option<std::process::ExitStatus> {
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The reader's bytes, or `None` if it has not finished by `deadline`.
+fn join_until(reader: JoinHandle<Vec<u8>>, deadline: Instant) -> Option<Vec<u8>> {
+    while !reader.is_finished() {
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Some(reader.join().expect("the pipe reader"))
 }
 
 fn stdout(out: &Output) -> String {
@@ -29,6 +120,79 @@ fn temp_file(name: &str, contents: &str) -> std::path::PathBuf {
         .write_all(contents.as_bytes())
         .unwrap();
     path
+}
+
+/// What `kiln run` printed on stderr for a trap, taken apart:
+///
+/// ```text
+/// error: <the error's messages>
+/// trap code: <the Trap variant>
+/// wasm backtrace:
+///     0:     0x36 - <module>!<function>
+///     1: ...
+/// ```
+#[derive(Debug)]
+struct TrapReport {
+    error: String,
+    code: String,
+    /// `(offset, "module!function")`, innermost frame first.
+    frames: Vec<(u64, String)>,
+}
+
+impl TrapReport {
+    fn parse(stderr: &str) -> TrapReport {
+        let mut lines = stderr.lines();
+        let mut field = |prefix: &str| {
+            lines
+                .next()
+                .and_then(|line| line.strip_prefix(prefix))
+                .unwrap_or_else(|| panic!("no `{prefix}` line where expected:\n{stderr}"))
+                .to_string()
+        };
+        let error = field("error: ");
+        let code = field("trap code: ");
+        assert_eq!(field("wasm backtrace:"), "", "{stderr}");
+        let frames = lines
+            .enumerate()
+            .map(|(i, line)| {
+                let (number, rest) = line
+                    .split_once(": ")
+                    .unwrap_or_else(|| panic!("not a frame: {line:?}\n{stderr}"));
+                assert_eq!(
+                    number.trim(),
+                    i.to_string(),
+                    "frames count from 0:\n{stderr}"
+                );
+                let (offset, name) = rest
+                    .split_once(" - ")
+                    .unwrap_or_else(|| panic!("not a frame: {line:?}\n{stderr}"));
+                let offset = offset
+                    .trim()
+                    .strip_prefix("0x")
+                    .and_then(|hex| u64::from_str_radix(hex, 16).ok())
+                    .unwrap_or_else(|| panic!("not a hex offset: {line:?}\n{stderr}"));
+                (offset, name.to_string())
+            })
+            .collect();
+        TrapReport {
+            error,
+            code,
+            frames,
+        }
+    }
+
+    fn names(&self) -> Vec<&str> {
+        self.frames.iter().map(|(_, name)| name.as_str()).collect()
+    }
+
+    /// The offset printed for function `name` (the start of its body).
+    fn offset_of(&self, name: &str) -> u64 {
+        self.frames
+            .iter()
+            .find(|(_, frame)| frame == name)
+            .unwrap_or_else(|| panic!("no frame {name} in {self:?}"))
+            .0
+    }
 }
 
 #[test]
@@ -57,31 +221,129 @@ fn run_prints_each_result_on_its_own_line_and_parses_typed_args() {
     assert_eq!(stdout(&out), "17\n2.5\n-7\n");
 }
 
+/// Module `demo`: its functions are named in the `name` section except the
+/// one at index 4. With argument 1, `entry` (via `middle`) and `outer` (via
+/// function 4) reach `divide` with 2 and divide by zero, three calls deep;
+/// with 3 they return 100 / (4 - 2).
+const DEEP_TRAP: &str = r#"(module $demo
+  (func $entry (export "entry") (param i32) (result i32)
+    local.get 0 call $middle)
+  (func $middle (param i32) (result i32)
+    local.get 0 i32.const 1 i32.add call $divide)
+  (func $divide (param i32) (result i32)
+    i32.const 100 local.get 0 i32.const 2 i32.sub i32.div_u)
+  (func $outer (export "outer") (param i32) (result i32)
+    local.get 0 call 4)
+  (func (param i32) (result i32)
+    local.get 0 i32.const 1 i32.add call $divide))"#;
+
 #[test]
 fn run_reports_a_trap_and_exits_non_zero() {
-    let path = temp_file(
-        "trap.wat",
-        r#"(module (func $boom (export "boom") (result i32) i32.const 1 i32.const 0 i32.div_s))"#,
+    let path = temp_file("deep-trap.wat", DEEP_TRAP);
+    let path = path.to_str().unwrap();
+
+    // The same calls without a trap: the arguments get through.
+    let out = kiln(&["run", path, "--invoke", "entry", "3"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "50\n");
+
+    let out = kiln(&["run", path, "--invoke", "entry", "1"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    let entry = TrapReport::parse(&stderr(&out));
+    assert_eq!(
+        entry.error,
+        "failed to run `entry`: wasm trap: integer divide by zero"
     );
-    let out = kiln(&["run", path.to_str().unwrap(), "--invoke", "boom"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert!(err.contains("integer divide by zero"), "{err}");
-    assert!(err.contains("boom"), "backtrace names the function: {err}");
+    assert_eq!(entry.code, "IntegerDivisionByZero");
+    // Innermost first, every frame of the chain and nothing else, named
+    // `module!function` from the name section.
+    assert_eq!(entry.names(), ["demo!divide", "demo!middle", "demo!entry"]);
+
+    // A function the name section leaves out is shown by its index.
+    let out = kiln(&["run", path, "--invoke", "outer", "1"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let outer = TrapReport::parse(&stderr(&out));
+    assert_eq!(
+        outer.error,
+        "failed to run `outer`: wasm trap: integer divide by zero"
+    );
+    assert_eq!(outer.code, "IntegerDivisionByZero");
+    assert_eq!(
+        outer.names(),
+        ["demo!divide", "demo!<wasm function 4>", "demo!outer"]
+    );
+
+    // Each frame's offset is its own function's: the bodies lie in the
+    // binary in definition order, and `divide` is at one place.
+    let offsets = [
+        entry.offset_of("demo!entry"),
+        entry.offset_of("demo!middle"),
+        entry.offset_of("demo!divide"),
+        outer.offset_of("demo!outer"),
+        outer.offset_of("demo!<wasm function 4>"),
+    ];
+    assert!(
+        offsets[0] > 0 && offsets.windows(2).all(|w| w[0] < w[1]),
+        "{offsets:x?}"
+    );
+    assert_eq!(outer.offset_of("demo!divide"), offsets[2]);
+}
+
+#[test]
+fn a_trap_in_a_wasi_command_is_reported_after_its_output() {
+    let path = temp_file(
+        "wasi-trap.wat",
+        r#"(module $cmd
+             (import "wasi_snapshot_preview1" "fd_write"
+               (func $fd_write (param i32 i32 i32 i32) (result i32)))
+             (memory (export "memory") 1)
+             (data (i32.const 16) "before the trap\n")
+             (func $crash unreachable)
+             (func $start (export "_start")
+               (i32.store (i32.const 0) (i32.const 16))
+               (i32.store (i32.const 4) (i32.const 16))
+               (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+               (call $crash)))"#,
+    );
+    let out = kiln(&["run", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "before the trap\n");
+    let report = TrapReport::parse(&stderr(&out));
+    assert_eq!(report.code, "UnreachableCodeReached");
+    assert!(
+        report
+            .error
+            .ends_with("wasm trap: wasm `unreachable` instruction executed"),
+        "{report:?}"
+    );
+    assert_eq!(report.names(), ["cmd!crash", "cmd!start"]);
 }
 
 #[test]
 fn run_rejects_bad_input_with_a_message() {
     let out = kiln(&["run", "examples/fib.wat", "--invoke", "fib", "not-a-number"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("error"), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "error: invalid i32 argument `not-a-number`\n");
+    assert_eq!(stdout(&out), "");
+
+    let out = kiln(&["run", "examples/fib.wat", "--invoke", "fib"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr(&out), "error: `fib` takes 1 arguments, 0 given\n");
 
     let out = kiln(&["run", "examples/fib.wat", "--invoke", "missing"]);
     assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "error: no exported function named `missing`\n"
+    );
 
     let path = temp_file("bad.wasm", "\0asm\x01\0\0\0\x05garbage");
     let out = kiln(&["run", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
+    let prefix = format!("error: failed to compile {}: ", path.display());
+    assert!(stderr(&out).starts_with(&prefix), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
 }
 
 #[test]
@@ -107,12 +369,114 @@ fn wast_runs_scripts_and_prints_the_closing_line() {
 }
 
 #[test]
-fn version_and_help() {
-    let out = kiln(&["--version"]);
-    assert!(out.status.success());
-    assert!(stdout(&out).starts_with("kiln "), "{}", stdout(&out));
+fn version_prints_the_package_version() {
+    for flag in ["--version", "-V"] {
+        let out = kiln(&[flag]);
+        assert!(out.status.success(), "{flag}: {}", stderr(&out));
+        assert_eq!(
+            stdout(&out),
+            concat!("kiln ", env!("CARGO_PKG_VERSION"), "\n")
+        );
+        assert_eq!(stderr(&out), "");
+    }
+}
+
+#[test]
+fn help_lists_the_subcommands_and_their_options() {
     let out = kiln(&["--help"]);
-    assert!(stdout(&out).contains("run") && stdout(&out).contains("wast"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    let help = stdout(&out);
+    assert!(help.contains("\nUsage: kiln <COMMAND>\n"), "{help}");
+    // The "Commands:" section: one line per subcommand, name first.
+    let commands: Vec<(&str, &str)> = help
+        .lines()
+        .skip_while(|line| *line != "Commands:")
+        .skip(1)
+        .take_while(|line| !line.is_empty())
+        .map(|line| line.trim().split_once(' ').unwrap_or((line.trim(), "")))
+        .collect();
+    let names: Vec<&str> = commands.iter().map(|(name, _)| *name).collect();
+    assert_eq!(names, ["run", "wast", "help"], "{help}");
+    assert!(commands[0].1.contains("--invoke"), "{help}");
+    assert!(commands[1].1.contains(".wast"), "{help}");
+
+    // `run --help` lists every option the README documents.
+    let out = kiln(&["run", "--help"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let help = stdout(&out);
+    assert!(
+        help.contains("Usage: kiln run [OPTIONS] <FILE> [ARGS]..."),
+        "{help}"
+    );
+    for option in [
+        "--dir <HOST[::GUEST]>",
+        "--env <NAME[=VAL]>",
+        "--invoke <NAME>",
+        "--preload <NAME=PATH>",
+        "--fuel <N>",
+    ] {
+        assert!(help.contains(option), "{option} missing:\n{help}");
+    }
+
+    let out = kiln(&["wast", "--help"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Usage: kiln wast <FILES>..."),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn usage_errors_exit_non_zero_with_a_message() {
+    let cases: [(&[&str], &[&str]); 6] = [
+        (
+            &["frobnicate"],
+            &[
+                "unrecognized subcommand 'frobnicate'",
+                "Usage: kiln <COMMAND>",
+            ],
+        ),
+        // No subcommand: the help, on stderr.
+        (&[], &["Usage: kiln <COMMAND>", "Commands:"]),
+        // No FILE: `run`'s help, on stderr.
+        (&["run"], &["Usage: kiln run [OPTIONS] <FILE> [ARGS]..."]),
+        (
+            &["run", "--invoke", "fib"],
+            &[
+                "the following required arguments were not provided",
+                "<FILE>",
+            ],
+        ),
+        (
+            &["wast"],
+            &[
+                "the following required arguments were not provided",
+                "<FILES>",
+            ],
+        ),
+        (
+            &["run", "--fuel", "lots", "examples/fib.wat"],
+            &["invalid value 'lots' for '--fuel <N>'"],
+        ),
+    ];
+    for (args, messages) in cases {
+        let out = kiln(args);
+        assert!(
+            matches!(out.status.code(), Some(code) if code != 0),
+            "kiln {args:?} exited with {}",
+            out.status
+        );
+        assert_eq!(stdout(&out), "", "kiln {args:?}");
+        for message in messages {
+            assert!(
+                stderr(&out).contains(message),
+                "kiln {args:?}: {message:?} missing from:\n{}",
+                stderr(&out)
+            );
+        }
+    }
 }
 
 #[test]
@@ -191,7 +555,10 @@ fn run_reports_a_missing_file_and_a_bad_dir() {
 
 #[test]
 fn fuel_bounds_a_run() {
-    let spin = temp_file("spin.wat", r#"(module (func (export "spin") (loop br 0)))"#);
+    let spin = temp_file(
+        "spin.wat",
+        r#"(module $spinner (func $spin (export "spin") (loop br 0)))"#,
+    );
     let out = kiln(&[
         "run",
         "--fuel",
@@ -201,11 +568,13 @@ fn fuel_bounds_a_run() {
         spin.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("all fuel consumed"),
-        "{}",
-        stderr(&out)
+    let report = TrapReport::parse(&stderr(&out));
+    assert_eq!(
+        report.error,
+        "failed to run `spin`: wasm trap: all fuel consumed by WebAssembly"
     );
+    assert_eq!(report.code, "OutOfFuel");
+    assert_eq!(report.names(), ["spinner!spin"]);
     // Enough fuel: the program finishes normally.
     let out = kiln(&[
         "run",
@@ -218,4 +587,40 @@ fn fuel_bounds_a_run() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "55\n");
+}
+
+#[test]
+fn a_run_that_never_finishes_is_killed_and_fails_the_test() {
+    // Without `--fuel` this loops forever: the watchdog must end it.
+    let spin = temp_file(
+        "forever.wat",
+        r#"(module (func (export "spin") (loop br 0)))"#,
+    );
+    let cmd = kiln_command(&["run", "--invoke", "spin", spin.to_str().unwrap()]);
+    let started = Instant::now();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run_bounded(cmd, Duration::from_millis(300))
+    }));
+    let payload = result.expect_err("an endless run must fail the test");
+    let message = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        message.contains("did not finish within 300ms; killed it"),
+        "{message}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(20), "{message}");
+    // The process is gone (killed and reaped), not left spinning.
+    let pid = message
+        .split_once("(pid ")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(pid, _)| pid.to_string())
+        .unwrap_or_else(|| panic!("no pid in {message:?}"));
+    if cfg!(target_os = "linux") {
+        assert!(
+            !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+            "kiln (pid {pid}) still exists"
+        );
+    }
 }

@@ -141,7 +141,8 @@ fn run(mut cmd: Command, stdin: &[u8]) -> Outcome {
         }
         if Instant::now() > deadline {
             let _ = child.kill();
-            panic!("{cmd:?} did not finish within a minute");
+            let _ = child.wait();
+            panic!("{cmd:?} did not finish within a minute; killed it");
         }
         std::thread::sleep(Duration::from_millis(10));
     };

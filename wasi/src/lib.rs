@@ -357,3 +357,10 @@ mod tests {
         send::<crate::MemoryOutputPipe>();
     }
 }
+
+// Every `rust` block of the workspace README is a complete program; this
+// makes each a doctest of this crate (the one that depends on both `kiln`
+// and `kiln-wasi`), so `cargo test --workspace` compiles and runs them.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
