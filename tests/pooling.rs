@@ -1,10 +1,16 @@
 //! The pooling instance allocator: concurrency limits, modules that can
 //! never fit, size caps, slot reuse and tenant isolation.
 
+#[path = "common/watchdog.rs"]
+mod watchdog;
+
 use kiln::{
     Config, Engine, Instance, InstanceAllocationStrategy, Linker, Module,
     PoolConcurrencyLimitError, PoolingAllocationConfig, Store, Trap,
 };
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
 
 fn pooled(configure: impl FnOnce(&mut PoolingAllocationConfig)) -> Engine {
     let mut pool = PoolingAllocationConfig::new();
@@ -355,37 +361,157 @@ fn each_engine_has_its_own_pool() -> kiln::Result<()> {
 }
 
 #[test]
-fn stores_on_many_threads_share_the_pool() -> kiln::Result<()> {
+fn stores_on_many_threads_share_the_pool() {
+    // If a slot were never returned, the threads waiting for one would
+    // retry forever: the watchdog turns that into a failure.
+    watchdog::within(
+        "8 threads sharing 2 pool slots",
+        Duration::from_secs(20),
+        threads_contend_for_fewer_slots_than_threads,
+    );
+}
+
+fn threads_contend_for_fewer_slots_than_threads() {
+    const THREADS: usize = 8;
+    const SLOTS: usize = 2;
+    const ROUNDS: i32 = 25;
     let engine = pooled(|pool| {
-        pool.total_core_instances(8)
-            .total_memories(8)
-            .total_tables(8);
+        pool.total_core_instances(SLOTS as u32)
+            .total_memories(SLOTS as u32)
+            .total_tables(SLOTS as u32);
     });
+    // `work` returns what the slot's previous tenant left in memory (must
+    // be 0: slots are zeroed on release) and leaves its own mark.
     let module = Module::new(
         &engine,
         r#"(module (memory 1) (table 1 funcref)
              (func (export "work") (param i32) (result i32)
-               (i32.store (i32.const 0) (local.get 0)) (i32.load (i32.const 0))))"#,
-    )?;
-    let threads: Vec<_> = (0..8)
-        .map(|t| {
-            let engine = engine.clone();
-            let module = module.clone();
-            std::thread::spawn(move || -> kiln::Result<()> {
-                for i in 0..25 {
-                    let mut store = Store::new(&engine, ());
-                    let instance = Instance::new(&mut store, &module, &[])?;
-                    let work = instance.get_typed_func::<i32, i32>(&mut store, "work")?;
-                    assert_eq!(work.call(&mut store, t * 100 + i)?, t * 100 + i);
+               (i32.load (i32.const 0))
+               (i32.store (i32.const 0) (local.get 0))))"#,
+    )
+    .unwrap();
+
+    /// What the threads share: the number of live instances (raised after
+    /// an instantiation succeeds and lowered before its store drops, so it
+    /// never exceeds the slots really in use), its peak, and counters.
+    #[derive(Default)]
+    struct Shared {
+        live: AtomicUsize,
+        peak: AtomicUsize,
+        first_winners: AtomicUsize,
+        first_refusals: AtomicUsize,
+        later_refusals: AtomicUsize,
+        rounds_done: AtomicUsize,
+    }
+    let shared = Arc::new(Shared::default());
+    // Takes a slot in a new store, or returns `None` if the pool refused
+    // with a `PoolConcurrencyLimitError` (any other error fails the test).
+    let occupy = {
+        let (engine, module, shared) = (engine.clone(), module.clone(), shared.clone());
+        move || -> Option<(Store<()>, Instance)> {
+            let mut store = Store::new(&engine, ());
+            match Instance::new(&mut store, &module, &[]) {
+                Ok(instance) => {
+                    let live = shared.live.fetch_add(1, SeqCst) + 1;
+                    assert!(live <= SLOTS, "{live} instances live in a pool of {SLOTS}");
+                    shared.peak.fetch_max(live, SeqCst);
+                    Some((store, instance))
                 }
-                Ok(())
+                Err(err) => {
+                    // Whichever kind of slot ran out first.
+                    let message = limit_error(&err);
+                    assert!(
+                        ["core instances", "memories", "tables"]
+                            .iter()
+                            .any(|kind| message
+                                == format!(
+                                    "maximum concurrent limit of {SLOTS} for {kind} reached"
+                                )),
+                        "{message}"
+                    );
+                    None
+                }
+            }
+        }
+    };
+    let release = {
+        let shared = shared.clone();
+        move |(store, _): (Store<()>, Instance)| {
+            shared.live.fetch_sub(1, SeqCst);
+            drop(store);
+        }
+    };
+    let work = |(store, instance): &mut (Store<()>, Instance), mark: i32| {
+        let work = instance
+            .get_typed_func::<i32, i32>(&mut *store, "work")
+            .unwrap();
+        assert_eq!(work.call(&mut *store, mark).unwrap(), 0, "a dirty slot");
+    };
+
+    let start = Arc::new(Barrier::new(THREADS));
+    let attempted = Arc::new(Barrier::new(THREADS));
+    let released = Arc::new(Barrier::new(THREADS));
+    let threads: Vec<_> = (0..THREADS as i32)
+        .map(|t| {
+            let (occupy, release) = (occupy.clone(), release.clone());
+            let (start, attempted, released) = (start.clone(), attempted.clone(), released.clone());
+            let shared = shared.clone();
+            std::thread::spawn(move || {
+                // Everyone tries at once while the winners hold their slot:
+                // exactly SLOTS succeed, the rest are refused.
+                start.wait();
+                let first = occupy();
+                if first.is_some() {
+                    shared.first_winners.fetch_add(1, SeqCst);
+                } else {
+                    shared.first_refusals.fetch_add(1, SeqCst);
+                }
+                attempted.wait();
+                assert_eq!(shared.first_winners.load(SeqCst), SLOTS);
+                assert_eq!(shared.first_refusals.load(SeqCst), THREADS - SLOTS);
+                if let Some(mut tenant) = first {
+                    work(&mut tenant, t * 1000 + 1);
+                    release(tenant);
+                }
+                // The winners have dropped their stores: a refused thread
+                // gets a slot by retrying, and so on for every round.
+                released.wait();
+                for round in 0..ROUNDS {
+                    let mut tenant = loop {
+                        if let Some(tenant) = occupy() {
+                            break tenant;
+                        }
+                        shared.later_refusals.fetch_add(1, SeqCst);
+                        std::thread::sleep(Duration::from_micros(200));
+                    };
+                    work(&mut tenant, t * 1000 + round + 2);
+                    // Hold the slot a moment so that others contend for it.
+                    std::thread::sleep(Duration::from_micros(100));
+                    release(tenant);
+                    shared.rounds_done.fetch_add(1, SeqCst);
+                }
             })
         })
         .collect();
     for thread in threads {
-        thread.join().unwrap()?;
+        if let Err(panic) = thread.join() {
+            std::panic::resume_unwind(panic);
+        }
     }
-    Ok(())
+    assert_eq!(shared.rounds_done.load(SeqCst), THREADS * ROUNDS as usize);
+    assert_eq!(shared.peak.load(SeqCst), SLOTS);
+    assert_eq!(shared.live.load(SeqCst), 0);
+    println!(
+        "{} refusals while {THREADS} threads did {ROUNDS} rounds each",
+        shared.later_refusals.load(SeqCst)
+    );
+    // Every slot came back: SLOTS instances fit again, and no more.
+    let mut store = Store::new(&engine, ());
+    for _ in 0..SLOTS {
+        Instance::new(&mut store, &module, &[]).unwrap();
+    }
+    let err = Instance::new(&mut store, &module, &[]).unwrap_err();
+    assert!(err.is::<PoolConcurrencyLimitError>(), "{err:#}");
 }
 
 #[test]
