@@ -308,35 +308,143 @@ fn a_directory_given_under_another_name_is_found_by_that_name() {
     assert_eq!(std::fs::read_dir(&guest_dir).unwrap().count(), 0);
 }
 
-/// The output `sandbox.c` must print: every escape refused.
-const SANDBOX_EXPECTED: &str = "    (opened; contents: inside)
-control: open inside.txt: SUCCESS
-    (opened; contents: inside)
-control: open sub/../inside.txt: SUCCESS
-open ../secret.txt: ENOTCAPABLE
-open sub/../../secret.txt: ENOTCAPABLE
-open /etc/passwd: ENOTCAPABLE
-open absolute secret path: ENOTCAPABLE
-open link_rel (-> ../secret.txt): ENOTCAPABLE
-open link_abs (-> absolute secret): ENOTCAPABLE
-open link_dir/secret.txt (link_dir -> ..): ENOTCAPABLE
-open directory ..: ENOTCAPABLE
-open directory link_dir: ENOTCAPABLE
-open ../../secret.txt from sub: ENOTCAPABLE
-stat ../secret.txt: ENOTCAPABLE
-stat link_rel following it: ENOTCAPABLE
-stat link_abs following it: ENOTCAPABLE
-mkdir ../escaped_dir: ENOTCAPABLE
-mkdir link_dir/escaped_dir: ENOTCAPABLE
-rename inside.txt to ../escaped.txt: ENOTCAPABLE
-rename ../secret.txt to stolen.txt: ENOTCAPABLE
-unlink ../secret.txt: ENOTCAPABLE
-hard link ../secret.txt as stolen.txt: ENOTCAPABLE
-symlink to /etc/passwd: ENOTCAPABLE
-create ../created.txt: ENOTCAPABLE
-libc fopen /sandbox/../secret.txt: ENOTCAPABLE
-libc fopen /sandbox/link_rel: ENOTCAPABLE
-";
+/// The controls of `sandbox.c`, which must succeed (each prints the file
+/// it opened first).
+const SANDBOX_CONTROLS: &[&str] = &[
+    "control: open inside.txt",
+    "control: open sub/../inside.txt",
+];
+
+/// Every escape `sandbox.c` attempts, in order.
+const SANDBOX_ESCAPES: &[&str] = &[
+    "open ../secret.txt",
+    "open sub/../../secret.txt",
+    "open /etc/passwd",
+    "open absolute secret path",
+    "open link_rel (-> ../secret.txt)",
+    "open link_abs (-> absolute secret)",
+    "open link_dir/secret.txt (link_dir -> ..)",
+    "open directory ..",
+    "open directory link_dir",
+    "open ../../secret.txt from sub",
+    "stat ../secret.txt",
+    "stat link_rel following it",
+    "stat link_abs following it",
+    "mkdir ../escaped_dir",
+    "mkdir link_dir/escaped_dir",
+    "rename inside.txt to ../escaped.txt",
+    "rename ../secret.txt to stolen.txt",
+    "unlink ../secret.txt",
+    "hard link ../secret.txt as stolen.txt",
+    "symlink to /etc/passwd",
+    "create ../created.txt",
+    "libc fopen /sandbox/../secret.txt",
+    "libc fopen /sandbox/link_rel",
+];
+
+/// The errnos the WASI contract allows for refusing an escape.
+const REFUSALS: &[&str] = &["ENOTCAPABLE", "EPERM"];
+
+/// Checks `sandbox.c`'s output line by line: both controls succeed, then
+/// every escape, in order, is refused with one of [`REFUSALS`] (a success,
+/// which would also print an "(opened ...)" line, or any other errno is
+/// an error), then the count of refusals. `Err` says which line is wrong.
+fn check_sandbox_output(stdout: &str) -> Result<(), String> {
+    let mut lines = stdout.lines();
+    let mut next = |what: &str| {
+        lines
+            .next()
+            .ok_or_else(|| format!("the output ends before {what}"))
+    };
+    for control in SANDBOX_CONTROLS {
+        let expected = [
+            "    (opened; contents: inside)".to_string(),
+            format!("{control}: SUCCESS"),
+        ];
+        for line in expected {
+            let got = next(control)?;
+            if got != line {
+                return Err(format!("got {got:?}, want {line:?}"));
+            }
+        }
+    }
+    for escape in SANDBOX_ESCAPES {
+        let got = next(escape)?;
+        let refused = got
+            .strip_prefix(escape)
+            .and_then(|rest| rest.strip_prefix(": "))
+            .is_some_and(|errno| REFUSALS.contains(&errno));
+        if !refused {
+            return Err(format!(
+                "got {got:?}, want \"{escape}: \" and one of {REFUSALS:?}"
+            ));
+        }
+    }
+    let n = SANDBOX_ESCAPES.len();
+    let summary = format!("{n} of {n} escapes refused");
+    let got = next("the summary")?;
+    if got != summary {
+        return Err(format!("got {got:?}, want {summary:?}"));
+    }
+    match lines.next() {
+        Some(extra) => Err(format!("unexpected line after the summary: {extra:?}")),
+        None => Ok(()),
+    }
+}
+
+#[test]
+fn the_sandbox_check_accepts_only_enotcapable_or_eperm() {
+    let output = |errno_of: &dyn Fn(usize) -> &'static str| {
+        let mut out = String::new();
+        for control in SANDBOX_CONTROLS {
+            out += &format!("    (opened; contents: inside)\n{control}: SUCCESS\n");
+        }
+        for (i, escape) in SANDBOX_ESCAPES.iter().enumerate() {
+            out += &format!("{escape}: {}\n", errno_of(i));
+        }
+        let n = SANDBOX_ESCAPES.len();
+        out + &format!("{n} of {n} escapes refused\n")
+    };
+    assert_eq!(check_sandbox_output(&output(&|_| "ENOTCAPABLE")), Ok(()));
+    assert_eq!(check_sandbox_output(&output(&|_| "EPERM")), Ok(()));
+    let mixed = |i: usize| {
+        if i.is_multiple_of(2) {
+            "EPERM"
+        } else {
+            "ENOTCAPABLE"
+        }
+    };
+    assert_eq!(check_sandbox_output(&output(&mixed)), Ok(()));
+    // Any one escape succeeding or failing otherwise fails the check.
+    for bad in [
+        "SUCCESS",
+        "ENOENT",
+        "errno 2",
+        "ENOTCAPABLE (NOT REFUSED)",
+        "",
+    ] {
+        for at in [0, SANDBOX_ESCAPES.len() - 1] {
+            let text = output(&|i| if i == at { bad } else { "ENOTCAPABLE" });
+            assert!(check_sandbox_output(&text).is_err(), "{bad:?} at {at}");
+        }
+    }
+    // So do a failed control, a missing or extra line, a wrong count.
+    let good = output(&|_| "EPERM");
+    let broken = [
+        good.replacen("inside.txt: SUCCESS", "inside.txt: ENOENT", 1),
+        good.replacen("open /etc/passwd: EPERM\n", "", 1),
+        good.replacen(
+            "open /etc/passwd: EPERM\n",
+            "    (opened; contents: root)\nopen /etc/passwd: EPERM\n",
+            1,
+        ),
+        good.replace(" of ", " of 1"),
+        good.clone() + "more\n",
+    ];
+    for text in broken {
+        assert!(check_sandbox_output(&text).is_err(), "{text}");
+    }
+}
 
 #[test]
 fn every_sandbox_escape_is_refused() {
@@ -358,13 +466,15 @@ fn every_sandbox_escape_is_refused() {
         &[secret.to_str().unwrap()],
         b"",
     );
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert!(
         !out.stdout.contains("TOP SECRET"),
         "the secret leaked:\n{}",
         out.stdout
     );
-    assert_eq!(out.stdout, SANDBOX_EXPECTED);
+    if let Err(wrong) = check_sandbox_output(&out.stdout) {
+        panic!("{wrong}; the whole output:\n{}{}", out.stdout, out.stderr);
+    }
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
 
     // Nothing outside changed, nothing was moved out or in.
     assert_eq!(std::fs::read_to_string(&secret).unwrap(), "TOP SECRET\n");

@@ -199,11 +199,31 @@ pub(crate) fn time_changes(atim: u64, mtim: u64, flags: u16) -> Result<[TimeChan
     ])
 }
 
-/// Applies time changes to an open file or directory.
-pub(crate) fn set_fd_times(
-    fd: impl std::os::fd::AsFd,
-    changes: [TimeChange; 2],
-) -> Result<(), Errno> {
+/// Applies time changes to an open file.
+pub(crate) fn set_file_times(file: &std::fs::File, changes: [TimeChange; 2]) -> Result<(), Errno> {
+    Ok(rustix::fs::futimens(file, &timestamps(changes))?)
+}
+
+/// Applies time changes to an open directory. cap-std opens directories
+/// with `O_PATH` on Linux, which `futimens` refuses (`EBADF`), so the
+/// directory is named as `.` relative to itself.
+pub(crate) fn set_dir_times(dir: &Dir, changes: [TimeChange; 2]) -> Result<(), Errno> {
+    use rustix::fs::{AtFlags, utimensat};
+    Ok(utimensat(dir, ".", &timestamps(changes), AtFlags::empty())?)
+}
+
+/// Flushes an open directory to disk. Like `futimens`, `fsync` refuses an
+/// `O_PATH` descriptor, so this opens the directory itself (`.`) for
+/// reading first.
+pub(crate) fn sync_dir(dir: &Dir) -> Result<(), Errno> {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let readable = rustix::fs::openat(dir, ".", flags, Mode::empty())?;
+    Ok(rustix::fs::fsync(readable)?)
+}
+
+/// The `utimensat` timestamps of time changes.
+fn timestamps(changes: [TimeChange; 2]) -> rustix::fs::Timestamps {
     let spec = |change: TimeChange| match change {
         TimeChange::Keep => rustix::fs::Timespec {
             tv_sec: 0,
@@ -218,11 +238,10 @@ pub(crate) fn set_fd_times(
             tv_nsec: (ns % 1_000_000_000) as _,
         },
     };
-    let times = rustix::fs::Timestamps {
+    rustix::fs::Timestamps {
         last_access: spec(changes[0]),
         last_modification: spec(changes[1]),
-    };
-    Ok(rustix::fs::futimens(fd, &times)?)
+    }
 }
 
 /// Applies time changes to `path` inside `dir`.

@@ -197,7 +197,7 @@ impl WasiCtx {
         desc.require(rights::FD_DATASYNC)?;
         match &desc.object {
             Object::File(f) => Ok(f.file.sync_data()?),
-            Object::Dir(d) => Ok(rustix::fs::fsync(&d.dir)?),
+            Object::Dir(d) => fs::sync_dir(&d.dir),
             Object::Input(_) | Object::Output(_) => Err(Errno::Inval),
         }
     }
@@ -207,7 +207,7 @@ impl WasiCtx {
         desc.require(rights::FD_SYNC)?;
         match &desc.object {
             Object::File(f) => Ok(f.file.sync_all()?),
-            Object::Dir(d) => Ok(rustix::fs::fsync(&d.dir)?),
+            Object::Dir(d) => fs::sync_dir(&d.dir),
             Object::Input(_) | Object::Output(_) => Err(Errno::Inval),
         }
     }
@@ -289,8 +289,8 @@ impl WasiCtx {
         desc.require(rights::FD_FILESTAT_SET_TIMES)?;
         let changes = fs::time_changes(atim, mtim, flags)?;
         match &desc.object {
-            Object::File(f) => fs::set_fd_times(&f.file, changes),
-            Object::Dir(d) => fs::set_fd_times(&d.dir, changes),
+            Object::File(f) => fs::set_file_times(&f.file, changes),
+            Object::Dir(d) => fs::set_dir_times(&d.dir, changes),
             Object::Input(_) | Object::Output(_) => Err(Errno::Inval),
         }
     }
