@@ -7,7 +7,7 @@
 //!
 //! The type registry is why engines matter at run time: every function
 //! signature is interned into an engine-wide
-//! [`VMSharedTypeIndex`](kiln_interp::vm::VMSharedTypeIndex), so two
+//! [`VMSharedTypeIndex`](kiln_vm::VMSharedTypeIndex), so two
 //! functions from different modules have the same type exactly when their
 //! indices are equal. `call_indirect` and import matching compare one `u32`.
 

@@ -89,11 +89,7 @@ impl Global {
 }
 
 /// `value` as the raw contents of a global of type `ty` in `store`.
-fn checked_raw(
-    store: &StoreOpaque,
-    ty: &GlobalType,
-    value: &Val,
-) -> Result<kiln_interp::vm::ValRaw> {
+fn checked_raw(store: &StoreOpaque, ty: &GlobalType, value: &Val) -> Result<kiln_vm::ValRaw> {
     if ty.content().is_v128() {
         bail!("v128 globals are not supported");
     }

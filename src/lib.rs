@@ -19,7 +19,7 @@
 //! undefined behaviour.
 //!
 //! Underneath, a private `runtime` layer builds each instance in the raw
-//! layout that `kiln_interp::vm` defines (one allocation per instance, fixed
+//! layout that `kiln_vm` defines (one allocation per instance, fixed
 //! offsets), and every call goes through a `VMFuncRef`'s `array_call` entry,
 //! whether the callee is interpreted, a host closure, or (later) native code.
 //!
@@ -63,7 +63,7 @@ mod values;
 pub mod wast;
 
 pub use anyhow::{Error, Result};
-pub use kiln_interp::vm::ValRaw;
+pub use kiln_vm::ValRaw;
 
 pub use allocation::{
     InstanceAllocationStrategy, PoolConcurrencyLimitError, PoolingAllocationConfig,

@@ -17,7 +17,7 @@ use std::fmt;
 
 /// Why WebAssembly execution stopped: `Trap::MemoryOutOfBounds`,
 /// `Trap::UnreachableCodeReached`, ... Displays as `wasm trap: <message>`.
-pub use kiln_interp::vm::TrapCode as Trap;
+pub use kiln_vm::TrapCode as Trap;
 
 /// The WebAssembly frames live when a trap happened, innermost first.
 #[derive(Debug, Clone)]
@@ -43,7 +43,7 @@ impl WasmBacktrace {
     /// Resolves the executor's raw frames against the store's instances.
     pub(crate) fn from_vm_frames(
         store: &StoreOpaque,
-        frames: &[kiln_interp::vm::FrameInfo],
+        frames: &[kiln_vm::FrameInfo],
     ) -> WasmBacktrace {
         let frames = frames
             .iter()
@@ -126,7 +126,7 @@ impl fmt::Display for WasmBacktrace {
 pub(crate) fn trap_error(
     store: &StoreOpaque,
     code: Trap,
-    frames: &[kiln_interp::vm::FrameInfo],
+    frames: &[kiln_vm::FrameInfo],
 ) -> anyhow::Error {
     let error = anyhow::Error::new(code);
     if frames.is_empty() {

@@ -10,7 +10,7 @@
 use crate::store::StoreId;
 use crate::{AsContext, ExternRef, Func, HeapType, RefType, ValType};
 use anyhow::{Result, bail};
-use kiln_interp::vm::ValRaw;
+use kiln_vm::ValRaw;
 
 /// A WebAssembly value.
 #[derive(Debug, Clone, Copy)]

@@ -6,9 +6,10 @@
 //!            ──► exec (the interpreter loop, entered through VMFuncRef::array_call)
 //! ```
 //!
-//! [`vm`] is the raw ABI every tier shares — the vmctx layout, `VMFuncRef`,
-//! `ValRaw`, trap codes — defined here once; the `kiln` crate builds instances
-//! in that layout and the native tier will read the same bytes. [`bytecode`]
+//! The raw ABI every tier shares — the vmctx layout, `VMFuncRef`, `ValRaw`,
+//! trap codes, the fuel cost model, the bulk operations — is the `kiln-vm`
+//! crate (re-exported as [`vm`]); the `kiln` crate builds instances in that
+//! layout and the native tier reads the same bytes. [`bytecode`]
 //! is the instruction set, [`translate`] turns a validated function body into
 //! it, and [`exec`] runs it. [`InterpModule`] holds a module's functions and
 //! translates each on first call unless they were translated eagerly.
@@ -17,6 +18,6 @@ pub mod bytecode;
 pub mod exec;
 mod module;
 pub mod translate;
-pub mod vm;
+pub use kiln_vm as vm;
 
 pub use module::{InterpModule, ModuleTypes};

@@ -17,7 +17,7 @@ use crate::runtime::host::create_host_func;
 use crate::types::registry::FuncSig;
 use crate::{Caller, Engine, Func, FuncType, StoreContextMut, Val, ValType};
 use anyhow::{Result, bail};
-use kiln_interp::vm::ValRaw;
+use kiln_vm::ValRaw;
 use smallvec::SmallVec;
 use std::sync::Arc;
 

@@ -20,7 +20,7 @@ use crate::runtime::call::invoke;
 use crate::store::{StoreId, StoreOpaque};
 use crate::{AsContext, AsContextMut, Caller, FuncType, Val, ValType};
 use anyhow::{Result, anyhow, bail};
-use kiln_interp::vm::{VMFuncRef, ValRaw};
+use kiln_vm::{VMFuncRef, ValRaw};
 use smallvec::{SmallVec, smallvec};
 use std::ptr::NonNull;
 

@@ -5,7 +5,7 @@ use super::wasm_ty::{WasmParams, WasmResults};
 use crate::runtime::call::invoke;
 use crate::{AsContextMut, Func};
 use anyhow::Result;
-use kiln_interp::vm::ValRaw;
+use kiln_vm::ValRaw;
 use smallvec::{SmallVec, smallvec};
 use std::marker::PhantomData;
 

@@ -10,7 +10,7 @@
 use crate::store::StoreId;
 use crate::{ExternRef, Func, ValType};
 use anyhow::Result;
-use kiln_interp::vm::ValRaw;
+use kiln_vm::ValRaw;
 
 mod sealed {
     /// Only Kiln implements [`WasmTy`](super::WasmTy).

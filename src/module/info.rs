@@ -4,7 +4,7 @@
 use crate::types::registry::FuncSig;
 use crate::types::{GlobalType, MemoryType, TableType};
 use anyhow::{Result, bail};
-use kiln_interp::vm::ModuleCounts;
+use kiln_vm::ModuleCounts;
 use std::collections::HashMap;
 use std::ops::Range;
 

@@ -18,7 +18,7 @@ use crate::types::{ExportType, ExternType, FuncType, ImportType};
 use crate::{CompilationMode, Engine};
 use anyhow::Result;
 use kiln_interp::InterpModule;
-use kiln_interp::vm::{VMOffsets, VMSharedTypeIndex};
+use kiln_vm::{VMOffsets, VMSharedTypeIndex};
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 

@@ -394,7 +394,7 @@ mod tests {
             (counts.funcs, counts.imported_funcs, counts.globals),
             (3, 1, 2)
         );
-        let offsets = kiln_interp::vm::VMOffsets::new(counts);
+        let offsets = kiln_vm::VMOffsets::new(counts);
         assert!(offsets.size >= offsets.elem_segments);
     }
 

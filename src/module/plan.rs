@@ -22,7 +22,7 @@
 use super::info::{ConstExpr, DataKind, ElemKind, ModuleInfo};
 use super::parse::data_segments;
 use crate::runtime::memory_buffer::MemoryInitHint;
-use kiln_interp::vm::WASM_PAGE_SIZE;
+use kiln_vm::WASM_PAGE_SIZE;
 use std::ops::Range;
 
 /// The page granularity of [`MemoryInitHint`]s: the common host page size.

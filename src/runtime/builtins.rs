@@ -17,10 +17,9 @@
 
 use super::memory::MemoryObject;
 use super::table::TableObject;
-use super::vmctx;
 use crate::ResourceLimiter;
 use crate::store::StoreOpaque;
-use kiln_interp::vm::{UnwindReason, VMBuiltins, VMContext};
+use kiln_vm::{UnwindReason, VMBuiltins, VMContext};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// The builtins of every Kiln instance.
@@ -108,7 +107,7 @@ unsafe extern "C" fn memory_grow(vmctx: *mut VMContext, memory: u32, delta: u64)
     // reference into the store or the memory object while it calls a
     // builtin, so the exclusive access does not alias.
     unsafe {
-        let object = (*vmctx::memory_slot(vmctx, memory)).cast::<MemoryObject>();
+        let object = (*VMContext::memory_slot(vmctx, memory)).cast::<MemoryObject>();
         grow_with_limiter(vmctx, |limiter| (*object).grow_limited(delta, limiter))
     }
 }
@@ -121,7 +120,7 @@ unsafe extern "C" fn memory_grow(vmctx: *mut VMContext, memory: u32, delta: u64)
 unsafe extern "C" fn table_grow(vmctx: *mut VMContext, table: u32, delta: u64, init: u64) -> u64 {
     // SAFETY: as in `memory_grow`, for the table object.
     unsafe {
-        let object = (*vmctx::table_slot(vmctx, table)).cast::<TableObject>();
+        let object = (*VMContext::table_slot(vmctx, table)).cast::<TableObject>();
         grow_with_limiter(vmctx, |limiter| {
             (*object).grow_limited(delta, init, limiter)
         })

@@ -11,7 +11,7 @@
 use crate::store::StoreOpaque;
 use crate::trap::trap_error;
 use anyhow::Result;
-use kiln_interp::vm::{UnwindReason, VMFuncRef, ValRaw};
+use kiln_vm::{UnwindReason, VMFuncRef, ValRaw};
 use std::ptr::NonNull;
 
 /// Calls `func_ref` with `args` (parameters first; results written back to

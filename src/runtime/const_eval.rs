@@ -1,10 +1,9 @@
 //! Evaluating constant expressions (global initialisers, segment offsets
 //! and element items) against an instance under construction.
 
-use super::vmctx;
 use crate::module::ConstExpr;
 use anyhow::{Result, bail};
-use kiln_interp::vm::{VMContext, ValRaw};
+use kiln_vm::{VMContext, ValRaw};
 
 /// The value of `expr` in the instance `vmctx`.
 ///
@@ -27,7 +26,7 @@ pub(crate) unsafe fn eval(expr: &ConstExpr, vmctx: *mut VMContext) -> Result<Val
                 bail!("constant expression refers to unknown function {index}");
             }
             // SAFETY: in range, and initialised per the contract.
-            let func_ref = unsafe { *vmctx::func_ref_slot(vmctx, index) };
+            let func_ref = unsafe { *VMContext::func_ref_slot(vmctx, index) };
             ValRaw::from_bits(func_ref as u64)
         }
         ConstExpr::GlobalGet(index) => {
@@ -36,7 +35,7 @@ pub(crate) unsafe fn eval(expr: &ConstExpr, vmctx: *mut VMContext) -> Result<Val
             }
             // SAFETY: in range, and the slot points at a live definition per
             // the contract.
-            unsafe { (**vmctx::global_slot(vmctx, index)).value }
+            unsafe { (**VMContext::global_slot(vmctx, index)).value }
         }
     })
 }

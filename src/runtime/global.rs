@@ -7,7 +7,7 @@
 
 use super::stable_box::StableBox;
 use crate::types::GlobalType;
-use kiln_interp::vm::{VMGlobalDefinition, ValRaw};
+use kiln_vm::{VMGlobalDefinition, ValRaw};
 use std::ptr::NonNull;
 
 /// A global known to the store.

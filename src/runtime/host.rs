@@ -13,9 +13,7 @@
 use crate::func::HostFn;
 use crate::store::{StoreContextMut, StoreInner};
 use crate::{Caller, Func};
-use kiln_interp::vm::{
-    UnwindReason, VMContext, VMFuncRef, VMOpaqueContext, VMSharedTypeIndex, ValRaw,
-};
+use kiln_vm::{UnwindReason, VMContext, VMFuncRef, VMOpaqueContext, VMSharedTypeIndex, ValRaw};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
 use std::sync::Arc;

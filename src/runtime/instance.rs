@@ -7,18 +7,18 @@
 //! globals so that exporting one yields the same handle every time.
 
 use super::pooling::PooledVmctx;
-use super::vmctx::{self, VmctxAllocation};
 use crate::module::EntityIndex;
 use crate::store::StoreId;
 use crate::{Extern, Func, Global, Memory, Module, Table};
-use kiln_interp::vm::{VMContext, VMFuncRef};
+use kiln_vm::VMContextAllocation;
+use kiln_vm::{VMContext, VMFuncRef};
 use std::ops::Range;
 use std::ptr::NonNull;
 
 /// An instance's vmctx block, from wherever the engine allocates them.
 pub(crate) enum VmctxBlock {
     /// Allocated for this instance, freed with it.
-    OnDemand(VmctxAllocation),
+    OnDemand(VMContextAllocation),
     /// A pooling-allocator slot, zeroed and returned when dropped.
     Pooled(PooledVmctx),
 }
@@ -74,7 +74,7 @@ impl InstanceData {
         }
         // SAFETY: the vmctx was fully initialised at instantiation and
         // `index` is within its function count.
-        let ptr = unsafe { *vmctx::func_ref_slot(self.vmctx.vmctx(), index) };
+        let ptr = unsafe { *VMContext::func_ref_slot(self.vmctx.vmctx(), index) };
         NonNull::new(ptr.cast_mut())
     }
 

@@ -41,7 +41,6 @@ use super::memory::{MemoryObject, MemoryStorage};
 use super::memory_buffer::MemoryInitHint;
 use super::pooling::PoolingAllocator;
 use super::table::{TableObject, TableStorage};
-use super::vmctx::{self, VmctxAllocation};
 use super::{builtins::BUILTINS, global::GlobalRecord};
 use crate::module::{ElemInit, ElemItems, EntityIndex, ModuleInfo, Offset, SegmentPlan};
 use crate::store::StoreOpaque;
@@ -50,7 +49,8 @@ use crate::types::matching::{kind_mismatch, match_func, match_global, match_memo
 use crate::types::{ExternType, MemoryType, TableType};
 use crate::{Engine, Extern, Global, Instance, Memory, Module, Table, Trap};
 use anyhow::{Context as _, Result, bail};
-use kiln_interp::vm::{
+use kiln_vm::VMContextAllocation;
+use kiln_vm::{
     VMCONTEXT_MAGIC, VMContext, VMDataSegment, VMElemSegment, VMFuncRef, VMGlobalDefinition,
     VMInterpFunc, WASM_PAGE_SIZE,
 };
@@ -236,7 +236,7 @@ fn build(store: &mut StoreOpaque, module: &Module, imports: Imports) -> Result<I
     let offsets = *module.offsets();
     let mut block = match &pool {
         Some(pool) => VmctxBlock::Pooled(pool.allocate_vmctx(&offsets)?),
-        None => VmctxBlock::OnDemand(VmctxAllocation::new(&offsets)?),
+        None => VmctxBlock::OnDemand(VMContextAllocation::new(&offsets)?),
     };
     if plan.passive_data.is_empty() {
         // No data segment descriptor is written unless a segment traps
@@ -275,20 +275,20 @@ fn build(store: &mut StoreOpaque, module: &Module, imports: Imports) -> Result<I
             instance_index: index,
             store: std::ptr::addr_of_mut!(store.vm),
             builtins: &BUILTINS,
-            code: std::sync::Arc::as_ptr(module.code()),
+            interp_module: std::sync::Arc::as_ptr(module.code()).cast(),
             offsets,
         });
         for (i, id) in module.type_ids().iter().enumerate() {
-            *vmctx::type_id_slot(vmctx, i as u32) = *id;
+            *VMContext::type_id_slot(vmctx, i as u32) = *id;
         }
         write_funcs(vmctx, module, &imports.funcs);
         for (i, memory) in memories.iter().enumerate() {
             let object = memory.object_ptr(store)?;
-            *vmctx::memory_slot(vmctx, i as u32) = MemoryObject::def_ptr(object);
+            *VMContext::memory_slot(vmctx, i as u32) = MemoryObject::def_ptr(object);
         }
         for (i, table) in tables.iter().enumerate() {
             let object = table.object_ptr(store)?;
-            *vmctx::table_slot(vmctx, i as u32) = TableObject::def_ptr(object);
+            *VMContext::table_slot(vmctx, i as u32) = TableObject::def_ptr(object);
         }
     }
     // SAFETY: the header, functions and imported entities are initialised.
@@ -394,24 +394,24 @@ unsafe fn write_funcs(vmctx: *mut VMContext, module: &Module, imported: &[NonNul
     // SAFETY: indices are within the module's function counts.
     unsafe {
         for (i, func_ref) in imported.iter().enumerate() {
-            *vmctx::func_ref_slot(vmctx, i as u32) = func_ref.as_ptr();
+            *VMContext::func_ref_slot(vmctx, i as u32) = func_ref.as_ptr();
         }
         for func_index in info.num_imported_funcs..info.funcs.len() as u32 {
             let def_index = func_index - info.num_imported_funcs;
-            let interp = vmctx::interp_func(vmctx, def_index);
+            let interp = VMContext::interp_func(vmctx, def_index);
             interp.write(VMInterpFunc {
                 instance: vmctx,
                 func_index,
             });
             let type_index = module.type_ids()[info.funcs[func_index as usize] as usize];
-            let func_ref = vmctx::defined_func_ref(vmctx, def_index);
+            let func_ref = VMContext::defined_func_ref(vmctx, def_index);
             func_ref.write(VMFuncRef {
                 array_call: kiln_interp::exec::interp_array_call,
                 wasm_call: None,
                 type_index,
                 vmctx: interp.cast(),
             });
-            *vmctx::func_ref_slot(vmctx, func_index) = func_ref;
+            *VMContext::func_ref_slot(vmctx, func_index) = func_ref;
         }
     }
 }
@@ -431,7 +431,7 @@ unsafe fn write_globals(
     for (i, global) in globals.iter().enumerate() {
         let def = global.record(store)?.def_ptr();
         // SAFETY: `i` is an imported global index.
-        unsafe { *vmctx::global_slot(vmctx, i as u32) = def };
+        unsafe { *VMContext::global_slot(vmctx, i as u32) = def };
     }
     let defined = info.globals[info.num_imported_globals as usize..].iter();
     for (def_index, (ty, init)) in defined.zip(&info.global_inits).enumerate() {
@@ -441,9 +441,9 @@ unsafe fn write_globals(
         // within the module's counts.
         let def = unsafe {
             let value = eval(init, vmctx)?;
-            let def = vmctx::defined_global(vmctx, def_index);
+            let def = VMContext::defined_global(vmctx, def_index);
             def.write(VMGlobalDefinition { value });
-            *vmctx::global_slot(vmctx, info.num_imported_globals + def_index) = def;
+            *VMContext::global_slot(vmctx, info.num_imported_globals + def_index) = def;
             NonNull::new_unchecked(def)
         };
         globals.push(Global::from_record(
@@ -488,7 +488,7 @@ unsafe fn write_passive_segments(
 unsafe fn write_data_descriptor(vmctx: *mut VMContext, index: u32, bytes: &[u8]) {
     // SAFETY: per the contract.
     unsafe {
-        vmctx::data_segment(vmctx, index).write(VMDataSegment {
+        VMContext::data_segment(vmctx, index).write(VMDataSegment {
             ptr: bytes.as_ptr(),
             len: bytes.len(),
         });
@@ -511,7 +511,7 @@ unsafe fn write_elem_descriptor(
     // SAFETY: `values` holds `items.len()` slots; the rest per the contract.
     unsafe {
         write_items(vmctx, items, values.as_mut_ptr())?;
-        vmctx::elem_segment(vmctx, index).write(VMElemSegment {
+        VMContext::elem_segment(vmctx, index).write(VMElemSegment {
             ptr: values.as_ptr(),
             len: values.len(),
         });
@@ -531,7 +531,7 @@ unsafe fn write_items(vmctx: *mut VMContext, items: &ElemItems, dst: *mut u64) -
             // SAFETY: validation keeps every function index within the
             // function count, so each slot is inside `func_refs`.
             unsafe {
-                let slots = vmctx::func_ref_slot(vmctx, 0);
+                let slots = VMContext::func_ref_slot(vmctx, 0);
                 for (i, &func) in funcs.iter().enumerate() {
                     *dst.add(i) = *slots.add(func as usize) as u64;
                 }
@@ -618,7 +618,7 @@ unsafe fn apply_segments(vmctx: *mut VMContext, module: &Module) -> Result<(), S
         // valid; the range written is bounds-checked first.
         unsafe {
             let offset = resolve(offset, vmctx)?;
-            let def = *vmctx::table_slot(vmctx, *table);
+            let def = *VMContext::table_slot(vmctx, *table);
             if offset + elem.items.len() as u64 > (*def).current_elements as u64 {
                 return Err(SegmentFailure::Trap(
                     Trap::TableOutOfBounds,
@@ -639,7 +639,7 @@ unsafe fn apply_segments(vmctx: *mut VMContext, module: &Module) -> Result<(), S
             // always passes); the source is the module's bytes or the
             // plan's, never inside a linear memory.
             unsafe {
-                let def = *vmctx::memory_slot(vmctx, chunk.memory);
+                let def = *VMContext::memory_slot(vmctx, chunk.memory);
                 if chunk.offset + contents.len() > (*def).current_length {
                     return Err(SegmentFailure::Trap(
                         Trap::MemoryOutOfBounds,
@@ -662,7 +662,7 @@ unsafe fn apply_segments(vmctx: *mut VMContext, module: &Module) -> Result<(), S
         // never inside a linear memory.
         unsafe {
             let offset = resolve(&segment.offset, vmctx)?;
-            let def = *vmctx::memory_slot(vmctx, segment.memory);
+            let def = *VMContext::memory_slot(vmctx, segment.memory);
             if offset + segment.len as u64 > (*def).current_length as u64 {
                 return Err(SegmentFailure::Trap(
                     Trap::MemoryOutOfBounds,

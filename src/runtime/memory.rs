@@ -21,7 +21,7 @@ use super::pooling::Lease;
 use crate::ResourceLimiter;
 use crate::types::MemoryType;
 use anyhow::{Result, anyhow, bail};
-use kiln_interp::vm::{VMMemoryDefinition, WASM_PAGE_SIZE};
+use kiln_vm::{VMMemoryDefinition, WASM_PAGE_SIZE};
 
 /// The most pages a 32-bit memory can have (4 GiB).
 pub(crate) const MAX_PAGES: u64 = 65_536;

@@ -1,9 +1,9 @@
 //! The runtime layer: the raw objects behind the API's handles, laid out as
-//! `kiln_interp::vm` (the ABI every tier shares) prescribes.
+//! `kiln_vm` (the ABI every tier shares) prescribes.
 //!
 //! The public types (`Instance`, `Memory`, `Func`, ...) are thin, checked
 //! handles; this module holds what they point at and the unsafe code that
-//! builds it: vmctx blocks ([`vmctx`]), memories and tables whose
+//! builds it: vmctx blocks (in `kiln_vm`'s layout, [`instance`]), memories and tables whose
 //! definitions running code reads directly ([`memory`], [`table`]), the
 //! builtins running code calls to grow them ([`builtins`]), instantiation
 //! ([`instantiate`]), host functions at the ABI level ([`host`]), and the
@@ -27,4 +27,3 @@ pub(crate) mod mmap;
 pub(crate) mod pooling;
 pub(crate) mod stable_box;
 pub(crate) mod table;
-pub(crate) mod vmctx;

@@ -22,7 +22,7 @@ use super::memory_buffer::MemoryBuffer;
 use crate::Module;
 use crate::allocation::{PoolConcurrencyLimitError, PoolingAllocationConfig};
 use anyhow::{Result, anyhow, bail};
-use kiln_interp::vm::{VMContext, VMOffsets, WASM_PAGE_SIZE};
+use kiln_vm::{VMContext, VMOffsets, WASM_PAGE_SIZE};
 use std::alloc::{Layout, alloc_zeroed, dealloc};
 use std::ops::Range;
 use std::ptr::NonNull;

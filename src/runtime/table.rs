@@ -11,7 +11,7 @@ use super::pooling::Lease;
 use crate::ResourceLimiter;
 use crate::types::TableType;
 use anyhow::{Result, anyhow, bail};
-use kiln_interp::vm::VMTableDefinition;
+use kiln_vm::VMTableDefinition;
 
 /// The most elements a table may hold. Far beyond what real programs use,
 /// small enough that a runaway `table.grow` fails instead of exhausting

@@ -13,7 +13,8 @@ use crate::runtime::stable_box::{ErasedBox, StableBox};
 use crate::runtime::table::TableObject;
 use crate::{Engine, Func, ResourceLimiter};
 use anyhow::{Result, bail};
-use kiln_interp::vm::VMStoreContext;
+use kiln_interp::exec::StoreStacks;
+use kiln_vm::VMStoreContext;
 use std::any::Any;
 use std::collections::HashMap;
 use std::num::NonZeroU64;
@@ -51,6 +52,9 @@ pub(crate) struct StoreOpaque {
     /// The store lives in a stable heap allocation, so instances can point
     /// at this field.
     pub(crate) vm: VMStoreContext,
+    /// The interpreter's stacks, which `vm.interp` points at; declared after
+    /// `vm` so they outlive every use of it.
+    pub(crate) _interp_stacks: StoreStacks,
     /// Instances, by `Instance` index.
     pub(crate) instances: Vec<InstanceData>,
     /// Memories, by `Memory` index (host-created and instance-defined).
@@ -86,11 +90,13 @@ pub(crate) struct StoreOpaque {
 impl StoreOpaque {
     /// An empty store in `engine`.
     pub(crate) fn new(engine: &Engine) -> StoreOpaque {
+        let max_wasm_stack = engine.config().max_wasm_stack;
+        let interp_stacks = StoreStacks::new(max_wasm_stack);
         StoreOpaque {
             id: StoreId::allocate(),
             engine: engine.clone(),
             vm: {
-                let mut vm = VMStoreContext::new(engine.config().max_wasm_stack);
+                let mut vm = VMStoreContext::new(max_wasm_stack, interp_stacks.as_vm());
                 vm.epoch_ptr = engine.epoch_ptr();
                 // As in wasmtime: with epochs on, the deadline starts at 0
                 // (already reached) until the embedder sets one.
@@ -99,6 +105,7 @@ impl StoreOpaque {
                 }
                 vm
             },
+            _interp_stacks: interp_stacks,
             instances: Vec::new(),
             memories: Vec::new(),
             tables: Vec::new(),

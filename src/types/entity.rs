@@ -175,7 +175,7 @@ impl MemoryType {
 
     /// The page size in bytes.
     pub fn page_size(&self) -> u64 {
-        kiln_interp::vm::WASM_PAGE_SIZE
+        kiln_vm::WASM_PAGE_SIZE
     }
 
     /// Converts a memory type read by wasmparser.

@@ -3,7 +3,7 @@
 use super::ValType;
 use super::registry::FuncSig;
 use crate::Engine;
-use kiln_interp::vm::VMSharedTypeIndex;
+use kiln_vm::VMSharedTypeIndex;
 use std::fmt;
 use std::sync::Arc;
 

@@ -9,7 +9,7 @@
 //! *distinct* signatures an engine has seen, which is small in practice.
 
 use super::ValType;
-use kiln_interp::vm::VMSharedTypeIndex;
+use kiln_vm::VMSharedTypeIndex;
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 

@@ -35,7 +35,7 @@ use super::dispatch::{Ret, fail, handler_fn, next_with};
 use super::memory::Mem;
 use super::regs::{Regs, SMALL};
 use super::stack::Frame;
-use super::{Ctx, Fault, interp_array_call, raise, table};
+use super::{Ctx, Fault, interp_array_call, interp_module, raise, stacks, table};
 use crate::bytecode::{CompiledFunc, Inst, Op, Slot};
 use crate::vm::{
     TrapCode, UnwindReason, VMArrayCallFn, VMContext, VMFuncRef, VMInterpFunc, VMStoreContext,
@@ -128,7 +128,7 @@ pub(super) unsafe fn enter_cached(
         }
         let f = &*e.func;
         let new_base = c.base + base as usize;
-        let stack = &mut (*c.store).interp;
+        let stack = &mut *c.stack;
         if !stack.fits(new_base + f.frame_size as usize) {
             return None;
         }
@@ -212,7 +212,7 @@ unsafe fn general_call(ctx: *mut Ctx, ip: *const Inst, r: Regs, m: Mem) -> Resul
     unsafe {
         let (fr, base, sig, slot) = match (*ip).op {
             Op::Call { func, base } => {
-                let fr = (*(*ctx).vmctx).func_ref(func);
+                let fr = VMContext::func_ref((*ctx).vmctx, func);
                 (fr, base, Sig::Func(func), cache_slot(func))
             }
             Op::CallIndirect {
@@ -334,7 +334,7 @@ unsafe fn enter(
         let inst = (*callee).instance;
         let func_index = (*callee).func_index;
         let def_index = func_index.wrapping_sub((*inst).offsets.counts.imported_funcs);
-        let func: *const CompiledFunc = match (*(*inst).code).compiled(def_index) {
+        let func: *const CompiledFunc = match (*interp_module(inst)).compiled(def_index) {
             Ok(f) => f,
             Err(e) => return Err(translation_failed(c.store, e)),
         };
@@ -349,7 +349,7 @@ unsafe fn enter(
             };
         }
         let new_base = c.base + base as usize;
-        let stack = &mut (*c.store).interp;
+        let stack = &mut *c.stack;
         if !stack.reserve(new_base + f.frame_size as usize) {
             return Err(Fault::Trap(TrapCode::StackOverflow));
         }
@@ -403,7 +403,7 @@ unsafe fn call_out(
         let c = &*ctx;
         let (store, vmctx, frame_base) = (c.store, c.vmctx, c.base);
         let frame_size = (*c.func).frame_size as usize;
-        let types = (*(*vmctx).code).types();
+        let types = (*interp_module(vmctx)).types();
         let ty = match sig {
             Sig::Func(f) => types
                 .funcs
@@ -437,16 +437,16 @@ unsafe fn call_out(
             *v = ValRaw::from_bits(args.add(i).read());
         }
 
-        let stack = &mut (*store).interp;
+        let stack = &mut *stacks(store);
         let saved_top = stack.top;
         stack.top = frame_base + frame_size;
         let ok = ((*fr).array_call)((*fr).vmctx, vmctx, buf.as_mut_ptr(), capacity);
-        (*store).interp.top = saved_top;
+        (*stacks(store)).top = saved_top;
         if !ok {
             return Err(Fault::Pending);
         }
 
-        let regs = Regs::new((*store).interp.values.as_mut_ptr().add(frame_base));
+        let regs = Regs::new((*stacks(store)).values.as_mut_ptr().add(frame_base));
         let results_at = regs.ptr(base as usize);
         for (i, v) in buf.iter().take(results).enumerate() {
             results_at.add(i).write(v.bits());
@@ -477,7 +477,7 @@ pub(super) unsafe fn ret(ctx: *mut Ctx, mem: Mem) -> Option<Resume> {
             return None;
         }
         let f = *c.top;
-        let stack = &mut (*c.store).interp;
+        let stack = &mut *c.stack;
         let len = stack.frames.len() - 1;
         stack.frames.set_len(len);
         c.top = if len > c.entry_frames {

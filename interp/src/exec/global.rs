@@ -20,7 +20,7 @@ pub(super) unsafe fn global_get<const S: bool, const I: bool>(
     // SAFETY: forwarded to the caller; `globals[global]` points at a live
     // definition owned by the store.
     unsafe {
-        let v = (*(*vmctx).global(global)).value.bits();
+        let v = (*VMContext::global(vmctx, global)).value.bits();
         r.set(dst, v);
         v
     }
@@ -33,5 +33,5 @@ pub(super) unsafe fn global_get<const S: bool, const I: bool>(
 #[inline(always)]
 pub(super) unsafe fn global_set(vmctx: *mut VMContext, r: Regs, src: Slot, global: u32) {
     // SAFETY: as for `global_get`; validation only allows mutable globals.
-    unsafe { (*(*vmctx).global(global)).value = ValRaw::from_bits(r.get(src)) }
+    unsafe { (*VMContext::global(vmctx, global)).value = ValRaw::from_bits(r.get(src)) }
 }

@@ -71,6 +71,7 @@ use super::regs::{
 };
 use super::{Ctx, Fault, arith, control, float, global, load_store, table};
 use crate::bytecode::{Inst, Load, LoadIdx, Op};
+use crate::vm::VMContext;
 
 /// Generates the handlers and `HANDLERS` from `Name: pattern => kind { body }`
 /// entries, in `Op`'s declaration order (see the module docs). The first
@@ -401,7 +402,7 @@ handlers! {
     BrIfI64AndNez: Op::BrIfI64AndNez(b) => branch { br_test!(ip, r, b, Src::Slot, u64, !=) }
     BrIfI64AndEqz: Op::BrIfI64AndEqz(b) => branch { br_test!(ip, r, b, Src::Slot, u64, ==) }
     Call: &Op::Call { func, base } => custom {
-        let fr = (*(*ctx).vmctx).func_ref(func);
+        let fr = VMContext::func_ref((*ctx).vmctx, func);
         match call::enter_cached(ctx, ip, m, fr, base, call::cache_slot(func)) {
             Some(to) => next_with(to.ip, to.regs, to.mem, ctx, acc, fa, da),
             None => call::call_slow(ip, r.as_ptr(), m.base, m.len, ctx, acc, fa, da),
@@ -442,7 +443,7 @@ handlers! {
     }
     GlobalGet: &Op::GlobalGet { dst, global } => set { global::global_get((*ctx).vmctx, r, dst, global) }
     GlobalSet: &Op::GlobalSet { src, global } => seq { global::global_set((*ctx).vmctx, r, src, global) }
-    RefFunc: &Op::RefFunc { dst, func } => seq { r.set(dst, (*(*ctx).vmctx).func_ref(func) as u64) }
+    RefFunc: &Op::RefFunc { dst, func } => seq { r.set(dst, VMContext::func_ref((*ctx).vmctx, func) as u64) }
 
     // ----- memory -----
     I32Load: Op::I32Load(l) => fallible_set { load_store::i32_load(r, m, r.get_u32(l.addr), l) }

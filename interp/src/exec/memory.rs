@@ -10,7 +10,7 @@
 use super::Fault;
 use super::regs::{Regs, trap};
 use crate::bytecode::Slot;
-use crate::vm::{TrapCode, VMBuiltins, VMContext, WASM_PAGE_SIZE};
+use crate::vm::{TrapCode, VMBuiltins, VMContext, WASM_PAGE_SIZE, bulk};
 use core::ptr::NonNull;
 
 /// Memory 0's base and length, cached in the loop's locals.
@@ -41,7 +41,7 @@ impl Mem {
                     len: 0,
                 };
             }
-            let def = (*vmctx).memory(0);
+            let def = VMContext::memory(vmctx, 0);
             Mem {
                 base: (*def).base,
                 len: (*def).current_length,
@@ -62,12 +62,6 @@ impl Mem {
             trap(TrapCode::MemoryOutOfBounds)
         }
     }
-
-    /// Byte offset of the range `start .. start + len`, or `MemoryOutOfBounds`.
-    #[inline(always)]
-    pub(super) fn range(self, start: u32, len: u32) -> Result<usize, TrapCode> {
-        self.check(start, 0, len as u64)
-    }
 }
 
 /// `memory.size`: the memory's length in pages.
@@ -78,7 +72,7 @@ impl Mem {
 pub(super) unsafe fn memory_size(vmctx: *mut VMContext, r: Regs, dst: Slot, memory: u32) {
     // SAFETY: the caller guarantees the memory index and slot are valid.
     unsafe {
-        let len = (*(*vmctx).memory(memory)).current_length as u64;
+        let len = (*VMContext::memory(vmctx, memory)).current_length as u64;
         r.put(dst, (len / WASM_PAGE_SIZE) as u32);
     }
 }
@@ -114,7 +108,7 @@ pub(super) unsafe fn memory_grow(
     }
 }
 
-/// `memory.fill` on memory 0.
+/// `memory.fill` on memory 0 ([`bulk::memory_fill`]).
 ///
 /// # Safety
 /// `m` is the current view of memory 0; the slots are in the frame.
@@ -126,17 +120,15 @@ pub(super) unsafe fn memory_fill(
     value: Slot,
     len: Slot,
 ) -> Result<(), TrapCode> {
-    // SAFETY: the slots are in the frame (caller); the range was checked
-    // against the memory's current length, and `m.base` is non-null.
+    // SAFETY: the slots are in the frame (caller); `m` describes memory 0's
+    // current bytes.
     unsafe {
-        let n = r.get_u32(len);
-        let at = m.range(r.get_u32(dst), n)?;
-        core::ptr::write_bytes(m.base.add(at), r.get_u32(value) as u8, n as usize);
+        let (dst, value, len) = (r.get_u32(dst), r.get_u32(value) as u8, r.get_u32(len));
+        bulk::memory_fill(m.base, m.len, dst, value, len)
     }
-    Ok(())
 }
 
-/// `memory.copy` within memory 0 (ranges may overlap).
+/// `memory.copy` within memory 0 ([`bulk::memory_copy`]).
 ///
 /// # Safety
 /// `m` is the current view of memory 0; the slots are in the frame.
@@ -148,18 +140,16 @@ pub(super) unsafe fn memory_copy(
     src: Slot,
     len: Slot,
 ) -> Result<(), TrapCode> {
-    // SAFETY: the slots are in the frame (caller); both ranges were checked
-    // against the memory's current length; `ptr::copy` allows overlap.
+    // SAFETY: the slots are in the frame (caller); `m` describes memory 0's
+    // current bytes.
     unsafe {
-        let n = r.get_u32(len);
-        let to = m.range(r.get_u32(dst), n)?;
-        let from = m.range(r.get_u32(src), n)?;
-        core::ptr::copy(m.base.add(from), m.base.add(to), n as usize);
+        let (dst, src, len) = (r.get_u32(dst), r.get_u32(src), r.get_u32(len));
+        bulk::memory_copy(m.base, m.len, m.base, m.len, dst, src, len)
     }
-    Ok(())
 }
 
-/// `memory.init` from data segment `data` into memory 0.
+/// `memory.init` from data segment `data` into memory 0
+/// ([`bulk::memory_init`]).
 ///
 /// # Safety
 /// `vmctx` is live with `data` one of its data segments, `m` is the current
@@ -174,27 +164,13 @@ pub(super) unsafe fn memory_init(
     src: Slot,
     len: Slot,
 ) -> Result<(), TrapCode> {
-    // SAFETY: the caller guarantees the segment index and slots; the segment
-    // describes `seg.len` readable bytes (0 once dropped), both ranges were
-    // checked, and a zero-length copy is skipped so a null segment pointer is
-    // never used. Segment bytes are never inside linear memory.
+    // SAFETY: the caller guarantees the segment index and slots; the
+    // segment descriptor is reached through the block's raw pointer.
     unsafe {
-        let seg = (*vmctx).data_segment(data);
-        let n = r.get_u32(len);
-        let to = m.range(r.get_u32(dst), n)?;
-        let from = r.get_u32(src) as u64;
-        if from + n as u64 > (*seg).len as u64 {
-            return trap(TrapCode::MemoryOutOfBounds);
-        }
-        if n > 0 {
-            core::ptr::copy_nonoverlapping(
-                (*seg).ptr.add(from as usize),
-                m.base.add(to),
-                n as usize,
-            );
-        }
+        let seg = VMContext::data_segment(vmctx, data);
+        let (dst, src, len) = (r.get_u32(dst), r.get_u32(src), r.get_u32(len));
+        bulk::memory_init(m.base, m.len, seg, dst, src, len)
     }
-    Ok(())
 }
 
 /// `data.drop`: the segment's length becomes 0.
@@ -203,8 +179,9 @@ pub(super) unsafe fn memory_init(
 /// `vmctx` is live and `data` is one of its data segments.
 #[inline(always)]
 pub(super) unsafe fn data_drop(vmctx: *mut VMContext, data: u32) {
-    // SAFETY: forwarded to the caller.
-    unsafe { (*(*vmctx).data_segment(data)).len = 0 }
+    // SAFETY: forwarded to the caller; the descriptor's pointer comes from
+    // the block's raw pointer, whose provenance covers it.
+    unsafe { bulk::data_drop(VMContext::data_segment(vmctx, data)) }
 }
 
 #[cfg(test)]
@@ -224,7 +201,7 @@ mod tests {
             m.check(u32::MAX, u32::MAX, 1),
             Err(TrapCode::MemoryOutOfBounds)
         );
-        assert_eq!(m.range(16, 0), Ok(16));
-        assert_eq!(m.range(17, 0), Err(TrapCode::MemoryOutOfBounds));
+        assert_eq!(m.check(16, 0, 0), Ok(16));
+        assert_eq!(m.check(17, 0, 0), Err(TrapCode::MemoryOutOfBounds));
     }
 }

@@ -73,8 +73,9 @@ mod tests;
 pub use assemble::assemble;
 #[cfg(test)]
 pub(crate) use assemble::takes_immediate;
-pub use stack::InterpStack;
+pub use stack::{InterpStack, StoreStacks};
 
+use crate::InterpModule;
 use crate::bytecode::{CompiledFunc, Inst};
 use crate::vm::{
     FrameInfo, TrapCode, UnwindReason, VMContext, VMInterpFunc, VMOpaqueContext, VMStoreContext,
@@ -107,6 +108,9 @@ impl From<TrapCode> for Fault {
 struct Ctx {
     /// The store running the activation.
     store: *mut VMStoreContext,
+    /// The store's interpreter stacks (`(*store).interp`, cached: a call or
+    /// return reaches them with one load, as when they were inline).
+    stack: *mut InterpStack,
     /// The running function's instance.
     vmctx: *mut VMContext,
     /// The running function's bytecode.
@@ -150,10 +154,33 @@ impl Ctx {
     /// records.
     unsafe fn refresh_stacks(&mut self) {
         // SAFETY: forwarded to the caller.
-        let stack = unsafe { &mut (*self.store).interp };
+        let stack = unsafe { &mut *self.stack };
         self.top = stack.top_frame(self.entry_frames);
         self.values = stack.values.as_mut_ptr();
     }
+}
+
+/// The interpreter stacks of `store` (its opaque `interp` pointer).
+///
+/// # Safety
+/// `store` is live and its `interp` points at the store's stacks (see
+/// [`StoreStacks`]).
+#[inline(always)]
+unsafe fn stacks(store: *mut VMStoreContext) -> *mut InterpStack {
+    // SAFETY: forwarded to the caller.
+    unsafe { (*store).interp.cast::<InterpStack>() }
+}
+
+/// The interpreter module of instance `vmctx` (its opaque `interp_module`
+/// pointer).
+///
+/// # Safety
+/// `vmctx` is a live, initialised instance whose `interp_module` points at
+/// its module's [`InterpModule`].
+#[inline(always)]
+unsafe fn interp_module(vmctx: *mut VMContext) -> *const InterpModule {
+    // SAFETY: forwarded to the caller.
+    unsafe { (*vmctx).interp_module.cast::<InterpModule>() }
 }
 
 /// The `array_call` entry of every interpreted function: `callee_vmctx` is
@@ -192,7 +219,7 @@ pub unsafe extern "C" fn interp_array_call(
             return raise(store, UnwindReason::Trap(TrapCode::StackOverflow));
         }
         let def_index = func_index.wrapping_sub((*vmctx).offsets.counts.imported_funcs);
-        let func: *const CompiledFunc = match (*(*vmctx).code).compiled(def_index) {
+        let func: *const CompiledFunc = match (*interp_module(vmctx)).compiled(def_index) {
             Ok(f) => f,
             Err(e) => return raise(store, UnwindReason::Host(e)),
         };
@@ -205,7 +232,7 @@ pub unsafe extern "C" fn interp_array_call(
             return raise(store, UnwindReason::Host(msg));
         }
 
-        let stack = &mut (*store).interp;
+        let stack = &mut *stacks(store);
         let start = stack.top;
         let entry_frames = stack.frames.len();
         if !stack.reserve(start + f.frame_size as usize) {
@@ -220,6 +247,7 @@ pub unsafe extern "C" fn interp_array_call(
         let mem = Mem::load(vmctx);
         let mut ctx = Ctx {
             store,
+            stack: stacks(store),
             vmctx,
             func,
             base: start,
@@ -245,9 +273,9 @@ pub unsafe extern "C" fn interp_array_call(
                 false
             }
         };
-        (*store).interp.top = start;
+        (*stacks(store)).top = start;
         if ok {
-            let regs = Regs::new((*store).interp.values.as_mut_ptr().add(start));
+            let regs = Regs::new((*stacks(store)).values.as_mut_ptr().add(start));
             for i in 0..results {
                 args_and_results
                     .add(i)
@@ -293,14 +321,15 @@ unsafe fn unwind(ctx: &Ctx, fault: Fault) {
             s.pending = Some(UnwindReason::Trap(code));
         }
         s.backtrace.push(frame_info(ctx.vmctx, ctx.func, ctx.ip));
-        let callers = s.interp.frames.get(ctx.entry_frames..).unwrap_or(&[]);
+        let stack = &mut *ctx.stack;
+        let callers = stack.frames.get(ctx.entry_frames..).unwrap_or(&[]);
         s.backtrace.extend(
             callers
                 .iter()
                 .rev()
                 .map(|f| frame_info(f.vmctx, f.func, f.ip)),
         );
-        s.interp.frames.truncate(ctx.entry_frames);
+        stack.frames.truncate(ctx.entry_frames);
     }
 }
 

@@ -46,6 +46,63 @@ pub struct InterpStack {
     pub(super) top: usize,
 }
 
+/// A store's [`InterpStack`], owned at a stable address: what a
+/// `VMStoreContext`'s opaque `interp` pointer points at (see
+/// [`StoreStacks::as_vm`]). Freed when dropped, so the store drops it
+/// after its `VMStoreContext` is no longer used.
+#[derive(Debug)]
+pub struct StoreStacks {
+    ptr: core::ptr::NonNull<InterpStack>,
+}
+
+// SAFETY: owned data, moved with its store.
+unsafe impl Send for StoreStacks {}
+// SAFETY: shared access hands out only the raw pointer.
+unsafe impl Sync for StoreStacks {}
+
+impl StoreStacks {
+    /// Stacks that may grow to `max_wasm_stack` bytes in all.
+    pub fn new(max_wasm_stack: usize) -> StoreStacks {
+        let stack = Box::new(InterpStack::new(max_wasm_stack));
+        StoreStacks {
+            // SAFETY: `Box::into_raw` never returns null.
+            ptr: unsafe { core::ptr::NonNull::new_unchecked(Box::into_raw(stack)) },
+        }
+    }
+
+    /// The pointer to store in `VMStoreContext::interp` (provenance over
+    /// the whole `InterpStack`).
+    pub fn as_vm(&self) -> *mut crate::vm::VMInterpStack {
+        self.ptr.as_ptr().cast()
+    }
+
+    /// The stacks, for inspection while no activation runs.
+    ///
+    /// # Safety
+    /// No activation of the store is running.
+    pub unsafe fn get(&self) -> &InterpStack {
+        // SAFETY: forwarded to the caller: nothing mutates the stacks.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    /// The stacks, mutably, while no activation runs.
+    ///
+    /// # Safety
+    /// No activation of the store is running and no other reference to the
+    /// stacks is live.
+    pub unsafe fn get_mut(&mut self) -> &mut InterpStack {
+        // SAFETY: forwarded to the caller.
+        unsafe { self.ptr.as_mut() }
+    }
+}
+
+impl Drop for StoreStacks {
+    fn drop(&mut self) {
+        // SAFETY: created by `Box::into_raw` in `new`, freed once.
+        drop(unsafe { Box::from_raw(self.ptr.as_ptr()) });
+    }
+}
+
 impl InterpStack {
     /// Stacks that may grow to `max_wasm_stack` bytes in all. Nothing is
     /// allocated until the first call.

@@ -9,7 +9,7 @@
 use super::Fault;
 use super::regs::{Regs, trap};
 use crate::bytecode::Slot;
-use crate::vm::{TrapCode, VMBuiltins, VMContext, VMFuncRef, VMTableDefinition};
+use crate::vm::{TrapCode, VMBuiltins, VMContext, VMFuncRef, VMTableDefinition, bulk};
 
 /// Index of the range `start .. start + len` of a table with `size`
 /// elements, or `TableOutOfBounds`.
@@ -29,7 +29,7 @@ fn range(size: usize, start: u32, len: u32) -> Result<usize, TrapCode> {
 #[inline(always)]
 unsafe fn def(vmctx: *mut VMContext, table: u32) -> *mut VMTableDefinition {
     // SAFETY: forwarded to the caller.
-    unsafe { (*vmctx).table(table) }
+    unsafe { VMContext::table(vmctx, table) }
 }
 
 /// `table.get`.
@@ -113,7 +113,7 @@ pub(super) unsafe fn table_grow(
     Ok(())
 }
 
-/// `table.fill`.
+/// `table.fill` ([`bulk::table_fill`]).
 ///
 /// # Safety
 /// `vmctx` is live, `table` is one of its tables, the slots are in the frame.
@@ -126,21 +126,18 @@ pub(super) unsafe fn table_fill(
     value: Slot,
     len: Slot,
 ) -> Result<(), TrapCode> {
-    // SAFETY: the caller guarantees the table and slots; the range was
-    // checked against the table's current size.
+    // SAFETY: forwarded to the caller.
     unsafe {
-        let t = def(vmctx, table);
-        let n = r.get_u32(len) as usize;
-        let start = range((*t).current_elements, r.get_u32(dst), n as u32)?;
-        let v = r.get(value);
-        for i in start..start + n {
-            (*t).base.add(i).write(v);
-        }
+        bulk::table_fill(
+            def(vmctx, table),
+            r.get_u32(dst),
+            r.get(value),
+            r.get_u32(len),
+        )
     }
-    Ok(())
 }
 
-/// `table.copy` (the ranges may overlap when the tables are the same).
+/// `table.copy` ([`bulk::table_copy`]).
 ///
 /// # Safety
 /// `vmctx` is live, both tables are its tables, the slots are in the frame.
@@ -154,22 +151,14 @@ pub(super) unsafe fn table_copy(
     src: Slot,
     len: Slot,
 ) -> Result<(), TrapCode> {
-    // SAFETY: the caller guarantees the tables and slots; both ranges were
-    // checked; `ptr::copy` allows overlap; the count is non-zero, so the
-    // base pointers are those of non-empty element arrays.
+    // SAFETY: forwarded to the caller.
     unsafe {
         let (d, s) = (def(vmctx, dst_table), def(vmctx, src_table));
-        let n = r.get_u32(len);
-        let to = range((*d).current_elements, r.get_u32(dst), n)?;
-        let from = range((*s).current_elements, r.get_u32(src), n)?;
-        if n > 0 {
-            core::ptr::copy((*s).base.add(from), (*d).base.add(to), n as usize);
-        }
+        bulk::table_copy(d, s, r.get_u32(dst), r.get_u32(src), r.get_u32(len))
     }
-    Ok(())
 }
 
-/// `table.init` from element segment `elem`.
+/// `table.init` from element segment `elem` ([`bulk::table_init`]).
 ///
 /// # Safety
 /// `vmctx` is live, `table` and `elem` are its table and element segment,
@@ -184,31 +173,28 @@ pub(super) unsafe fn table_init(
     src: Slot,
     len: Slot,
 ) -> Result<(), TrapCode> {
-    // SAFETY: the caller guarantees the indices and slots; both ranges were
-    // checked (the segment has `len` readable elements, 0 once dropped);
-    // empty copies are skipped so null pointers are never used; segments
-    // never alias tables.
+    // SAFETY: forwarded to the caller; the segment descriptor is reached
+    // through the block's raw pointer.
     unsafe {
-        let t = def(vmctx, table);
-        let seg = (*vmctx).elem_segment(elem);
-        let n = r.get_u32(len);
-        let to = range((*t).current_elements, r.get_u32(dst), n)?;
-        let from = range((*seg).len, r.get_u32(src), n)?;
-        if n > 0 {
-            core::ptr::copy_nonoverlapping((*seg).ptr.add(from), (*t).base.add(to), n as usize);
-        }
+        let seg = VMContext::elem_segment(vmctx, elem);
+        bulk::table_init(
+            def(vmctx, table),
+            seg,
+            r.get_u32(dst),
+            r.get_u32(src),
+            r.get_u32(len),
+        )
     }
-    Ok(())
 }
 
-/// `elem.drop`: the segment's length becomes 0.
+/// `elem.drop` ([`bulk::elem_drop`]).
 ///
 /// # Safety
 /// `vmctx` is live and `elem` is one of its element segments.
 #[inline(always)]
 pub(super) unsafe fn elem_drop(vmctx: *mut VMContext, elem: u32) {
     // SAFETY: forwarded to the caller.
-    unsafe { (*(*vmctx).elem_segment(elem)).len = 0 }
+    unsafe { bulk::elem_drop(VMContext::elem_segment(vmctx, elem)) }
 }
 
 /// The function `call_indirect` calls: element `index` of `table`, which
@@ -234,7 +220,7 @@ pub(super) unsafe fn indirect_target(
         if f.is_null() {
             return trap(TrapCode::IndirectCallToNull);
         }
-        if (*f).type_index != (*vmctx).type_id(type_index) {
+        if (*f).type_index != VMContext::type_id(vmctx, type_index) {
             return trap(TrapCode::BadSignature);
         }
         Ok(f)

@@ -116,15 +116,9 @@ macro_rules! define_visit_operator {
     // Other block-structured operators are not Wasm 2.0: the translator
     // rejects them before the frame kinds could matter.
     (@frames $s:ident $op:ident) => {};
-    // The fuel cost model: structure and no-ops are free, everything else
-    // costs one unit.
-    (@fuel $t:ident Nop) => {};
-    (@fuel $t:ident Drop) => {};
-    (@fuel $t:ident Block) => {};
-    (@fuel $t:ident Loop) => {};
-    (@fuel $t:ident End) => {};
-    (@fuel $t:ident Else) => {};
-    (@fuel $t:ident $op:ident) => { $t.charge() };
+    // The fuel cost model every tier shares (`kiln_vm::fuel`): a constant
+    // per operator, 0 for structure and no-ops.
+    (@fuel $t:ident $op:ident) => { $t.charge(crate::vm::fuel_cost!($op)) };
 }
 
 #[allow(clippy::clone_on_copy, clippy::redundant_clone)]

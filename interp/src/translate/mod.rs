@@ -281,10 +281,11 @@ impl<'a> Translator<'a> {
         self.fuel_used = 0;
     }
 
-    /// Charges one instruction to the current region.
+    /// Charges an operator costing `cost` ([`crate::vm::fuel`]) to the
+    /// current region.
     #[inline(always)]
-    pub(super) fn charge(&mut self) {
-        self.fuel_used = self.fuel_used.saturating_add(1);
+    pub(super) fn charge(&mut self, cost: u32) {
+        self.fuel_used = self.fuel_used.saturating_add(cost);
     }
 
     /// The slot holding constant `bits` for the rest of the function, if

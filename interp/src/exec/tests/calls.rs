@@ -499,7 +499,7 @@ fn reentrant_activations_nest_above_the_caller_frame() {
         // SAFETY: the store is live while the call runs.
         assert_eq!(unsafe { (*ctx).entry_depth }, 1);
         // SAFETY: `caller` is the live calling instance; function 2 is `count`.
-        let ok = unsafe { invoke((*caller).func_ref(2), caller, args) };
+        let ok = unsafe { invoke(VMContext::func_ref(caller, 2), caller, args) };
         if ok { Ok(()) } else { Err(Propagate.into()) }
     });
     let outer = triple_plus_call(&mut m, t, reenter);
@@ -531,7 +531,7 @@ fn returns_after_a_nested_activation_grew_the_frame_stack() {
     // Functions: 0 reenter (host), 1 mid, 2 outer, 3 count.
     let reenter = m.host(t, move |caller, args| {
         // SAFETY: `caller` is the live calling instance; function 3 is `count`.
-        let ok = unsafe { invoke((*caller).func_ref(3), caller, args) };
+        let ok = unsafe { invoke(VMContext::func_ref(caller, 3), caller, args) };
         if ok { Ok(()) } else { Err(Propagate.into()) }
     });
     let mid = triple_plus_call(&mut m, t, reenter);
@@ -573,7 +573,7 @@ fn nested_entries_beyond_the_limit_trap_with_stack_overflow() {
             // host() calls wasm() calls host() ... forever.
             let host = m.host(t, |caller, args| {
                 // SAFETY: `caller` is live; function 1 is the wasm function.
-                let ok = unsafe { invoke((*caller).func_ref(1), caller, args) };
+                let ok = unsafe { invoke(VMContext::func_ref(caller, 1), caller, args) };
                 if ok { Ok(()) } else { Err(Propagate.into()) }
             });
             let wasm = m.func(

@@ -6,13 +6,13 @@
 use crate::InterpModule;
 use crate::ModuleTypes;
 use crate::bytecode::{Bin, CompiledFunc, Load, Op, Slot, Store, Un};
-use crate::exec::interp_array_call;
+use crate::exec::{StoreStacks, interp_array_call};
 use crate::vm::{
     FrameInfo, ModuleCounts, TrapCode, UnwindReason, VMBuiltins, VMCONTEXT_MAGIC, VMContext,
-    VMDataSegment, VMElemSegment, VMFuncRef, VMInterpFunc, VMMemoryDefinition, VMOffsets,
-    VMOpaqueContext, VMSharedTypeIndex, VMStoreContext, VMTableDefinition, ValRaw, WASM_PAGE_SIZE,
+    VMContextAllocation, VMDataSegment, VMElemSegment, VMFuncRef, VMInterpFunc, VMMemoryDefinition,
+    VMOffsets, VMOpaqueContext, VMSharedTypeIndex, VMStoreContext, VMTableDefinition, ValRaw,
+    WASM_PAGE_SIZE,
 };
-use std::alloc::Layout;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use wasmparser::{FuncType, ValType};
@@ -26,14 +26,28 @@ pub(crate) type HostFn = Box<dyn FnMut(*mut VMContext, &mut [ValRaw]) -> anyhow:
 /// instances using it so it is dropped after them.
 pub(crate) struct TestStore {
     ctx: *mut VMStoreContext,
+    stacks: std::cell::UnsafeCell<StoreStacks>,
 }
 
 impl TestStore {
     /// A store allowing `max_wasm_stack` bytes of interpreter stack.
     pub(crate) fn new(max_wasm_stack: usize) -> TestStore {
+        let stacks = StoreStacks::new(max_wasm_stack);
+        let ctx = VMStoreContext::new(max_wasm_stack, stacks.as_vm());
         TestStore {
-            ctx: Box::into_raw(Box::new(VMStoreContext::new(max_wasm_stack))),
+            ctx: Box::into_raw(Box::new(ctx)),
+            stacks: std::cell::UnsafeCell::new(stacks),
         }
+    }
+
+    /// The interpreter stacks.
+    ///
+    /// # Safety
+    /// No activation is running and the reference is not kept.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn stacks(&self) -> &mut crate::exec::InterpStack {
+        // SAFETY: forwarded to the caller: nothing else uses the stacks.
+        unsafe { (*self.stacks.get()).get_mut() }
     }
 
     /// The raw context.
@@ -43,32 +57,32 @@ impl TestStore {
 
     /// Frame records on the interpreter's frame stack right now.
     pub(crate) fn live_frames(&self) -> usize {
-        // SAFETY: the context is live and no activation is running.
-        unsafe { (*self.ctx).interp.frames.len() }
+        // SAFETY: no activation is running between test calls.
+        unsafe { self.stacks().frames.len() }
     }
 
     /// Frame records the frame stack has room for without growing.
     pub(crate) fn frame_capacity(&self) -> usize {
         // SAFETY: as above.
-        unsafe { (*self.ctx).interp.frames.capacity() }
+        unsafe { self.stacks().frames.capacity() }
     }
 
     /// Frees the frame stack (no activation is running), so that the next
     /// deep call grows it again from nothing.
     pub(crate) fn reset_frames(&self) {
         // SAFETY: as above.
-        unsafe { (*self.ctx).interp.frames = Vec::new() }
+        unsafe { self.stacks().frames = Vec::new() }
     }
 
     /// Value slots allocated so far.
     pub(crate) fn allocated_slots(&self) -> usize {
         // SAFETY: as above.
-        unsafe { (*self.ctx).interp.allocated_slots() }
+        unsafe { self.stacks().allocated_slots() }
     }
 
     /// Current host → wasm nesting depth.
     pub(crate) fn entry_depth(&self) -> u32 {
-        // SAFETY: as above.
+        // SAFETY: the context is live and no activation is running.
         unsafe { (*self.ctx).entry_depth }
     }
 }
@@ -352,7 +366,7 @@ unsafe extern "C" fn test_memory_grow(vmctx: *mut VMContext, memory: u32, delta:
     // SAFETY: `memories[memory]` points at the `def` field, the first field
     // of a live `TestMemory`.
     unsafe {
-        let mem = (*vmctx).memory(memory).cast::<TestMemory>();
+        let mem = VMContext::memory(vmctx, memory).cast::<TestMemory>();
         let old = (*mem).bytes.len() as u64 / WASM_PAGE_SIZE;
         let new = old + delta;
         if new > (*mem).max_pages {
@@ -381,7 +395,7 @@ unsafe extern "C" fn test_table_grow(
 ) -> u64 {
     // SAFETY: `tables[table]` points at the first field of a live `TestTable`.
     unsafe {
-        let t = (*vmctx).table(table).cast::<TestTable>();
+        let t = VMContext::table(vmctx, table).cast::<TestTable>();
         let old = (*t).elems.len();
         let new = old as u64 + delta;
         if new > (*t).max as u64 {
@@ -421,7 +435,7 @@ unsafe extern "C" fn host_trampoline(
 /// An instance: its vmctx and everything it points at.
 pub(crate) struct Instance<'s> {
     vmctx: *mut VMContext,
-    layout: Layout,
+    _block: VMContextAllocation,
     store: *mut VMStoreContext,
     module: *mut InterpModule,
     memory: Option<*mut TestMemory>,
@@ -447,10 +461,8 @@ impl<'s> Instance<'s> {
             elems: b.elems.len() as u32,
         };
         let offsets = VMOffsets::new(counts);
-        let layout = Layout::from_size_align(offsets.size as usize, 16).unwrap();
-        // SAFETY: the layout has a non-zero size (the header alone is).
-        let vmctx = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<VMContext>();
-        assert!(!vmctx.is_null());
+        let block = VMContextAllocation::new(&offsets).unwrap();
+        let vmctx = block.vmctx();
 
         // Equal function types get equal engine-wide ids.
         let type_id = |t: u32| {
@@ -537,12 +549,11 @@ impl<'s> Instance<'s> {
                 instance_index: 0,
                 store: store.ctx,
                 builtins: &BUILTINS,
-                code: module,
+                interp_module: module.cast_const().cast(),
                 offsets,
             });
-            let v = &*vmctx;
             for t in 0..counts.types {
-                *v.type_id_slot(t) = type_id(t);
+                *VMContext::type_id_slot(vmctx, t) = type_id(t);
             }
             for (i, (ty, import)) in b.imports.into_iter().enumerate() {
                 let fr = match import {
@@ -562,37 +573,37 @@ impl<'s> Instance<'s> {
                     }
                     Import::Func(fr) => fr,
                 };
-                *v.func_ref_slot(i as u32) = fr;
+                *VMContext::func_ref_slot(vmctx, i as u32) = fr;
             }
             for (j, f) in b.funcs.iter().enumerate() {
                 let j = j as u32;
-                let interp = v.interp_func(j);
+                let interp = VMContext::interp_func(vmctx, j);
                 interp.write(VMInterpFunc {
                     instance: vmctx,
                     func_index: num_imported + j,
                 });
-                let fr = v.defined_func_ref(j);
+                let fr = VMContext::defined_func_ref(vmctx, j);
                 fr.write(VMFuncRef {
                     array_call: interp_array_call,
                     wasm_call: None,
                     type_index: type_id(f.ty),
                     vmctx: interp.cast(),
                 });
-                *v.func_ref_slot(num_imported + j) = fr;
+                *VMContext::func_ref_slot(vmctx, num_imported + j) = fr;
             }
             if let Some(m) = memory {
-                *v.memory_slot(0) = &raw mut (*m).def;
+                *VMContext::memory_slot(vmctx, 0) = &raw mut (*m).def;
             }
             for (i, t) in tables.iter().enumerate() {
-                *v.table_slot(i as u32) = &raw mut (**t).def;
+                *VMContext::table_slot(vmctx, i as u32) = &raw mut (**t).def;
             }
             for (i, bits) in b.globals.iter().enumerate() {
-                let g = v.defined_global(i as u32);
+                let g = VMContext::defined_global(vmctx, i as u32);
                 (*g).value = ValRaw::from_bits(*bits);
-                *v.global_slot(i as u32) = g;
+                *VMContext::global_slot(vmctx, i as u32) = g;
             }
             for (i, d) in data.iter_mut().enumerate() {
-                v.data_segment(i as u32).write(VMDataSegment {
+                VMContext::data_segment(vmctx, i as u32).write(VMDataSegment {
                     ptr: d.as_ptr(),
                     len: d.len(),
                 });
@@ -600,9 +611,9 @@ impl<'s> Instance<'s> {
             for (i, e) in b.elems.iter().enumerate() {
                 let refs: Vec<u64> = e
                     .iter()
-                    .map(|f| f.map_or(0, |f| v.func_ref(f) as u64))
+                    .map(|f| f.map_or(0, |f| VMContext::func_ref(vmctx, f) as u64))
                     .collect();
-                v.elem_segment(i as u32).write(VMElemSegment {
+                VMContext::elem_segment(vmctx, i as u32).write(VMElemSegment {
                     ptr: refs.as_ptr(),
                     len: refs.len(),
                 });
@@ -612,7 +623,7 @@ impl<'s> Instance<'s> {
 
         Instance {
             vmctx,
-            layout,
+            _block: block,
             store: store.ctx,
             module,
             memory,
@@ -632,7 +643,7 @@ impl<'s> Instance<'s> {
     /// The `VMFuncRef` of function `index`.
     pub(crate) fn func_ref(&self, index: u32) -> *const VMFuncRef {
         // SAFETY: the vmctx is initialised; tests pass valid indices.
-        unsafe { (*self.vmctx).func_ref(index) }
+        unsafe { VMContext::func_ref(self.vmctx, index) }
     }
 
     /// Calls function `index` with `args` (raw slot bits) from the host.
@@ -701,14 +712,15 @@ impl<'s> Instance<'s> {
     /// Global `g`'s bits.
     pub(crate) fn global(&self, g: u32) -> u64 {
         // SAFETY: the vmctx is initialised and `g` is a global.
-        unsafe { (*(*self.vmctx).global(g)).value.bits() }
+        unsafe { (*VMContext::global(self.vmctx, g)).value.bits() }
     }
 }
 
 impl Drop for Instance<'_> {
     fn drop(&mut self) {
-        // SAFETY: everything freed here was created by `Box::into_raw` or
-        // `alloc_zeroed` in `new`, and nothing runs in the instance any more.
+        // SAFETY: everything freed here was created by `Box::into_raw` in
+        // `new`, and nothing runs in the instance any more (the vmctx block
+        // frees itself after this).
         unsafe {
             for (ctx, fr) in self.hosts.drain(..) {
                 drop(Box::from_raw(ctx));
@@ -721,7 +733,6 @@ impl Drop for Instance<'_> {
                 drop(Box::from_raw(m));
             }
             drop(Box::from_raw(self.module));
-            std::alloc::dealloc(self.vmctx.cast(), self.layout);
         }
     }
 }

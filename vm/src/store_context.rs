@@ -1,7 +1,7 @@
 //! `VMStoreContext`: the per-store state every tier reads and writes while
 //! running: interpreter stack, limits, and the pending trap.
 
-use super::{TrapCode, VMContext};
+use crate::{TrapCode, VMContext};
 
 /// Why a call did not return normally.
 #[derive(Debug)]
@@ -24,10 +24,17 @@ pub struct FrameInfo {
     pub pc: u32,
 }
 
+/// Opaque per-store data of the interpreter (`kiln_interp::exec::InterpStack`),
+/// which [`VMStoreContext::interp`] points at.
+#[repr(C)]
+pub struct VMInterpStack {
+    _private: [u8; 0],
+}
+
 /// Per-store runtime state, at a stable address for the store's lifetime.
 ///
-/// `#[repr(C)]`: the fields before `store_data` are read by native code at
-/// fixed offsets.
+/// `#[repr(C)]`: native code reads and writes the fields with an `OFFSET_*`
+/// constant (fuel, the epoch deadline and counter, the native stack limit).
 #[repr(C)]
 #[derive(Debug)]
 pub struct VMStoreContext {
@@ -37,16 +44,22 @@ pub struct VMStoreContext {
     pub epoch_deadline: u64,
     /// Pointer to the engine's current epoch counter.
     pub epoch_ptr: *const core::sync::atomic::AtomicU64,
+    /// Lowest native stack address wasm code may use; a native function's
+    /// prologue traps with [`TrapCode::StackOverflow`] below it. Set by the
+    /// outermost host → wasm entry (0 while none is live).
+    pub stack_limit: usize,
     /// `Config::max_wasm_stack` in bytes: the interpreter's value and frame
-    /// stacks together may not grow beyond it.
+    /// stacks together may not grow beyond it, nor native frames below the
+    /// entry's stack pointer.
     pub max_wasm_stack: usize,
     /// Type-erased pointer to the embedding's store (`kiln`'s `StoreInner<T>`),
     /// for host-function trampolines.
     pub store_data: *mut (),
     /// How many host → wasm entries are live on the native stack.
     pub entry_depth: u32,
-    /// The interpreter's stacks, shared by every interpreted call in the store.
-    pub interp: crate::exec::InterpStack,
+    /// The interpreter's stacks, shared by every interpreted call in the
+    /// store; owned by the store, opaque to the other tiers.
+    pub interp: *mut VMInterpStack,
     /// Set by a callee before it returns `false` from an array call.
     pub pending: Option<UnwindReason>,
     /// WebAssembly frames live when `pending` was set, innermost first.
@@ -58,16 +71,29 @@ impl VMStoreContext {
     /// [`TrapCode::StackOverflow`]; each one uses native stack.
     pub const MAX_ENTRY_DEPTH: u32 = 1_000;
 
-    /// A fresh context allowing `max_wasm_stack` bytes of WebAssembly stack.
-    pub fn new(max_wasm_stack: usize) -> Self {
+    /// Byte offset of `fuel`.
+    pub const OFFSET_FUEL: u32 = core::mem::offset_of!(VMStoreContext, fuel) as u32;
+    /// Byte offset of `epoch_deadline`.
+    pub const OFFSET_EPOCH_DEADLINE: u32 =
+        core::mem::offset_of!(VMStoreContext, epoch_deadline) as u32;
+    /// Byte offset of `epoch_ptr`.
+    pub const OFFSET_EPOCH_PTR: u32 = core::mem::offset_of!(VMStoreContext, epoch_ptr) as u32;
+    /// Byte offset of `stack_limit`.
+    pub const OFFSET_STACK_LIMIT: u32 = core::mem::offset_of!(VMStoreContext, stack_limit) as u32;
+
+    /// A fresh context allowing `max_wasm_stack` bytes of WebAssembly
+    /// stack. `interp` is the interpreter's stack object for the store
+    /// (null if the store never runs interpreted code).
+    pub fn new(max_wasm_stack: usize, interp: *mut VMInterpStack) -> Self {
         VMStoreContext {
             fuel: 0,
             epoch_deadline: u64::MAX,
             epoch_ptr: core::ptr::null(),
+            stack_limit: 0,
             max_wasm_stack,
             store_data: core::ptr::null_mut(),
             entry_depth: 0,
-            interp: crate::exec::InterpStack::new(max_wasm_stack),
+            interp,
             pending: None,
             backtrace: Vec::new(),
         }
@@ -79,5 +105,18 @@ impl VMStoreContext {
             UnwindReason::Host(anyhow::anyhow!("call failed without a recorded reason"))
         });
         (reason, core::mem::take(&mut self.backtrace))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn native_code_offsets_match_the_layout() {
+        assert_eq!(VMStoreContext::OFFSET_FUEL, 0);
+        assert_eq!(VMStoreContext::OFFSET_EPOCH_DEADLINE, 8);
+        assert_eq!(VMStoreContext::OFFSET_EPOCH_PTR, 16);
+        assert_eq!(VMStoreContext::OFFSET_STACK_LIMIT, 24);
     }
 }

@@ -1,6 +1,6 @@
 //! `VMOffsets`: where each region of an instance's vmctx lives.
 
-use super::{VMContext, VMDataSegment, VMElemSegment, VMFuncRef, VMGlobalDefinition, VMInterpFunc};
+use crate::{VMContext, VMDataSegment, VMElemSegment, VMFuncRef, VMGlobalDefinition, VMInterpFunc};
 use core::mem::size_of;
 
 /// How many entities of each kind a module has: all `VMOffsets` depends on.

@@ -1,6 +1,6 @@
 //! `VMFuncRef`: how every function — interpreted, host or native — is called.
 
-use super::{VMContext, VMOpaqueContext, ValRaw};
+use crate::{VMContext, VMOpaqueContext, ValRaw};
 
 /// The array-call entry point every function has.
 ///
@@ -13,7 +13,7 @@ use super::{VMContext, VMOpaqueContext, ValRaw};
 ///   written back to the front.
 ///
 /// Returns `true` on success. On `false` the callee has stored the reason in
-/// its store's [`VMStoreContext::pending`](super::VMStoreContext) (and the
+/// its store's [`VMStoreContext::pending`](crate::VMStoreContext) (and the
 /// frames in `backtrace`); the caller propagates it without touching it.
 pub type VMArrayCallFn = unsafe extern "C" fn(
     callee_vmctx: *mut VMOpaqueContext,
