@@ -3,8 +3,8 @@
 //! Everything here is fixed once the engine exists, because modules compiled
 //! by the engine depend on it: which WebAssembly features the validator
 //! accepts, how much stack a store may use, and whether functions are
-//! translated to bytecode up front or on their first call, and how
-//! instances are allocated.
+//! translated to bytecode up front or on their first call, which tier runs
+//! them ([`Strategy`]), and how instances are allocated.
 
 use crate::InstanceAllocationStrategy;
 use anyhow::{Result, bail};
@@ -27,6 +27,38 @@ pub enum CompilationMode {
     Eager,
 }
 
+/// Which tier runs a module's functions (wasmtime's `Strategy`, with
+/// Kiln's interpreter in place of Winch).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Strategy {
+    /// Kiln's choice: the interpreter, until tiered execution lands (then
+    /// tiered wherever the native tier is built).
+    #[default]
+    Auto,
+    /// Compile every function to native code with Cranelift in
+    /// `Module::new` (in parallel with [`Config::parallel_compilation`]).
+    /// Needs Kiln's `jit` feature on x86-64 or aarch64 Linux or macOS:
+    /// elsewhere `Engine::new` fails. A function the native tier cannot
+    /// translate stays interpreted (see `Module::tier_stats`).
+    Cranelift,
+    /// Interpret every function: no code generation, no executable memory.
+    Interpreter,
+}
+
+/// How hard Cranelift optimises native code (wasmtime's `OptLevel`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OptLevel {
+    /// No optimisation: fastest compilation.
+    None,
+    /// Optimise for speed (the default).
+    #[default]
+    Speed,
+    /// Optimise for speed and size.
+    SpeedAndSize,
+}
+
 /// Global configuration for an [`Engine`](crate::Engine).
 ///
 /// Methods follow wasmtime's builder style: each returns `&mut Self` so
@@ -43,6 +75,9 @@ pub struct Config {
     pub(crate) epoch_interruption: bool,
     pub(crate) compilation_mode: CompilationMode,
     pub(crate) allocation_strategy: InstanceAllocationStrategy,
+    pub(crate) strategy: Strategy,
+    pub(crate) opt_level: OptLevel,
+    pub(crate) parallel_compilation: bool,
 }
 
 impl Default for Config {
@@ -65,6 +100,9 @@ impl Config {
             epoch_interruption: false,
             compilation_mode: CompilationMode::Lazy,
             allocation_strategy: InstanceAllocationStrategy::OnDemand,
+            strategy: Strategy::Auto,
+            opt_level: OptLevel::Speed,
+            parallel_compilation: true,
         }
     }
 
@@ -193,7 +231,38 @@ impl Config {
     }
 
     /// Checks the combination of settings.
+    /// Which tier runs functions (default [`Strategy::Auto`]).
+    pub fn strategy(&mut self, strategy: Strategy) -> &mut Self {
+        self.strategy = strategy;
+        self
+    }
+
+    /// How hard Cranelift optimises (default [`OptLevel::Speed`]).
+    pub fn cranelift_opt_level(&mut self, level: OptLevel) -> &mut Self {
+        self.opt_level = level;
+        self
+    }
+
+    /// Whether `Module::new` compiles functions on all cores (default
+    /// true). Only the native tier compiles; the interpreter translates
+    /// each function lazily.
+    pub fn parallel_compilation(&mut self, parallel: bool) -> &mut Self {
+        self.parallel_compilation = parallel;
+        self
+    }
+
+    /// Whether this configuration runs functions natively.
+    pub(crate) fn native(&self) -> bool {
+        self.strategy == Strategy::Cranelift
+    }
+
     pub(crate) fn validate(&self) -> Result<()> {
+        if self.native() && !crate::module::native::AVAILABLE {
+            bail!(
+                "Strategy::Cranelift needs Kiln's native tier, which this build does not have \
+                 (the `jit` feature is off, or the target is not x86-64 or aarch64 Linux or macOS)"
+            );
+        }
         if self.simd {
             bail!("the WebAssembly SIMD proposal is not supported by Kiln");
         }

@@ -11,6 +11,7 @@
 //! functions from different modules have the same type exactly when their
 //! indices are equal. `call_indirect` and import matching compare one `u32`.
 
+use crate::module::native::NativeCompiler;
 use crate::runtime::pooling::PoolingAllocator;
 use crate::types::registry::TypeRegistry;
 use crate::{Config, InstanceAllocationStrategy};
@@ -36,6 +37,8 @@ struct EngineInner {
     pool: Option<Arc<PoolingAllocator>>,
     /// The epoch counter stores' deadlines are measured against.
     epoch: AtomicU64,
+    /// Cranelift, with `Strategy::Cranelift`.
+    native: Option<NativeCompiler>,
 }
 
 impl Engine {
@@ -43,12 +46,14 @@ impl Engine {
     /// for something Kiln does not support (e.g. SIMD).
     pub fn new(config: &Config) -> Result<Engine> {
         config.validate()?;
+        let native = NativeCompiler::new(config)?;
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
                 features: config.features(),
                 registry: TypeRegistry::default(),
                 epoch: AtomicU64::new(0),
+                native,
                 pool: match &config.allocation_strategy {
                     InstanceAllocationStrategy::OnDemand => None,
                     InstanceAllocationStrategy::Pooling(limits) => {
@@ -105,6 +110,11 @@ impl Engine {
             consume_fuel: self.inner.config.consume_fuel,
             epoch_interruption: self.inner.config.epoch_interruption,
         }
+    }
+
+    /// The native compiler, if the engine compiles to native code.
+    pub(crate) fn native_compiler(&self) -> Option<&NativeCompiler> {
+        self.inner.native.as_ref()
     }
 
     /// The engine's pooling allocator, if it pools instances.

@@ -69,7 +69,7 @@ pub use allocation::{
     InstanceAllocationStrategy, PoolConcurrencyLimitError, PoolingAllocationConfig,
 };
 pub use caller::Caller;
-pub use config::{CompilationMode, Config};
+pub use config::{CompilationMode, Config, OptLevel, Strategy};
 pub use engine::Engine;
 pub use externals::{Export, Extern};
 pub use externref::ExternRef;

@@ -40,17 +40,53 @@ enum Command {
     Run(run::RunOptions),
     /// Run `.wast` spec scripts and print a pass/fail report.
     Wast {
+        /// Which tier runs the scripts' functions.
+        #[arg(long, value_enum, default_value_t = StrategyArg::Auto)]
+        strategy: StrategyArg,
         /// The scripts to run.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
 }
 
+/// `--strategy`: which tier runs the module's functions
+/// (`kiln::Strategy`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum StrategyArg {
+    /// Kiln's default (the interpreter, for now).
+    #[default]
+    Auto,
+    /// Compile every function to native code with Cranelift first.
+    Cranelift,
+    /// Interpret every function.
+    Interpreter,
+}
+
+impl StrategyArg {
+    /// The engine strategy.
+    pub fn strategy(self) -> kiln::Strategy {
+        match self {
+            StrategyArg::Auto => kiln::Strategy::Auto,
+            StrategyArg::Cranelift => kiln::Strategy::Cranelift,
+            StrategyArg::Interpreter => kiln::Strategy::Interpreter,
+        }
+    }
+}
+
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run(options) => run::main(options),
-        Command::Wast { files } => {
-            let results = kiln::wast::run_wast_files(&files);
+        Command::Wast { strategy, files } => {
+            let mut config = kiln::Config::new();
+            config.strategy(strategy.strategy());
+            let engine = match kiln::Engine::new(&config) {
+                Ok(engine) => engine,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let results = kiln::wast::WastRunner::with_engine(engine).run_files(&files);
             kiln::wast::print_report(&results);
             if kiln::wast::Totals::of(&results).failed == 0 {
                 ExitCode::SUCCESS

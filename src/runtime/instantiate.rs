@@ -405,11 +405,20 @@ unsafe fn write_funcs(vmctx: *mut VMContext, module: &Module, imported: &[NonNul
             });
             let type_index = module.type_ids()[info.funcs[func_index as usize] as usize];
             let func_ref = VMContext::defined_func_ref(vmctx, def_index);
-            func_ref.write(VMFuncRef {
-                array_call: kiln_interp::exec::interp_array_call,
-                wasm_call: None,
-                type_index,
-                vmctx: interp.cast(),
+            func_ref.write(match module.native_entries(def_index) {
+                // Native code: its trampoline takes the instance's vmctx.
+                Some((array_call, wasm_call)) => VMFuncRef {
+                    array_call,
+                    wasm_call: Some(wasm_call),
+                    type_index,
+                    vmctx: vmctx.cast(),
+                },
+                None => VMFuncRef {
+                    array_call: kiln_interp::exec::interp_array_call,
+                    wasm_call: None,
+                    type_index,
+                    vmctx: interp.cast(),
+                },
             });
             *VMContext::func_ref_slot(vmctx, func_index) = func_ref;
         }

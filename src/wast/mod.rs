@@ -78,18 +78,7 @@ use matching::{describe_f32, describe_f32_bits, describe_f64, describe_f64_bits}
 /// Runs each `.wast` file, in order, with a fresh [`WastRunner`]; a file
 /// that cannot be read counts as one failure. (What `kiln wast` does.)
 pub fn run_wast_files(paths: &[impl AsRef<Path>]) -> Vec<FileResult> {
-    let runner = WastRunner::new();
-    paths
-        .iter()
-        .map(|path| {
-            let path = path.as_ref();
-            let name = path.display().to_string();
-            match std::fs::read_to_string(path) {
-                Ok(text) => runner.run_script(&name, &text),
-                Err(e) => FileResult::file_error(name, 1, 1, format!("failed to read: {e}")),
-            }
-        })
-        .collect()
+    WastRunner::new().run_files(paths)
 }
 
 /// Runs `.wast` scripts, one fresh [`Store`] and [`Linker`] per script, all
@@ -149,6 +138,22 @@ impl WastRunner {
         self
     }
 
+    /// Runs each `.wast` file, in order; a file that cannot be read counts
+    /// as one failure.
+    pub fn run_files(&self, paths: &[impl AsRef<Path>]) -> Vec<FileResult> {
+        paths
+            .iter()
+            .map(|path| {
+                let path = path.as_ref();
+                let name = path.display().to_string();
+                match std::fs::read_to_string(path) {
+                    Ok(text) => self.run_script(&name, &text),
+                    Err(e) => FileResult::file_error(name, 1, 1, format!("failed to read: {e}")),
+                }
+            })
+            .collect()
+    }
+
     /// Runs the script `text`, reporting under the name `name`.
     ///
     /// Never panics on a bad script: an unparseable script yields a result
@@ -206,6 +211,7 @@ impl WastRunner {
                 result.skip(location, kind, skip.reason);
                 continue;
             }
+            cx.position = (line, col);
             match catch_unwind(AssertUnwindSafe(|| cx.run(directive))) {
                 Ok(Ok(())) => result.pass(),
                 Ok(Err(e)) => result.fail(location, kind, format!("{e:#}")),
@@ -219,6 +225,11 @@ impl WastRunner {
                 }
             }
         }
+        result.native_functions = cx.native_functions;
+        result.native_fallbacks = std::mem::take(&mut cx.native_fallbacks)
+            .into_iter()
+            .map(|f| format!("{name}:{f}"))
+            .collect();
         result
     }
 }
@@ -272,6 +283,12 @@ struct ScriptContext<'t> {
     definitions: HashMap<String, Module>,
     /// The most recent `module definition`.
     last_definition: Option<Module>,
+    /// Functions compiled to native code so far.
+    native_functions: usize,
+    /// Functions the native tier left to the interpreter so far.
+    native_fallbacks: Vec<String>,
+    /// Where the directive being run starts (for fallback reports).
+    position: (usize, usize),
 }
 
 /// The outcome of executing an action: `Err` of the outer result is a
@@ -293,6 +310,9 @@ impl<'t> ScriptContext<'t> {
             instances: HashMap::new(),
             definitions: HashMap::new(),
             last_definition: None,
+            native_functions: 0,
+            native_fallbacks: Vec::new(),
+            position: (0, 0),
         })
     }
 
@@ -456,10 +476,20 @@ impl<'t> ScriptContext<'t> {
         }
     }
 
-    /// Compiles a script module with [`Module::new`].
-    fn compile(&self, wat: QuoteWat<'_>) -> anyhow::Result<Module> {
+    /// Compiles a script module with [`Module::new`], noting which tier
+    /// runs its functions.
+    fn compile(&mut self, wat: QuoteWat<'_>) -> anyhow::Result<Module> {
         let source = self.source(wat)?;
-        Module::new(&self.engine, &source).context("compilation failed")
+        let module = Module::new(&self.engine, &source).context("compilation failed")?;
+        if let Some(stats) = module.tier_stats() {
+            self.native_functions += stats.native;
+            let (line, col) = self.position;
+            for (func, why) in stats.fallbacks {
+                self.native_fallbacks
+                    .push(format!("{line}:{col}: function {func}: {why}"));
+            }
+        }
+        Ok(module)
     }
 
     /// Executes the action of an assertion.

@@ -92,6 +92,12 @@ pub struct FileResult {
     pub failures: Vec<Failure>,
     /// The skipped directives, in script order.
     pub skipped: Vec<Skipped>,
+    /// Functions of the script's modules compiled to native code (with
+    /// `Strategy::Cranelift`).
+    pub native_functions: usize,
+    /// Functions the native tier left to the interpreter, one line each
+    /// (`module line:col: function N: reason`).
+    pub native_fallbacks: Vec<String>,
 }
 
 impl FileResult {
@@ -172,6 +178,10 @@ pub struct Totals {
     pub failed: usize,
     /// Skipped directives.
     pub skipped: usize,
+    /// Functions compiled to native code.
+    pub native_functions: usize,
+    /// Functions the native tier left to the interpreter.
+    pub native_fallbacks: usize,
 }
 
 impl Totals {
@@ -181,6 +191,8 @@ impl Totals {
             passed: t.passed + r.passed,
             failed: t.failed + r.failed,
             skipped: t.skipped + r.skipped.len(),
+            native_functions: t.native_functions + r.native_functions,
+            native_fallbacks: t.native_fallbacks + r.native_fallbacks.len(),
         })
     }
 }
@@ -205,6 +217,16 @@ pub fn write_summary(results: &[FileResult], out: &mut dyn Write) -> io::Result<
     writeln!(out, "{} skipped directives", totals.skipped)?;
     for skipped in results.iter().flat_map(|r| &r.skipped) {
         writeln!(out, "skipped {skipped}")?;
+    }
+    if totals.native_functions + totals.native_fallbacks > 0 {
+        writeln!(
+            out,
+            "{} functions ran as native code, {} were left to the interpreter",
+            totals.native_functions, totals.native_fallbacks
+        )?;
+        for fallback in results.iter().flat_map(|r| &r.native_fallbacks) {
+            writeln!(out, "interpreted {fallback}")?;
+        }
     }
     writeln!(out, "{} passed, {} failed", totals.passed, totals.failed)
 }
@@ -307,7 +329,9 @@ mod tests {
             Totals {
                 passed: 3,
                 failed: 2,
-                skipped: 1
+                skipped: 1,
+                native_functions: 0,
+                native_fallbacks: 0,
             }
         );
         assert_eq!(

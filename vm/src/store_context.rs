@@ -80,6 +80,9 @@ impl VMStoreContext {
     pub const OFFSET_EPOCH_PTR: u32 = core::mem::offset_of!(VMStoreContext, epoch_ptr) as u32;
     /// Byte offset of `stack_limit`.
     pub const OFFSET_STACK_LIMIT: u32 = core::mem::offset_of!(VMStoreContext, stack_limit) as u32;
+    /// Byte offset of `max_wasm_stack`.
+    pub const OFFSET_MAX_WASM_STACK: u32 =
+        core::mem::offset_of!(VMStoreContext, max_wasm_stack) as u32;
 
     /// A fresh context allowing `max_wasm_stack` bytes of WebAssembly
     /// stack. `interp` is the interpreter's stack object for the store
@@ -118,5 +121,6 @@ mod tests {
         assert_eq!(VMStoreContext::OFFSET_EPOCH_DEADLINE, 8);
         assert_eq!(VMStoreContext::OFFSET_EPOCH_PTR, 16);
         assert_eq!(VMStoreContext::OFFSET_STACK_LIMIT, 24);
+        assert_eq!(VMStoreContext::OFFSET_MAX_WASM_STACK, 32);
     }
 }

@@ -42,6 +42,29 @@ pub enum TrapCode {
 }
 
 impl TrapCode {
+    /// Every trap code, in numbering order.
+    pub const ALL: [TrapCode; 14] = [
+        TrapCode::StackOverflow,
+        TrapCode::MemoryOutOfBounds,
+        TrapCode::HeapMisaligned,
+        TrapCode::TableOutOfBounds,
+        TrapCode::IndirectCallToNull,
+        TrapCode::BadSignature,
+        TrapCode::IntegerOverflow,
+        TrapCode::IntegerDivisionByZero,
+        TrapCode::BadConversionToInteger,
+        TrapCode::UnreachableCodeReached,
+        TrapCode::Interrupt,
+        TrapCode::OutOfFuel,
+        TrapCode::NullReference,
+        TrapCode::UnknownImport,
+    ];
+
+    /// The trap code numbered `n` (its `repr(u8)` value), if any.
+    pub fn from_u8(n: u8) -> Option<TrapCode> {
+        Self::ALL.get(usize::from(n)).copied()
+    }
+
     /// The human-readable description, as wasmtime words it.
     pub const fn message(self) -> &'static str {
         match self {
@@ -73,3 +96,17 @@ impl fmt::Display for TrapCode {
 /// A trap is an error value: embedders get it back inside an
 /// `anyhow::Error` (and host functions may return one with `?`).
 impl std::error::Error for TrapCode {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_follow_the_declaration() {
+        for (i, code) in TrapCode::ALL.iter().enumerate() {
+            assert_eq!(*code as u8 as usize, i);
+            assert_eq!(TrapCode::from_u8(i as u8), Some(*code));
+        }
+        assert_eq!(TrapCode::from_u8(TrapCode::ALL.len() as u8), None);
+    }
+}

@@ -1,0 +1,289 @@
+//! Compiling a module: every defined function (in parallel), then one code
+//! mapping holding all bodies and trampolines.
+
+use crate::Unsupported;
+use crate::abi;
+use crate::code_memory::CodeMemory;
+use crate::env::ModuleEnv;
+use crate::isa::host_isa;
+use crate::trampoline::build_trampoline;
+use crate::translate::translate_function;
+use anyhow::Result;
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::{Function, UserFuncName};
+use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
+use cranelift_frontend::FunctionBuilderContext;
+use kiln_vm::{VMArrayCallFn, VMWasmCallFunction};
+use std::ops::Range;
+use std::ptr::NonNull;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// How hard Cranelift optimises (wasmtime's `OptLevel`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OptLevel {
+    /// No optimisation: fastest compilation.
+    None,
+    /// Optimise for speed (the default).
+    #[default]
+    Speed,
+    /// Optimise for speed and size.
+    SpeedAndSize,
+}
+
+impl OptLevel {
+    fn cranelift_name(self) -> &'static str {
+        match self {
+            OptLevel::None => "none",
+            OptLevel::Speed => "speed",
+            OptLevel::SpeedAndSize => "speed_and_size",
+        }
+    }
+}
+
+/// Cranelift set up for this machine; shared by every compilation of an
+/// engine (it is `Send + Sync`).
+pub struct Compiler {
+    isa: OwnedTargetIsa,
+}
+
+impl std::fmt::Debug for Compiler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Compiler")
+            .field("isa", &self.isa.name())
+            .finish()
+    }
+}
+
+/// What compiling a module did.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct CompileStats {
+    /// Defined functions compiled to native code.
+    pub compiled: usize,
+    /// Defined functions left to the interpreter (see
+    /// [`CompiledModule::fallbacks`]).
+    pub fallbacks: usize,
+    /// Bytes of machine code (bodies and trampolines).
+    pub code_bytes: usize,
+    /// Wall time of the compilation.
+    pub time: Duration,
+}
+
+/// One compiled function's entries, as offsets into the code mapping.
+#[derive(Copy, Clone, Debug)]
+struct NativeFunc {
+    body: usize,
+    trampoline: usize,
+}
+
+/// A module's native code: each defined function's `wasm_call` body and
+/// `array_call` trampoline, in one executable mapping freed with this
+/// value. The runtime keeps it alive as long as any instance of the module
+/// (whose `VMFuncRef`s point into it).
+#[derive(Debug)]
+pub struct CompiledModule {
+    code: Option<CodeMemory>,
+    funcs: Vec<Option<NativeFunc>>,
+    fallbacks: Vec<(u32, String)>,
+    stats: CompileStats,
+}
+
+impl CompiledModule {
+    /// The `wasm_call` entry of defined function `def_index`, if it was
+    /// compiled.
+    pub fn wasm_call(&self, def_index: u32) -> Option<NonNull<VMWasmCallFunction>> {
+        let f = (*self.funcs.get(def_index as usize)?)?;
+        let code = self.code.as_ref()?;
+        NonNull::new(code.at(f.body).cast_mut().cast())
+    }
+
+    /// The `array_call` entry of defined function `def_index`, if it was
+    /// compiled. Its `callee_vmctx` is the function's instance vmctx.
+    pub fn array_call(&self, def_index: u32) -> Option<VMArrayCallFn> {
+        let f = (*self.funcs.get(def_index as usize)?)?;
+        let code = self.code.as_ref()?;
+        let entry = code.at(f.trampoline);
+        // SAFETY: `entry` is the start of a trampoline Cranelift compiled
+        // with exactly `VMArrayCallFn`'s signature in the host's calling
+        // convention, in a mapping that stays executable while `self` lives.
+        Some(unsafe { core::mem::transmute::<*const u8, VMArrayCallFn>(entry) })
+    }
+
+    /// The defined functions left to the interpreter, with why.
+    pub fn fallbacks(&self) -> &[(u32, String)] {
+        &self.fallbacks
+    }
+
+    /// What the compilation did.
+    pub fn stats(&self) -> CompileStats {
+        self.stats
+    }
+}
+
+/// One function's machine code, or why there is none.
+type Output = Result<(Vec<u8>, Vec<u8>), Unsupported>;
+
+impl Compiler {
+    /// Cranelift for the host machine at `opt_level`.
+    pub fn new(opt_level: OptLevel) -> Result<Compiler> {
+        Ok(Compiler {
+            isa: host_isa(opt_level.cranelift_name())?,
+        })
+    }
+
+    /// Compiles every defined function of a module: `bodies[i]` is the byte
+    /// range of defined function `i`'s (validated) body in `wasm`. Uses up
+    /// to `threads` threads. A function this tier cannot translate is left
+    /// out and listed in [`CompiledModule::fallbacks`]; only failing to map
+    /// the code is an error.
+    pub fn compile_module(
+        &self,
+        env: &ModuleEnv,
+        wasm: &[u8],
+        bodies: &[Range<usize>],
+        threads: usize,
+    ) -> Result<CompiledModule> {
+        let started = Instant::now();
+        let outputs = self.compile_all(env, wasm, bodies, threads.max(1));
+
+        let mut image = Vec::new();
+        let mut funcs = Vec::with_capacity(bodies.len());
+        let mut fallbacks = Vec::new();
+        for (def_index, output) in outputs.into_iter().enumerate() {
+            match output {
+                Ok((body, trampoline)) => {
+                    let body_at = append_aligned(&mut image, &body);
+                    let trampoline_at = append_aligned(&mut image, &trampoline);
+                    funcs.push(Some(NativeFunc {
+                        body: body_at,
+                        trampoline: trampoline_at,
+                    }));
+                }
+                Err(why) => {
+                    funcs.push(None);
+                    fallbacks.push((def_index as u32, why.0));
+                }
+            }
+        }
+        let code = if image.is_empty() {
+            None
+        } else {
+            Some(CodeMemory::new(&image)?)
+        };
+        let stats = CompileStats {
+            compiled: funcs.iter().filter(|f| f.is_some()).count(),
+            fallbacks: fallbacks.len(),
+            code_bytes: image.len(),
+            time: started.elapsed(),
+        };
+        Ok(CompiledModule {
+            code,
+            funcs,
+            fallbacks,
+            stats,
+        })
+    }
+
+    /// Compiles each body, on up to `threads` threads taking functions from
+    /// a shared counter; results in function order.
+    fn compile_all(
+        &self,
+        env: &ModuleEnv,
+        wasm: &[u8],
+        bodies: &[Range<usize>],
+        threads: usize,
+    ) -> Vec<Output> {
+        let next = AtomicUsize::new(0);
+        let results: Mutex<Vec<Option<Output>>> = Mutex::new(vec![None; bodies.len()]);
+        let work = || {
+            let mut worker = Worker::new(&*self.isa);
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(range) = bodies.get(i) else { break };
+                let func_index = env.num_imported_funcs() + i as u32;
+                let output = worker.compile(env, func_index, wasm, range.clone());
+                results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(output);
+            }
+        };
+        let threads = threads.min(bodies.len());
+        if threads <= 1 {
+            work();
+        } else {
+            std::thread::scope(|s| {
+                for _ in 0..threads {
+                    s.spawn(work);
+                }
+            });
+        }
+        results
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(Unsupported("not compiled".into()))))
+            .collect()
+    }
+}
+
+/// Appends `code` at the next 16-byte boundary; returns its offset.
+fn append_aligned(image: &mut Vec<u8>, code: &[u8]) -> usize {
+    let at = image.len().next_multiple_of(16);
+    image.resize(at, 0);
+    image.extend_from_slice(code);
+    at
+}
+
+/// One compiling thread's reusable Cranelift state.
+struct Worker<'i> {
+    isa: &'i dyn TargetIsa,
+    fctx: FunctionBuilderContext,
+    ctx: cranelift_codegen::Context,
+}
+
+impl<'i> Worker<'i> {
+    fn new(isa: &'i dyn TargetIsa) -> Self {
+        Worker {
+            isa,
+            fctx: FunctionBuilderContext::new(),
+            ctx: cranelift_codegen::Context::new(),
+        }
+    }
+
+    /// The body and trampoline of function `func_index`, whose body is
+    /// `wasm[range]`.
+    fn compile(
+        &mut self,
+        env: &ModuleEnv,
+        func_index: u32,
+        wasm: &[u8],
+        range: Range<usize>,
+    ) -> Output {
+        let reader = wasmparser::BinaryReader::new(&wasm[range.clone()], range.start as u64);
+        let body = wasmparser::FunctionBody::new(reader);
+        let sig = abi::wasm_signature(env.func_type(func_index))?;
+        let mut func = Function::with_name_signature(UserFuncName::user(0, func_index), sig);
+        translate_function(env, func_index, &body, self.isa, &mut func, &mut self.fctx)?;
+        let body = self.emit(func)?;
+        let trampoline = build_trampoline(env, func_index, self.isa, &mut self.fctx)?;
+        let trampoline = self.emit(trampoline)?;
+        Ok((body, trampoline))
+    }
+
+    /// Machine code of `func`, which must need no relocation.
+    fn emit(&mut self, func: Function) -> Result<Vec<u8>, Unsupported> {
+        self.ctx.clear();
+        self.ctx.func = func;
+        let code = self
+            .ctx
+            .compile(self.isa, &mut ControlPlane::default())
+            .map_err(|e| Unsupported(format!("Cranelift failed: {:?}", e.inner)))?;
+        if !code.buffer.relocs().is_empty() {
+            return Err(Unsupported(format!(
+                "code needing relocations ({:?})",
+                code.buffer.relocs()[0].target
+            )));
+        }
+        Ok(code.code_buffer().to_vec())
+    }
+}

@@ -1,0 +1,177 @@
+//! The native tier as modules and engines see it: compiling a module with
+//! Cranelift (`kiln-jit`) when the engine's strategy asks for it, and the
+//! entries its functions' `VMFuncRef`s get.
+//!
+//! Without the `jit` feature, or on a target the native tier does not
+//! support, the types here are uninhabited and [`AVAILABLE`] is false:
+//! `Engine::new` refuses `Strategy::Cranelift`, no Cranelift code is linked
+//! and no executable memory is ever mapped.
+
+use super::ModuleInfo;
+use crate::Config;
+use anyhow::Result;
+use kiln_interp::ModuleTypes;
+use kiln_vm::{VMArrayCallFn, VMWasmCallFunction};
+use std::ptr::NonNull;
+use std::time::Duration;
+
+/// What the native tier did with a module (`Module::tier_stats`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TierStats {
+    /// Defined functions running as native code.
+    pub native: usize,
+    /// Defined functions the native tier could not compile, which run in
+    /// the interpreter instead: `(function index, reason)`. Empty for every
+    /// module Kiln's tests and the spec suite compile.
+    pub fallbacks: Vec<(u32, String)>,
+    /// Time `Module::new` spent compiling to native code.
+    pub compile_time: Duration,
+    /// Bytes of native code.
+    pub code_bytes: usize,
+}
+
+cfg_if::cfg_if! {
+    if #[cfg(all(
+        feature = "jit",
+        any(target_arch = "x86_64", target_arch = "aarch64"),
+        any(target_os = "linux", target_os = "macos")
+    ))] {
+        /// Whether this build has the native tier.
+        pub(crate) const AVAILABLE: bool = true;
+
+        /// Cranelift, configured once per engine.
+        #[derive(Debug)]
+        pub(crate) struct NativeCompiler(kiln_jit::Compiler);
+
+        /// A module's native code (kept alive by the module, hence by every
+        /// instance using it).
+        #[derive(Debug)]
+        pub(crate) struct NativeCode(kiln_jit::CompiledModule);
+
+        impl NativeCompiler {
+            /// The compiler `config` asks for, if any.
+            pub(crate) fn new(config: &Config) -> Result<Option<NativeCompiler>> {
+                if !config.native() {
+                    return Ok(None);
+                }
+                let level = match config.opt_level {
+                    crate::OptLevel::None => kiln_jit::OptLevel::None,
+                    crate::OptLevel::Speed => kiln_jit::OptLevel::Speed,
+                    crate::OptLevel::SpeedAndSize => kiln_jit::OptLevel::SpeedAndSize,
+                };
+                Ok(Some(NativeCompiler(kiln_jit::Compiler::new(level)?)))
+            }
+
+            /// Compiles every defined function of a validated module.
+            pub(crate) fn compile(
+                &self,
+                config: &Config,
+                info: &ModuleInfo,
+                types: &ModuleTypes,
+                bytes: &[u8],
+            ) -> Result<NativeCode> {
+                let globals = info
+                    .globals
+                    .iter()
+                    .map(|g| kiln_jit::GlobalInfo {
+                        // The native tier needs only the representation:
+                        // every reference is one 64-bit word.
+                        ty: match g.content() {
+                            crate::ValType::I32 => wasmparser::ValType::I32,
+                            crate::ValType::I64 => wasmparser::ValType::I64,
+                            crate::ValType::F32 => wasmparser::ValType::F32,
+                            crate::ValType::F64 => wasmparser::ValType::F64,
+                            crate::ValType::V128 => wasmparser::ValType::V128,
+                            crate::ValType::Ref(_) => wasmparser::ValType::FUNCREF,
+                        },
+                        mutable: g.mutability() == crate::Mutability::Var,
+                    })
+                    .collect();
+                let env = kiln_jit::ModuleEnv {
+                    types: types.types.clone(),
+                    funcs: types.funcs.clone(),
+                    globals,
+                    counts: info.counts()?,
+                    consume_fuel: config.consume_fuel,
+                    epoch_interruption: config.epoch_interruption,
+                };
+                let threads = if config.parallel_compilation {
+                    std::thread::available_parallelism().map_or(1, |n| n.get())
+                } else {
+                    1
+                };
+                let code = self.0.compile_module(&env, bytes, &info.bodies, threads)?;
+                Ok(NativeCode(code))
+            }
+        }
+
+        impl NativeCode {
+            /// The `array_call` and `wasm_call` entries of defined function
+            /// `def_index`, if it was compiled.
+            pub(crate) fn entries(
+                &self,
+                def_index: u32,
+            ) -> Option<(VMArrayCallFn, NonNull<VMWasmCallFunction>)> {
+                Some((self.0.array_call(def_index)?, self.0.wasm_call(def_index)?))
+            }
+
+            /// What the compilation did, with function indices in the
+            /// module's index space.
+            pub(crate) fn stats(&self, num_imported_funcs: u32) -> TierStats {
+                let stats = self.0.stats();
+                TierStats {
+                    native: stats.compiled,
+                    fallbacks: self
+                        .0
+                        .fallbacks()
+                        .iter()
+                        .map(|(def, why)| (num_imported_funcs + def, why.clone()))
+                        .collect(),
+                    compile_time: stats.time,
+                    code_bytes: stats.code_bytes,
+                }
+            }
+        }
+    } else {
+        /// Whether this build has the native tier.
+        pub(crate) const AVAILABLE: bool = false;
+
+        /// Never exists in this build.
+        #[derive(Debug)]
+        pub(crate) enum NativeCompiler {}
+
+        /// Never exists in this build.
+        #[derive(Debug)]
+        pub(crate) enum NativeCode {}
+
+        impl NativeCompiler {
+            /// No compiler: `Config::validate` refuses `Strategy::Cranelift`.
+            pub(crate) fn new(_config: &Config) -> Result<Option<NativeCompiler>> {
+                Ok(None)
+            }
+
+            pub(crate) fn compile(
+                &self,
+                _config: &Config,
+                _info: &ModuleInfo,
+                _types: &ModuleTypes,
+                _bytes: &[u8],
+            ) -> Result<NativeCode> {
+                match *self {}
+            }
+        }
+
+        impl NativeCode {
+            pub(crate) fn entries(
+                &self,
+                _def_index: u32,
+            ) -> Option<(VMArrayCallFn, NonNull<VMWasmCallFunction>)> {
+                match *self {}
+            }
+
+            pub(crate) fn stats(&self, _num_imported_funcs: u32) -> TierStats {
+                match *self {}
+            }
+        }
+    }
+}
