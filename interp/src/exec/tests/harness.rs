@@ -357,10 +357,7 @@ struct HostCtx {
     store: *mut VMStoreContext,
 }
 
-static BUILTINS: VMBuiltins = VMBuiltins {
-    memory_grow: test_memory_grow,
-    table_grow: test_table_grow,
-};
+static BUILTINS: VMBuiltins = VMBuiltins::new(test_memory_grow, test_table_grow);
 
 unsafe extern "C" fn test_memory_grow(vmctx: *mut VMContext, memory: u32, delta: u64) -> u64 {
     // SAFETY: `memories[memory]` points at the `def` field, the first field
