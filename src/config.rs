@@ -78,6 +78,24 @@ pub struct Config {
     pub(crate) strategy: Strategy,
     pub(crate) opt_level: OptLevel,
     pub(crate) parallel_compilation: bool,
+    pub(crate) interpreted_functions: Option<InterpretedFunctions>,
+}
+
+/// See [`Config::interpret_functions`].
+#[derive(Clone)]
+pub(crate) struct InterpretedFunctions(std::sync::Arc<dyn Fn(u32) -> bool + Send + Sync>);
+
+impl std::ops::Deref for InterpretedFunctions {
+    type Target = dyn Fn(u32) -> bool + Send + Sync;
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
+impl std::fmt::Debug for InterpretedFunctions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("InterpretedFunctions(..)")
+    }
 }
 
 impl Default for Config {
@@ -103,6 +121,7 @@ impl Config {
             strategy: Strategy::Auto,
             opt_level: OptLevel::Speed,
             parallel_compilation: true,
+            interpreted_functions: None,
         }
     }
 
@@ -251,6 +270,21 @@ impl Config {
         self
     }
 
+    /// With [`Strategy::Cranelift`], leaves every function whose index
+    /// (imports first) `interpret` selects to the interpreter, in every
+    /// module of the engine; they are listed as fallbacks in
+    /// `Module::tier_stats`. For testing how the tiers call each other
+    /// (tiered execution will mix them by itself); not part of wasmtime's
+    /// API.
+    #[doc(hidden)]
+    pub fn interpret_functions(
+        &mut self,
+        interpret: impl Fn(u32) -> bool + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.interpreted_functions = Some(InterpretedFunctions(std::sync::Arc::new(interpret)));
+        self
+    }
+
     /// Whether this configuration runs functions natively.
     pub(crate) fn native(&self) -> bool {
         self.strategy == Strategy::Cranelift
@@ -297,6 +331,22 @@ mod tests {
         assert!(features.contains(WasmFeatures::MULTI_VALUE));
         assert_eq!(config.max_wasm_stack, 512 * 1024);
         assert_eq!(config.compilation_mode, CompilationMode::Lazy);
+    }
+
+    #[test]
+    fn cranelift_needs_the_native_tier() {
+        let mut config = Config::new();
+        config.strategy(Strategy::Cranelift);
+        let result = crate::Engine::new(&config);
+        if crate::module::native::AVAILABLE {
+            result.unwrap();
+        } else {
+            let err = result.unwrap_err().to_string();
+            assert!(err.contains("Strategy::Cranelift needs Kiln's native tier"), "{err}");
+        }
+        // The interpreter is always there.
+        config.strategy(Strategy::Interpreter);
+        crate::Engine::new(&config).unwrap();
     }
 
     #[test]

@@ -135,18 +135,20 @@ impl Compiler {
 
     /// Compiles every defined function of a module: `bodies[i]` is the byte
     /// range of defined function `i`'s (validated) body in `wasm`. Uses up
-    /// to `threads` threads. A function this tier cannot translate is left
-    /// out and listed in [`CompiledModule::fallbacks`]; only failing to map
-    /// the code is an error.
+    /// to `threads` threads. A function this tier cannot translate, or that
+    /// `interpret` selects (by function index, imports first), is left out
+    /// and listed in [`CompiledModule::fallbacks`]; only failing to map the
+    /// code is an error.
     pub fn compile_module(
         &self,
         env: &ModuleEnv,
         wasm: &[u8],
         bodies: &[Range<usize>],
         threads: usize,
+        interpret: &(dyn Fn(u32) -> bool + Sync),
     ) -> Result<CompiledModule> {
         let started = Instant::now();
-        let outputs = self.compile_all(env, wasm, bodies, threads.max(1));
+        let outputs = self.compile_all(env, wasm, bodies, threads.max(1), interpret);
 
         let mut image = Vec::new();
         let mut funcs = Vec::with_capacity(bodies.len());
@@ -194,6 +196,7 @@ impl Compiler {
         wasm: &[u8],
         bodies: &[Range<usize>],
         threads: usize,
+        interpret: &(dyn Fn(u32) -> bool + Sync),
     ) -> Vec<Output> {
         let next = AtomicUsize::new(0);
         let results: Mutex<Vec<Option<Output>>> = Mutex::new(vec![None; bodies.len()]);
@@ -203,7 +206,11 @@ impl Compiler {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(range) = bodies.get(i) else { break };
                 let func_index = env.num_imported_funcs() + i as u32;
-                let output = worker.compile(env, func_index, wasm, range.clone());
+                let output = if interpret(func_index) {
+                    Err(Unsupported("interpreted as the configuration asks".into()))
+                } else {
+                    worker.compile(env, func_index, wasm, range.clone())
+                };
                 results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(output);
             }
         };

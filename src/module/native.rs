@@ -100,7 +100,15 @@ cfg_if::cfg_if! {
                 } else {
                     1
                 };
-                let code = self.0.compile_module(&env, bytes, &info.bodies, threads)?;
+                let interpret = |func_index: u32| {
+                    config
+                        .interpreted_functions
+                        .as_ref()
+                        .is_some_and(|f| f(func_index))
+                };
+                let code = self
+                    .0
+                    .compile_module(&env, bytes, &info.bodies, threads, &interpret)?;
                 Ok(NativeCode(code))
             }
         }
