@@ -342,7 +342,10 @@ mod tests {
             result.unwrap();
         } else {
             let err = result.unwrap_err().to_string();
-            assert!(err.contains("Strategy::Cranelift needs Kiln's native tier"), "{err}");
+            assert!(
+                err.contains("Strategy::Cranelift needs Kiln's native tier"),
+                "{err}"
+            );
         }
         // The interpreter is always there.
         config.strategy(Strategy::Interpreter);

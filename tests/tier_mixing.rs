@@ -55,7 +55,10 @@ fn calls_and_traps_cross_the_tiers() -> kiln::Result<()> {
         // ((100 / 5) - 3) * 2 + 1
         assert_eq!(run.call(&mut store, 5)?, 35);
         let err = run.call(&mut store, 0).unwrap_err();
-        assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::IntegerDivisionByZero));
+        assert_eq!(
+            err.downcast_ref::<Trap>(),
+            Some(&Trap::IntegerDivisionByZero)
+        );
         let names: Vec<String> = err
             .downcast_ref::<WasmBacktrace>()
             .unwrap()
