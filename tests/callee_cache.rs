@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::call_in_both_modes;
+use common::call_in_every_tier;
 
 /// Function `k` of the modules below: `x * (2k + 1) + k`, wrapping.
 fn f(k: u32, x: u32) -> u32 {
@@ -64,7 +64,7 @@ fn indirect_calls_through_colliding_elements() {
     );
     let n = 1000;
     let expected = (0..n).fold(1u32, |acc, i| f(i * 5 % 9, acc));
-    let got: i32 = call_in_both_modes(&wat, "run", n as i32);
+    let got: i32 = call_in_every_tier(&wat, "run", n as i32);
     assert_eq!(got as u32, expected);
 }
 
@@ -92,7 +92,7 @@ fn direct_calls_to_colliding_functions() {
     );
     let n: i32 = 500;
     let expected = (0..n).fold(1u32, |acc, _| f(8, f(4, f(5, f(1, acc)))));
-    let got: i32 = call_in_both_modes(&wat, "run", n);
+    let got: i32 = call_in_every_tier(&wat, "run", n);
     assert_eq!(got as u32, expected);
 }
 
@@ -111,6 +111,6 @@ fn a_retargeted_element_calls_its_new_function() {
     );
     let x = 7;
     let expected = f(2, f(5, f(1, x)));
-    let got: i32 = call_in_both_modes(&wat, "run", x as i32);
+    let got: i32 = call_in_every_tier(&wat, "run", x as i32);
     assert_eq!(got as u32, expected);
 }

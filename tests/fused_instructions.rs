@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::call_in_both_modes as call;
+use common::call_in_every_tier as call;
 use kiln::{Engine, Instance, Module, Store, Trap};
 
 #[test]

@@ -1,7 +1,7 @@
 //! The benchmark kernels (`bench/kernels/*.c`) as a correctness test: each
 //! is compiled with clang for wasm32 (freestanding, as the bench does) and
-//! natively, and `run(n)` must return the same value under Kiln, in lazy
-//! and eager mode, as natively. Real compiled C exercises the translator's
+//! natively, and `run(n)` must return the same value under Kiln, in every
+//! tier (interpreter lazy and eager, Cranelift), as natively. Real compiled C exercises the translator's
 //! fusions in the combinations clang actually emits, which the hand-written
 //! tests only sample; the bench checks the same thing but is not part of
 //! `cargo test`.
@@ -56,7 +56,7 @@ fn clang() -> String {
 }
 
 /// How long one compiler run, one native kernel or one kernel under Kiln
-/// (both modes) may take before the test fails; each takes well under a
+/// (every tier) may take before the test fails; each takes well under a
 /// second.
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -163,7 +163,7 @@ fn native(name: &str, n: i32, out: &Path) -> i32 {
 }
 
 #[test]
-fn kernels_match_native_code_in_both_modes() {
+fn kernels_match_native_code_in_every_tier() {
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kernels");
     std::fs::create_dir_all(&out).expect("scratch directory");
     // Every kernel in the directory is listed, so a new one is not missed.
@@ -180,21 +180,21 @@ fn kernels_match_native_code_in_both_modes() {
     for &(name, n) in KERNELS {
         let bytes = wasm(name, &out);
         let expect = native(name, n, &out);
-        // Lazy and eager agree (checked by the helper) and match native.
-        let got = in_both_modes_within_limit(name, bytes, n);
+        // Every tier agrees (checked by the helper) and matches native.
+        let got = in_every_tier_within_limit(name, bytes, n);
         assert_eq!(got, expect, "{name}({n})");
     }
 }
 
-/// `common::call_in_both_modes(bytes, "run", n)` on its own thread, failing
+/// `common::call_in_every_tier(bytes, "run", n)` on its own thread, failing
 /// the test if it has not returned within [`LIMIT`]; a panic in it (lazy
 /// and eager disagree, a trap) is passed on.
-fn in_both_modes_within_limit(name: &str, bytes: Vec<u8>, n: i32) -> i32 {
+fn in_every_tier_within_limit(name: &str, bytes: Vec<u8>, n: i32) -> i32 {
     let (done, finished) = channel();
     let worker = std::thread::Builder::new()
         .name(format!("kernel {name}"))
         .spawn(move || {
-            let result: i32 = common::call_in_both_modes(&bytes, "run", n);
+            let result: i32 = common::call_in_every_tier(&bytes, "run", n);
             // The receiver is gone only after a timeout has failed the test.
             let _ = done.send(result);
         })
@@ -210,7 +210,9 @@ fn in_both_modes_within_limit(name: &str, bytes: Vec<u8>, n: i32) -> i32 {
             Ok(()) => unreachable!("the kernel thread ended without a result"),
         },
         Err(RecvTimeoutError::Timeout) => {
-            panic!("{name}({n}) under Kiln did not finish within {LIMIT:?} (lazy then eager)")
+            panic!(
+                "{name}({n}) under Kiln did not finish within {LIMIT:?} (lazy, eager, cranelift)"
+            )
         }
     }
 }

@@ -23,6 +23,9 @@ pub struct ModuleEnv {
     pub funcs: Vec<u32>,
     /// Every global's type, imports first.
     pub globals: Vec<GlobalInfo>,
+    /// Every memory's minimum size in bytes, imports first: a memory never
+    /// shrinks, so bounds checks may rely on it.
+    pub memory_minimums: Vec<u64>,
     /// Entity counts: what the vmctx layout depends on.
     pub counts: ModuleCounts,
     /// Meter fuel (`Config::consume_fuel`), with the cost model of

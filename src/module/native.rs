@@ -87,10 +87,16 @@ cfg_if::cfg_if! {
                         mutable: g.mutability() == crate::Mutability::Var,
                     })
                     .collect();
+                let memory_minimums = info
+                    .memories
+                    .iter()
+                    .map(|m| m.minimum().saturating_mul(kiln_vm::WASM_PAGE_SIZE))
+                    .collect();
                 let env = kiln_jit::ModuleEnv {
                     types: types.types.clone(),
                     funcs: types.funcs.clone(),
                     globals,
+                    memory_minimums,
                     counts: info.counts()?,
                     consume_fuel: config.consume_fuel,
                     epoch_interruption: config.epoch_interruption,

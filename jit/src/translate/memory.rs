@@ -7,7 +7,9 @@
 //! `memory.grow`), so a loop's accesses keep them in registers. An access of
 //! `size` bytes at `addr + offset` is allowed when
 //! `addr + offset + size <= length`, computed in 64 bits where it cannot
-//! overflow (`addr` and `offset` are both below 2^32).
+//! overflow (`addr` and `offset` are both below 2^32) — or, when the
+//! memory's minimum size already covers `offset + size`, as
+//! `addr <= length - (offset + size)`, whose right side is loop-invariant.
 
 use super::{MemoryVars, Translator, heap_flags, vm_flags};
 use crate::Unsupported;
@@ -61,9 +63,20 @@ impl Translator<'_, '_> {
         let m = self.memory_vars(memory)?;
         let addr = self.pop();
         let addr = self.b.ins().uextend(types::I64, addr);
-        let end = self.b.ins().iadd_imm_u(addr, (memarg.offset + size) as i64);
+        let reach = memarg.offset + size;
         let len = self.b.use_var(m.len);
-        let out = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
+        let minimum = self.env.memory_minimums.get(memory as usize).copied();
+        let out = if minimum.is_some_and(|min| reach <= min) {
+            // `len >= reach` always, so `len - reach` cannot wrap; it is the
+            // same value for every access of this size and offset until the
+            // memory grows, so Cranelift computes it once (and out of loops
+            // that make no call): each access costs a compare and a branch.
+            let last = self.b.ins().iadd_imm_s(len, -(reach as i64));
+            self.b.ins().icmp(IntCC::UnsignedGreaterThan, addr, last)
+        } else {
+            let end = self.b.ins().iadd_imm_u(addr, reach as i64);
+            self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len)
+        };
         self.trap_if(out, TrapCode::MemoryOutOfBounds);
         let base = self.b.use_var(m.base);
         let at = self.b.ins().iadd(base, addr);
