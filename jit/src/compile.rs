@@ -233,6 +233,13 @@ impl Compiler {
     }
 }
 
+/// Whether `KILN_JIT_DUMP` asks for the IR and machine code of every
+/// compiled function (read once).
+fn dump_enabled() -> bool {
+    static DUMP: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *DUMP.get_or_init(|| std::env::var_os("KILN_JIT_DUMP").is_some())
+}
+
 /// Appends `code` at the next 16-byte boundary; returns its offset.
 fn append_aligned(image: &mut Vec<u8>, code: &[u8]) -> usize {
     let at = image.len().next_multiple_of(16);
@@ -277,14 +284,24 @@ impl<'i> Worker<'i> {
         Ok((body, trampoline))
     }
 
-    /// Machine code of `func`, which must need no relocation.
+    /// Machine code of `func`, which must need no relocation. With
+    /// `KILN_JIT_DUMP` set in the environment, prints the function's IR and
+    /// machine code to standard error (a debugging aid).
     fn emit(&mut self, func: Function) -> Result<Vec<u8>, Unsupported> {
+        let dump = dump_enabled();
+        if dump {
+            eprintln!("{}", func.display());
+        }
         self.ctx.clear();
+        self.ctx.set_disasm(dump);
         self.ctx.func = func;
         let code = self
             .ctx
             .compile(self.isa, &mut ControlPlane::default())
             .map_err(|e| Unsupported(format!("Cranelift failed: {:?}", e.inner)))?;
+        if let Some(vcode) = code.vcode.as_deref() {
+            eprintln!("{vcode}");
+        }
         if !code.buffer.relocs().is_empty() {
             return Err(Unsupported(format!(
                 "code needing relocations ({:?})",

@@ -101,8 +101,12 @@ impl Translator<'_, '_> {
         block
     }
 
-    /// Makes `block` current and pushes its parameters.
+    /// Makes `block` current and pushes its parameters. Every block entered
+    /// this way can be reached from places the code just translated does not
+    /// dominate (a loop header, an `else` arm, a merge), so the bounds
+    /// checks made so far are forgotten.
     fn enter_with_params(&mut self, block: Block) {
+        self.checked.clear();
         self.b.switch_to_block(block);
         let params = self.b.block_params(block).to_vec();
         self.stack.extend(params);

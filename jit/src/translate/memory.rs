@@ -10,6 +10,10 @@
 //! overflow (`addr` and `offset` are both below 2^32) — or, when the
 //! memory's minimum size already covers `offset + size`, as
 //! `addr <= length - (offset + size)`, whose right side is loop-invariant.
+//! An access at an address value already checked for at least its reach on
+//! every path to it (`C[i] += x` loads and stores the same address) is not
+//! checked again; that knowledge is dropped at every block that other paths
+//! can enter and whenever memory 0 is reloaded.
 
 use super::{MemoryVars, Translator, heap_flags, vm_flags};
 use crate::Unsupported;
@@ -31,8 +35,10 @@ enum Ext {
 }
 
 impl Translator<'_, '_> {
-    /// Reloads memory 0's base and length into their variables.
+    /// Reloads memory 0's base and length into their variables (the bounds
+    /// checks made against the old length no longer count).
     pub(super) fn reload_memory(&mut self) {
+        self.checked.clear();
         if let Some(m) = self.memory {
             let base = self.b.ins().load(PTR, vm_flags(), m.def, 0);
             let len = self.b.ins().load(PTR, vm_flags(), m.def, 8);
@@ -61,9 +67,24 @@ impl Translator<'_, '_> {
             return Err(Unsupported("atomic orderings".into()));
         }
         let m = self.memory_vars(memory)?;
-        let addr = self.pop();
-        let addr = self.b.ins().uextend(types::I64, addr);
+        let wasm_addr = self.pop();
+        let addr = self.b.ins().uextend(types::I64, wasm_addr);
         let reach = memarg.offset + size;
+        let base = self.b.use_var(m.base);
+        let at = self.b.ins().iadd(base, addr);
+        let at = match i32::try_from(memarg.offset) {
+            Ok(offset) => (at, offset),
+            Err(_) => (self.b.ins().iadd_imm_u(at, memarg.offset as i64), 0),
+        };
+        if self
+            .checked
+            .iter()
+            .any(|&(a, r)| a == wasm_addr && r >= reach)
+        {
+            // Checked already on every path here (`a + r` fits), for the
+            // same memory length.
+            return Ok(at);
+        }
         let len = self.b.use_var(m.len);
         let minimum = self.env.memory_minimums.get(memory as usize).copied();
         let out = if minimum.is_some_and(|min| reach <= min) {
@@ -78,12 +99,13 @@ impl Translator<'_, '_> {
             self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len)
         };
         self.trap_if(out, TrapCode::MemoryOutOfBounds);
-        let base = self.b.use_var(m.base);
-        let at = self.b.ins().iadd(base, addr);
-        Ok(match i32::try_from(memarg.offset) {
-            Ok(offset) => (at, offset),
-            Err(_) => (self.b.ins().iadd_imm_u(at, memarg.offset as i64), 0),
-        })
+        // A few recent addresses are enough for `x[i] op= y` patterns and
+        // keep the lookup short in long straight-line code.
+        if self.checked.len() == 16 {
+            self.checked.remove(0);
+        }
+        self.checked.push((wasm_addr, reach));
+        Ok(at)
     }
 
     /// A load operator.

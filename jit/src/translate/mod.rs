@@ -106,6 +106,11 @@ pub(crate) struct Translator<'e, 'f> {
     trap_blocks: HashMap<TrapCode, Block>,
     /// Memory 0, if the module has one.
     memory: Option<MemoryVars>,
+    /// Bounds checks already made on every path to here, since memory 0
+    /// was last (re)loaded: `(address, reach)` means `address + reach` is
+    /// within the memory, so an access at `address` reaching no further
+    /// needs no check of its own (see `memory.rs`).
+    checked: Vec<(Value, u64)>,
     /// The fuel region being charged: the instruction holding its amount
     /// (patched when the region ends) and the amount so far.
     fuel: Option<(ir::Inst, u64)>,
@@ -177,6 +182,7 @@ impl<'e, 'f> Translator<'e, 'f> {
             unwind_block: None,
             trap_blocks: HashMap::new(),
             memory: None,
+            checked: Vec::new(),
             fuel: None,
             wasm_sigs: HashMap::new(),
             array_sig: None,
