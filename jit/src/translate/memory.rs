@@ -44,7 +44,18 @@ impl Translator<'_, '_> {
             let len = self.b.ins().load(PTR, vm_flags(), m.def, 8);
             self.b.def_var(m.base, base);
             self.b.def_var(m.len, len);
+            for v in [base, len] {
+                let inst = self.b.func.dfg.value_def(v).unwrap_inst();
+                self.memory_loads.push(inst);
+            }
         }
+    }
+
+    /// Memory 0's view, for an instruction that reads its base or length.
+    fn memory_view(&mut self, index: u32) -> Result<MemoryVars, Unsupported> {
+        let m = self.memory_vars(index)?;
+        self.memory_read = true;
+        Ok(m)
     }
 
     /// Memory `index`, which must be memory 0 (Wasm 2.0 has at most one).
@@ -66,7 +77,7 @@ impl Translator<'_, '_> {
         if memarg.ordering.is_some() {
             return Err(Unsupported("atomic orderings".into()));
         }
-        let m = self.memory_vars(memory)?;
+        let m = self.memory_view(memory)?;
         let wasm_addr = self.pop();
         let addr = self.b.ins().uextend(types::I64, wasm_addr);
         let reach = memarg.offset + size;
@@ -172,7 +183,7 @@ impl Translator<'_, '_> {
 
     /// `memory.size`: the length in 64 KiB pages.
     pub(super) fn memory_size(&mut self, mem: u32) -> Result<(), Unsupported> {
-        let m = self.memory_vars(mem)?;
+        let m = self.memory_view(mem)?;
         let len = self.b.use_var(m.len);
         let pages = self.b.ins().ushr_imm_u(len, 16);
         let pages = self.b.ins().ireduce(types::I32, pages);

@@ -58,7 +58,9 @@ pub fn translate_function(
             .map_err(|e| Unsupported(format!("unreadable operator: {e}")))?;
         t.operator(op)?;
     }
-    t.finish();
+    for unused in t.finish() {
+        func.layout.remove_inst(unused);
+    }
     Ok(())
 }
 
@@ -111,6 +113,11 @@ pub(crate) struct Translator<'e, 'f> {
     /// within the memory, so an access at `address` reaching no further
     /// needs no check of its own (see `memory.rs`).
     checked: Vec<(Value, u64)>,
+    /// Whether any instruction reads memory 0's base or length; if none
+    /// does, the loads that keep them fresh are removed at the end.
+    memory_read: bool,
+    /// Those loads (and the load of memory 0's definition).
+    memory_loads: Vec<ir::Inst>,
     /// The fuel region being charged: the instruction holding its amount
     /// (patched when the region ends) and the amount so far.
     fuel: Option<(ir::Inst, u64)>,
@@ -183,6 +190,8 @@ impl<'e, 'f> Translator<'e, 'f> {
             trap_blocks: HashMap::new(),
             memory: None,
             checked: Vec::new(),
+            memory_read: false,
+            memory_loads: Vec::new(),
             fuel: None,
             wasm_sigs: HashMap::new(),
             array_sig: None,
@@ -223,6 +232,8 @@ impl<'e, 'f> Translator<'e, 'f> {
         if self.env.counts.memories > 0 {
             let slot = self.offsets.memories as i32;
             let def = self.b.ins().load(PTR, vm_const_flags(), self.vmctx, slot);
+            let inst = self.b.func.dfg.value_def(def).unwrap_inst();
+            self.memory_loads.push(inst);
             let base = self.b.declare_var(PTR);
             let len = self.b.declare_var(PTR);
             self.memory = Some(MemoryVars { def, base, len });
@@ -232,7 +243,11 @@ impl<'e, 'f> Translator<'e, 'f> {
     }
 
     /// Ends the function: the return block, the shared exits, sealing.
-    fn finish(mut self) {
+    /// Returns instructions to remove from the function once built: the
+    /// loads of memory 0's view if nothing reads it (a function that only
+    /// calls, like a recursive Fibonacci, would otherwise reload it after
+    /// every call for nothing).
+    fn finish(mut self) -> Vec<ir::Inst> {
         self.close_region();
         let ret = self.ret_block;
         self.b.switch_to_block(ret);
@@ -242,6 +257,11 @@ impl<'e, 'f> Translator<'e, 'f> {
         self.emit_exits();
         self.b.seal_all_blocks();
         self.b.finalize(self.frontend_config);
+        if self.memory_read {
+            Vec::new()
+        } else {
+            self.memory_loads
+        }
     }
 
     /// Translates one operator.
