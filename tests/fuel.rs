@@ -14,13 +14,22 @@
 //! * running out traps with `Trap::OutOfFuel` at the start of the region
 //!   that cannot be paid, before any of its instructions runs.
 //!
-//! Every case runs in both compilation modes, which must agree exactly.
+//! Every case runs in both compilation modes of the interpreter and in the
+//! native tier (`Strategy::Cranelift`), which must all agree exactly.
 //! The comments number the charged instructions of each region.
 
 use kiln::{
-    AsContextMut, Caller, CompilationMode, Config, Engine, Linker, Module, Store, Trap, WasmParams,
-    WasmResults,
+    AsContextMut, Caller, CompilationMode, Config, Engine, Linker, Module, Store, Strategy, Trap,
+    WasmParams, WasmResults,
 };
+
+/// Every way of running the module: the interpreter translating lazily and
+/// eagerly, and native code.
+const RUNNERS: [(CompilationMode, Strategy); 3] = [
+    (CompilationMode::Lazy, Strategy::Interpreter),
+    (CompilationMode::Eager, Strategy::Interpreter),
+    (CompilationMode::Lazy, Strategy::Cranelift),
+];
 
 const MODULE: &str = r#"(module
   ;; Records the store's fuel at the moment it is called.
@@ -222,17 +231,25 @@ struct Outcome<R> {
 }
 
 /// Calls export `name` with `args` and `fuel` units of fuel on a fresh
-/// instance, in lazy and in eager mode; both must do the same.
+/// instance, in lazy and in eager mode and in native code; all must do the
+/// same.
 fn run<P, R>(name: &str, args: P, fuel: u64) -> Outcome<R>
 where
     P: WasmParams + Copy,
     R: WasmResults + PartialEq + std::fmt::Debug,
 {
-    let mut outcomes = [CompilationMode::Lazy, CompilationMode::Eager].map(|mode| {
+    let mut outcomes = RUNNERS.map(|(mode, strategy)| {
         let mut config = Config::new();
-        config.consume_fuel(true).compilation_mode(mode);
+        config
+            .consume_fuel(true)
+            .compilation_mode(mode)
+            .strategy(strategy);
         let engine = Engine::new(&config).unwrap();
         let module = Module::new(&engine, MODULE).unwrap();
+        if strategy == Strategy::Cranelift {
+            // Native code indeed: no function left to the interpreter.
+            assert_eq!(module.tier_stats().unwrap().fallbacks, []);
+        }
         let mut linker = Linker::new(&engine);
         linker
             .func_wrap("host", "probe", |mut caller: Caller<'_, Vec<u64>>| {
@@ -262,9 +279,13 @@ where
             memory0,
         }
     });
-    let [lazy, eager] = &mut outcomes;
+    let [lazy, eager, native] = &mut outcomes;
     assert_eq!(lazy, eager, "{name}: lazy and eager modes disagree");
-    let [lazy, _] = outcomes;
+    assert_eq!(
+        lazy, native,
+        "{name}: the interpreter (left) and native code (right) disagree"
+    );
+    let [lazy, ..] = outcomes;
     lazy
 }
 
@@ -459,8 +480,14 @@ fn running_out_traps_at_the_start_of_the_region_that_cannot_be_paid() {
 
 #[test]
 fn fuel_carries_over_between_calls_and_refuelling_resets_it() {
+    for strategy in [Strategy::Interpreter, Strategy::Cranelift] {
+        fuel_carries_over_between_calls_and_refuelling_resets_it_in(strategy);
+    }
+}
+
+fn fuel_carries_over_between_calls_and_refuelling_resets_it_in(strategy: Strategy) {
     let mut config = Config::new();
-    config.consume_fuel(true);
+    config.consume_fuel(true).strategy(strategy);
     let engine = Engine::new(&config).unwrap();
     let module = Module::new(&engine, MODULE).unwrap();
     let mut linker = Linker::new(&engine);

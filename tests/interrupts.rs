@@ -3,17 +3,21 @@
 //!
 //! Every test whose wasm would run forever if fuel or epoch interruption
 //! broke runs it under a watchdog, so a regression fails the test instead
-//! of hanging the suite.
+//! of hanging the suite. Every test runs in both tiers (the interpreter and
+//! native code), which must behave the same.
 
 #[path = "common/watchdog.rs"]
 mod watchdog;
 
-use kiln::{Caller, Config, Engine, Instance, Linker, Module, Store, Trap};
+use kiln::{Caller, Config, Engine, Instance, Linker, Module, Store, Strategy, Trap};
 use std::time::Duration;
 
 /// Far longer than any of these tests takes (milliseconds), even on a
 /// loaded machine; far shorter than a hang.
 const LIMIT: Duration = Duration::from_secs(10);
+
+/// Both tiers.
+const STRATEGIES: [Strategy; 2] = [Strategy::Interpreter, Strategy::Cranelift];
 
 const SPIN: &str = r#"(module
   (func (export "spin") (loop br 0))
@@ -34,15 +38,21 @@ fn setup(config: &Config) -> (Store<()>, Instance) {
     (store, instance)
 }
 
-fn fuel_config() -> Config {
+fn fuel_config(strategy: Strategy) -> Config {
     let mut config = Config::new();
-    config.consume_fuel(true);
+    config.consume_fuel(true).strategy(strategy);
     config
 }
 
 #[test]
 fn fuel_is_charged_per_instruction() -> kiln::Result<()> {
-    let (mut store, instance) = setup(&fuel_config());
+    STRATEGIES
+        .into_iter()
+        .try_for_each(fuel_is_charged_per_instruction_in)
+}
+
+fn fuel_is_charged_per_instruction_in(strategy: Strategy) -> kiln::Result<()> {
+    let (mut store, instance) = setup(&fuel_config(strategy));
     let three = instance.get_typed_func::<(), i32>(&mut store, "three")?;
     store.set_fuel(100)?;
     assert_eq!(three.call(&mut store, ())?, 3);
@@ -53,14 +63,24 @@ fn fuel_is_charged_per_instruction() -> kiln::Result<()> {
 
 #[test]
 fn running_out_of_fuel_traps_and_refuelling_recovers() -> kiln::Result<()> {
-    let (mut store, instance) = setup(&fuel_config());
+    STRATEGIES
+        .into_iter()
+        .try_for_each(running_out_of_fuel_traps_and_refuelling_recovers_in)
+}
+
+fn running_out_of_fuel_traps_and_refuelling_recovers_in(strategy: Strategy) -> kiln::Result<()> {
+    let (mut store, instance) = setup(&fuel_config(strategy));
     let spin = instance.get_typed_func::<(), ()>(&mut store, "spin")?;
     store.set_fuel(10_000)?;
     // An infinite loop: only fuel stops it.
-    let (mut store, err) = watchdog::within("spin with 10000 units of fuel", LIMIT, move || {
-        let err = spin.call(&mut store, ()).unwrap_err();
-        (store, err)
-    });
+    let (mut store, err) = watchdog::within(
+        &format!("{strategy:?}: spin with 10000 units of fuel"),
+        LIMIT,
+        move || {
+            let err = spin.call(&mut store, ()).unwrap_err();
+            (store, err)
+        },
+    );
     assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::OutOfFuel));
     assert_eq!(store.get_fuel()?, 0);
 
@@ -86,20 +106,29 @@ fn running_out_of_fuel_traps_and_refuelling_recovers() -> kiln::Result<()> {
 
 #[test]
 fn fuel_calls_fail_when_fuel_is_not_configured() {
-    let mut store = Store::new(&Engine::default(), ());
-    assert!(store.set_fuel(1).is_err());
-    assert!(store.get_fuel().is_err());
+    for strategy in STRATEGIES {
+        let engine = Engine::new(Config::new().strategy(strategy)).unwrap();
+        let mut store = Store::new(&engine, ());
+        assert!(store.set_fuel(1).is_err());
+        assert!(store.get_fuel().is_err());
+    }
 }
 
-fn epoch_config() -> Config {
+fn epoch_config(strategy: Strategy) -> Config {
     let mut config = Config::new();
-    config.epoch_interruption(true);
+    config.epoch_interruption(true).strategy(strategy);
     config
 }
 
 #[test]
 fn another_thread_interrupts_an_infinite_loop() -> kiln::Result<()> {
-    let (mut store, instance) = setup(&epoch_config());
+    STRATEGIES
+        .into_iter()
+        .try_for_each(another_thread_interrupts_an_infinite_loop_in)
+}
+
+fn another_thread_interrupts_an_infinite_loop_in(strategy: Strategy) -> kiln::Result<()> {
+    let (mut store, instance) = setup(&epoch_config(strategy));
     let spin = instance.get_typed_func::<(), ()>(&mut store, "spin")?;
     store.set_epoch_deadline(1);
     store.epoch_deadline_trap();
@@ -112,7 +141,7 @@ fn another_thread_interrupts_an_infinite_loop() -> kiln::Result<()> {
         })
     };
     let err = watchdog::within_or_rescue(
-        "an epoch-interrupted infinite loop",
+        &format!("{strategy:?}: an epoch-interrupted infinite loop"),
         LIMIT,
         move || spin.call(&mut store, ()).unwrap_err(),
         // Try to stop the runaway thread anyway; the test fails regardless.
@@ -129,9 +158,17 @@ fn another_thread_interrupts_an_infinite_loop() -> kiln::Result<()> {
 
 #[test]
 fn epoch_is_checked_at_every_loop_header_and_function_entry() -> kiln::Result<()> {
+    STRATEGIES
+        .into_iter()
+        .try_for_each(epoch_is_checked_at_every_loop_header_and_function_entry_in)
+}
+
+fn epoch_is_checked_at_every_loop_header_and_function_entry_in(
+    strategy: Strategy,
+) -> kiln::Result<()> {
     // `tick` advances the engine's epoch by one from inside the wasm, so
     // exactly when the deadline is reached is known.
-    let engine = Engine::new(&epoch_config())?;
+    let engine = Engine::new(&epoch_config(strategy))?;
     let module = Module::new(
         &engine,
         r#"(module
@@ -147,7 +184,7 @@ fn epoch_is_checked_at_every_loop_header_and_function_entry() -> kiln::Result<()
         let module = module.clone();
         let rescuer = engine.clone();
         watchdog::within_or_rescue(
-            export,
+            &format!("{strategy:?}: {export}"),
             LIMIT,
             move || -> kiln::Result<u32> {
                 let mut linker = Linker::new(&engine);
@@ -183,7 +220,13 @@ fn epoch_is_checked_at_every_loop_header_and_function_entry() -> kiln::Result<()
 
 #[test]
 fn epoch_deadline_starts_reached_and_can_be_moved() -> kiln::Result<()> {
-    let (mut store, instance) = setup(&epoch_config());
+    STRATEGIES
+        .into_iter()
+        .try_for_each(epoch_deadline_starts_reached_and_can_be_moved_in)
+}
+
+fn epoch_deadline_starts_reached_and_can_be_moved_in(strategy: Strategy) -> kiln::Result<()> {
+    let (mut store, instance) = setup(&epoch_config(strategy));
     let three = instance.get_typed_func::<(), i32>(&mut store, "three")?;
     // As in wasmtime, the deadline starts at the current epoch.
     let err = three.call(&mut store, ()).unwrap_err();
@@ -198,7 +241,14 @@ fn epoch_deadline_starts_reached_and_can_be_moved() -> kiln::Result<()> {
 
 #[test]
 fn engines_without_interruption_ignore_epochs() -> kiln::Result<()> {
-    let (mut store, instance) = setup(&Config::new());
+    for strategy in STRATEGIES {
+        engines_without_interruption_ignore_epochs_in(strategy)?;
+    }
+    Ok(())
+}
+
+fn engines_without_interruption_ignore_epochs_in(strategy: Strategy) -> kiln::Result<()> {
+    let (mut store, instance) = setup(Config::new().strategy(strategy));
     let count = instance.get_typed_func::<i32, i32>(&mut store, "count")?;
     store.engine().increment_epoch();
     assert_eq!(count.call(&mut store, 1000)?, 1000);
