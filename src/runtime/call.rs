@@ -34,12 +34,28 @@ pub(crate) unsafe fn invoke(
     } else {
         (args.as_mut_ptr(), args.len())
     };
+    // The outermost entry sets the native stack limit (see
+    // `stack_limit`); nested entries (from host functions) keep it.
+    // SAFETY: the store is live; only its `VMStoreContext` fields are
+    // touched, and no reference into the store is held.
+    let outer = unsafe {
+        let vm = &raw mut (*store.as_ptr()).vm;
+        let outer = (*vm).stack_limit == 0;
+        if outer {
+            (*vm).stack_limit = super::stack_limit::entry_limit((*vm).max_wasm_stack);
+        }
+        outer
+    };
     // SAFETY: per the contract, `func_ref` is live and the buffer fits its
     // signature; the host is the caller, so `caller_vmctx` is null.
     let ok = unsafe {
         let f = func_ref.as_ptr();
         ((*f).array_call)((*f).vmctx, std::ptr::null_mut(), ptr, capacity)
     };
+    if outer {
+        // SAFETY: as above; the call is over.
+        unsafe { (*store.as_ptr()).vm.stack_limit = 0 };
+    }
     if ok {
         return Ok(());
     }

@@ -7,10 +7,11 @@
 //! `watchdog.rs`, it is not part of `common/mod.rs`).
 //!
 //! Strategy is per engine and `Instance::new` refuses modules of another
-//! engine, so one store runs one tier (except for the native tier's
-//! per-function fallbacks, which cannot be requested). Every scenario is
-//! therefore run once per tier, each time in a fresh engine and store, and
-//! the outcomes are compared.
+//! engine, so one store runs one tier — or, with the hidden
+//! `Config::interpret_functions`, native code with chosen functions left to
+//! the interpreter, so that calls, returns and traps cross between the
+//! tiers inside one module. Every scenario is run once per [`Tier`], each
+//! time in a fresh engine and store, and the outcomes are compared.
 
 #![allow(dead_code)]
 
@@ -20,15 +21,18 @@ use std::fmt::Debug;
 /// A way of running a module: which tier runs its functions.
 ///
 /// Every test in these files goes through [`Tier::configure`] and
-/// [`check_tier`], so another way of running (say, a store mixing
-/// interpreted and native functions, once `Config` can ask for that) is
-/// added here, once, and every scenario then runs in it too.
+/// [`check_tier`], so every scenario runs in every way listed here.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Tier {
     /// `Strategy::Interpreter`: no native code.
     Interpreter,
     /// `Strategy::Cranelift`: every function native.
     Cranelift,
+    /// Native code, with every function of even index (imports included)
+    /// interpreted.
+    MixedEven,
+    /// Native code, with every function of odd index interpreted.
+    MixedOdd,
 }
 
 impl Tier {
@@ -36,7 +40,17 @@ impl Tier {
     pub fn strategy(self) -> Strategy {
         match self {
             Tier::Interpreter => Strategy::Interpreter,
-            Tier::Cranelift => Strategy::Cranelift,
+            Tier::Cranelift | Tier::MixedEven | Tier::MixedOdd => Strategy::Cranelift,
+        }
+    }
+
+    /// For a mixed tier, whether function `index` is left interpreted.
+    pub fn interprets(self, index: u32) -> bool {
+        match self {
+            Tier::Interpreter => true,
+            Tier::Cranelift => false,
+            Tier::MixedEven => index % 2 == 0,
+            Tier::MixedOdd => index % 2 == 1,
         }
     }
 
@@ -45,18 +59,28 @@ impl Tier {
         match self {
             Tier::Interpreter => "interpreter",
             Tier::Cranelift => "cranelift",
+            Tier::MixedEven => "mixed (even functions interpreted)",
+            Tier::MixedOdd => "mixed (odd functions interpreted)",
         }
     }
 
     /// Makes `config` run this tier.
     pub fn configure(self, config: &mut Config) {
         config.strategy(self.strategy());
+        if matches!(self, Tier::MixedEven | Tier::MixedOdd) {
+            config.interpret_functions(move |index| self.interprets(index));
+        }
     }
 }
 
 /// The tiers every scenario runs under; the interpreter first, as the
 /// reference.
-pub const TIERS: [Tier; 2] = [Tier::Interpreter, Tier::Cranelift];
+pub const TIERS: [Tier; 4] = [
+    Tier::Interpreter,
+    Tier::Cranelift,
+    Tier::MixedEven,
+    Tier::MixedOdd,
+];
 
 /// A short name for messages.
 pub fn tier_name(tier: Tier) -> &'static str {
@@ -92,13 +116,20 @@ pub fn module(tier: Tier, engine: &Engine, wat: &str) -> Module {
     module
 }
 
-/// Checks that `module` runs entirely in `tier` (see [`module`]).
+/// Checks that `module` runs entirely in `tier` (see [`module`]); in a
+/// mixed tier, exactly the chosen defined functions are interpreted.
 pub fn check_tier(tier: Tier, module: &Module) {
     match tier {
-        Tier::Cranelift => {
+        Tier::Cranelift | Tier::MixedEven | Tier::MixedOdd => {
             let stats = module.tier_stats().expect("Cranelift compiles modules");
-            assert!(
-                stats.fallbacks.is_empty(),
+            let imported = module.imports().filter(|i| i.ty().func().is_some()).count() as u32;
+            let defined = stats.native as u32 + stats.fallbacks.len() as u32;
+            let expected: Vec<u32> = (imported..imported + defined)
+                .filter(|&index| tier.interprets(index))
+                .collect();
+            let interpreted: Vec<u32> = stats.fallbacks.iter().map(|f| f.0).collect();
+            assert_eq!(
+                interpreted, expected,
                 "functions left to the interpreter: {:?}",
                 stats.fallbacks
             );

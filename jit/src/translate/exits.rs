@@ -158,7 +158,10 @@ impl Translator<'_, '_> {
             self.store,
             VMStoreContext::OFFSET_EPOCH_PTR as i32,
         );
-        let epoch = self.b.ins().load(types::I64, vm_flags(), counter, 0);
+        // An atomic load: another thread advances the counter, and a plain
+        // load would let Cranelift reuse the value read at function entry
+        // in a loop that stores nothing (it would never see the deadline).
+        let epoch = self.b.ins().atomic_load(types::I64, vm_flags(), counter);
         let deadline = self.b.ins().load(
             types::I64,
             vm_flags(),
