@@ -26,7 +26,7 @@ fn engine(mixed: bool) -> Engine {
     let mut config = Config::new();
     if mixed {
         config.strategy(Strategy::Cranelift);
-        config.interpret_functions(|index| index % 2 == 1);
+        config.interpret_functions(|index| !index.is_multiple_of(2));
     } else {
         config.strategy(Strategy::Interpreter);
     }

@@ -49,8 +49,8 @@ impl Tier {
         match self {
             Tier::Interpreter => true,
             Tier::Cranelift => false,
-            Tier::MixedEven => index % 2 == 0,
-            Tier::MixedOdd => index % 2 == 1,
+            Tier::MixedEven => index.is_multiple_of(2),
+            Tier::MixedOdd => !index.is_multiple_of(2),
         }
     }
 
