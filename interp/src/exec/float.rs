@@ -30,7 +30,7 @@ macro_rules! float_ops {
      abs = $abs:ident, neg = $neg:ident, copysign = $copysign:ident,
      ceil = $ceil:ident, floor = $floor:ident, trunc = $trunc:ident, nearest = $nearest:ident,
      sqrt = $sqrt:ident, add = $add:ident, sub = $sub:ident, mul = $mul:ident, div = $div:ident,
-     min = $min:ident, max = $max:ident) => {
+     min = $min:ident, max = $max:ident, nan = $nan:ident, quiet = $quiet:expr) => {
         #[doc = concat!("`", stringify!($f), ".eq`.")]
         #[inline(always)]
         pub(super) fn $eq(a: $f, b: $f) -> bool {
@@ -134,8 +134,7 @@ macro_rules! float_ops {
                 // negative if either is (identical bits otherwise).
                 <$f>::from_bits(a.to_bits() | b.to_bits())
             } else {
-                // At least one NaN: IEEE addition yields a quiet NaN.
-                a + b
+                $nan(a, b)
             }
         }
         #[doc = concat!("`", stringify!($f), ".max`: NaN if either is NaN; `-0 < +0`.")]
@@ -149,8 +148,18 @@ macro_rules! float_ops {
                 // Equal: positive if either is (identical bits otherwise).
                 <$f>::from_bits(a.to_bits() & b.to_bits())
             } else {
-                a + b
+                $nan(a, b)
             }
+        }
+        #[doc = concat!("The NaN `", stringify!($f), ".min`/`.max` return: the first NaN operand, quieted.")]
+        #[doc = ""]
+        #[doc = "Spelled out rather than left to the hardware (an addition of the"]
+        #[doc = "operands), whose choice between two NaNs depends on an operand order"]
+        #[doc = "the compiler may swap: the native tier computes exactly this too."]
+        #[inline(always)]
+        pub(super) fn $nan(a: $f, b: $f) -> $f {
+            let first = if a.is_nan() { a } else { b };
+            <$f>::from_bits(first.to_bits() | $quiet)
         }
     };
 }
@@ -161,7 +170,7 @@ float_ops! {
     abs = f32_abs, neg = f32_neg, copysign = f32_copysign,
     ceil = f32_ceil, floor = f32_floor, trunc = f32_trunc, nearest = f32_nearest,
     sqrt = f32_sqrt, add = f32_add, sub = f32_sub, mul = f32_mul, div = f32_div,
-    min = f32_min, max = f32_max
+    min = f32_min, max = f32_max, nan = f32_min_max_nan, quiet = 0x0040_0000
 }
 
 float_ops! {
@@ -170,7 +179,7 @@ float_ops! {
     abs = f64_abs, neg = f64_neg, copysign = f64_copysign,
     ceil = f64_ceil, floor = f64_floor, trunc = f64_trunc, nearest = f64_nearest,
     sqrt = f64_sqrt, add = f64_add, sub = f64_sub, mul = f64_mul, div = f64_div,
-    min = f64_min, max = f64_max
+    min = f64_min, max = f64_max, nan = f64_min_max_nan, quiet = 0x0008_0000_0000_0000
 }
 
 /// Trapping float → int truncation. `$fits` is the exact range of inputs
@@ -330,6 +339,17 @@ mod tests {
         assert!(f32_max(1.0, f32::NAN).is_nan());
         assert!(f64_min(f64::NEG_INFINITY, f64::NAN).is_nan());
         assert!(f64_max(f64::NAN, f64::INFINITY).is_nan());
+        // Two NaNs: the first, quieted, whatever the operand order the
+        // compiler picks for the hardware (the native tier does the same).
+        let (n1, n2) = (f32::from_bits(0x7fc0_0001), f32::from_bits(0xffc0_0002));
+        assert_eq!(f32_min(n1, n2).to_bits(), 0x7fc0_0001);
+        assert_eq!(f32_max(n2, n1).to_bits(), 0xffc0_0002);
+        assert_eq!(f32_min(1.0, n2).to_bits(), 0xffc0_0002);
+        let (d1, d2) = (
+            f64::from_bits(0x7ff0_0000_0000_0001),
+            f64::from_bits(0x7ff8_0000_0000_0002),
+        );
+        assert_eq!(f64_max(d1, d2).to_bits(), 0x7ff8_0000_0000_0001);
         // A signalling NaN comes back quiet.
         let snan = f32::from_bits(0x7f80_0001);
         assert_eq!(f32_min(snan, 0.0).to_bits() & 0x0040_0000, 0x0040_0000);

@@ -285,10 +285,55 @@ impl Translator<'_, '_> {
             FloatBin::Sub => ins.fsub(a, b),
             FloatBin::Mul => ins.fmul(a, b),
             FloatBin::Div => ins.fdiv(a, b),
-            FloatBin::Min => ins.fmin(a, b),
-            FloatBin::Max => ins.fmax(a, b),
+            FloatBin::Min => return self.min_max(a, b, true),
+            FloatBin::Max => return self.min_max(a, b, false),
             FloatBin::Copysign => ins.fcopysign(a, b),
         };
+        self.push(v);
+    }
+
+    /// `min` or `max`, spelled out as the interpreter computes it so the
+    /// NaN a pair of NaNs gives is the same in both tiers (the first NaN
+    /// operand, quieted; Cranelift's `fmin` would return the second): the
+    /// smaller (larger) of ordered unequal operands; for equal ones the
+    /// bitwise or (and) of their bits, which orders -0 below +0.
+    fn min_max(&mut self, a: Value, b: Value, min: bool) {
+        let ty = self.b.func.dfg.value_type(a);
+        let int = if ty == types::F32 {
+            types::I32
+        } else {
+            types::I64
+        };
+        let quiet: i64 = if ty == types::F32 {
+            0x0040_0000
+        } else {
+            0x0008_0000_0000_0000
+        };
+        let flags = MemFlagsData::new();
+        let (first_cc, second_cc) = if min {
+            (FloatCC::LessThan, FloatCC::GreaterThan)
+        } else {
+            (FloatCC::GreaterThan, FloatCC::LessThan)
+        };
+        let ins = &mut self.b;
+        let a_wins = ins.ins().fcmp(first_cc, a, b);
+        let b_wins = ins.ins().fcmp(second_cc, a, b);
+        let equal = ins.ins().fcmp(FloatCC::Equal, a, b);
+        let a_bits = ins.ins().bitcast(int, flags, a);
+        let b_bits = ins.ins().bitcast(int, flags, b);
+        let merged = if min {
+            ins.ins().bor(a_bits, b_bits)
+        } else {
+            ins.ins().band(a_bits, b_bits)
+        };
+        let merged = ins.ins().bitcast(ty, flags, merged);
+        let a_nan = ins.ins().fcmp(FloatCC::Unordered, a, a);
+        let nan_bits = ins.ins().select(a_nan, a_bits, b_bits);
+        let nan_bits = ins.ins().bor_imm_u(nan_bits, quiet);
+        let nan = ins.ins().bitcast(ty, flags, nan_bits);
+        let v = ins.ins().select(equal, merged, nan);
+        let v = ins.ins().select(b_wins, b, v);
+        let v = ins.ins().select(a_wins, a, v);
         self.push(v);
     }
 
