@@ -44,9 +44,14 @@
 //! cargo run --release -p kiln-fuzz -- --seeds 0..100000           # all cores, summary at the end
 //! cargo run --release -p kiln-fuzz -- --seeds 0..100000 --jobs 1  # one core (the machine is shared)
 //! cargo run --release -p kiln-fuzz -- --seed 1234 --trace         # one seed, every call printed
-//! cargo run --release -p kiln-fuzz -- --seed 1234 --dump m.wasm --wat   # the module, binary and text
-//! cargo run --release -p kiln-fuzz -- --seed 1234 --reduce       # a smaller module that still diverges
+//! cargo run --release -p kiln-fuzz -- --seed 1234 --dump m.wasm  # the module's binary
+//! cargo run --release -p kiln-fuzz --features wat -- --seed 1234 --wat     # ... and text
+//! cargo run --release -p kiln-fuzz --features wat -- --seed 1234 --reduce  # a smaller module that still diverges
 //! ```
+//!
+//! The `wat` feature (`wasmprinter`) prints modules as text; it is off by
+//! default because it turns on wasmparser's `simd` feature, which would
+//! change the wasmparser every workspace crate is built with.
 //!
 //! The summary counts modules, calls, traps by code, inconclusive calls and
 //! native-tier fallbacks, and lists every divergence with its seed; the
@@ -75,6 +80,22 @@ mod run;
 pub use generate::{arguments, generate, smith_config};
 pub use observe::{Outcome, Value};
 pub use reduce::reduce;
+
+/// `module` as WebAssembly text (with the `wat` feature; without it, an
+/// error saying how to get it).
+pub fn to_text(module: &[u8]) -> Result<String, String> {
+    #[cfg(feature = "wat")]
+    {
+        wasmprinter::print_bytes(module).map_err(|e| format!("wasmprinter: {e}"))
+    }
+    #[cfg(not(feature = "wat"))]
+    {
+        let _ = module;
+        Err("printing a module as text needs the `wat` feature: \
+             cargo run --release -p kiln-fuzz --features wat -- ..."
+            .to_string())
+    }
+}
 pub use rng::Rng;
 pub use run::{Fate, SeedReport, run_module, run_seed};
 
@@ -133,8 +154,9 @@ impl Default for Options {
 }
 
 impl Options {
-    /// The test's options (`tests/differential.rs`): smaller modules and
-    /// less fuel, so 2,000 seeds take seconds in the test profile.
+    /// The test's options (`tests/differential.rs`): somewhat fewer
+    /// functions, smaller memories and less fuel than the default, and three
+    /// calls per function; 2,000 seeds take seconds in the test profile.
     pub fn ci() -> Options {
         Options {
             fuel: 50_000,

@@ -5,15 +5,19 @@
 //! ```text
 //! cargo run --release -p kiln-fuzz -- --seeds 0..100000      # summary; exit 1 on any divergence
 //! cargo run --release -p kiln-fuzz -- --seed 1234 --trace    # every call of one seed
-//! cargo run --release -p kiln-fuzz -- --seed 1234 --dump m.wasm --wat
-//! cargo run --release -p kiln-fuzz -- --seed 1234 --reduce   # prints a reduced module (text)
+//! cargo run --release -p kiln-fuzz --features wat -- --seed 1234 --dump m.wasm --wat
+//! cargo run --release -p kiln-fuzz --features wat -- --seed 1234 --reduce   # a reduced module (text)
 //! ```
+//!
+//! `--wat` and `--reduce` of a generated module print it as text, which
+//! needs the `wat` feature (kept out of default builds: its printer turns
+//! on a wasmparser feature that would rebuild every workspace crate).
 //!
 //! Long runs: the seeds are split across `--jobs` threads (default: every
 //! core), a progress line goes to stderr every 1,000 seeds, and the summary
 //! lists each divergence with its seed. Ranges are deterministic, so a long
 //! run can be split (`--seeds 0..50000`, `--seeds 50000..100000`) and the
-//! ranges run separately. `--ci` uses the CI test's smaller modules.
+//! ranges run separately. `--ci` uses the CI test's options.
 
 use kiln_fuzz::{Options, Tiers, generate, reduce, run_seeds};
 use std::ops::Range;
@@ -26,13 +30,14 @@ usage: kiln-fuzz [--seeds A..B | --seed N [--trace] [--dump FILE] [--wat] [--red
   --seed N            run one seed and print its report
   --trace             with --seed: print every instantiation and call of both tiers
   --dump FILE         with --seed: write the module binary to FILE
-  --wat               with --seed: print the module as WebAssembly text
+  --wat               with --seed: print the module as WebAssembly text (`--features wat`)
   --module FILE       with --seed: run FILE (binary or text) instead of the seed's module,
                       with the seed's engines and arguments (for reduced modules)
   --reduce            with --seed: delete lines of the module's text while it still
                       diverges (run as the seed runs it), and print what is left
+                      (`--features wat`, unless --module gives a text module)
   --jobs N            worker threads (default: available cores)
-  --ci                the CI test's options (smaller modules, less fuel)
+  --ci                the CI test's options (fewer functions and less fuel, more calls)
   --fuel N            fuel per instantiation and per call
   --input-len N       most wasm-smith input bytes per module
   --max-funcs N       most functions per module
@@ -136,8 +141,7 @@ fn one_seed(seed: u64, args: &Args) -> Result<bool, String> {
         eprintln!("wrote {path} ({} bytes)", bytes.len());
     }
     if args.wat && args.module.is_none() {
-        let text = wasmprinter::print_bytes(&bytes).map_err(|e| format!("wasmprinter: {e}"))?;
-        println!("{text}");
+        println!("{}", kiln_fuzz::to_text(&bytes)?);
     }
     let tiers = Tiers::new(&args.opts).map_err(|e| format!("{e:#}"))?;
     // Run on a thread with a large stack, as `run_seeds` does.
@@ -168,9 +172,7 @@ fn one_seed(seed: u64, args: &Args) -> Result<bool, String> {
             if args.reduce {
                 let text = match std::str::from_utf8(&bytes) {
                     Ok(text) if !bytes.starts_with(b"\0asm") => text.to_string(),
-                    _ => {
-                        wasmprinter::print_bytes(&bytes).map_err(|e| format!("wasmprinter: {e}"))?
-                    }
+                    _ => kiln_fuzz::to_text(&bytes)?,
                 };
                 let reduced = std::thread::scope(|scope| {
                     std::thread::Builder::new()
