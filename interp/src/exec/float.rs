@@ -30,7 +30,8 @@ macro_rules! float_ops {
      abs = $abs:ident, neg = $neg:ident, copysign = $copysign:ident,
      ceil = $ceil:ident, floor = $floor:ident, trunc = $trunc:ident, nearest = $nearest:ident,
      sqrt = $sqrt:ident, add = $add:ident, sub = $sub:ident, mul = $mul:ident, div = $div:ident,
-     min = $min:ident, max = $max:ident, nan = $nan:ident, quiet = $quiet:expr) => {
+     min = $min:ident, max = $max:ident, nan = $nan:ident, quiet = $quiet:expr,
+     ordered = $ordered:ident) => {
         #[doc = concat!("`", stringify!($f), ".eq`.")]
         #[inline(always)]
         pub(super) fn $eq(a: $f, b: $f) -> bool {
@@ -105,22 +106,22 @@ macro_rules! float_ops {
         #[doc = concat!("`", stringify!($f), ".add`.")]
         #[inline(always)]
         pub(super) fn $add(a: $f, b: $f) -> $f {
-            a + b
+            $ordered(a + b, a, b)
         }
         #[doc = concat!("`", stringify!($f), ".sub`.")]
         #[inline(always)]
         pub(super) fn $sub(a: $f, b: $f) -> $f {
-            a - b
+            $ordered(a - b, a, b)
         }
         #[doc = concat!("`", stringify!($f), ".mul`.")]
         #[inline(always)]
         pub(super) fn $mul(a: $f, b: $f) -> $f {
-            a * b
+            $ordered(a * b, a, b)
         }
         #[doc = concat!("`", stringify!($f), ".div`.")]
         #[inline(always)]
         pub(super) fn $div(a: $f, b: $f) -> $f {
-            a / b
+            $ordered(a / b, a, b)
         }
         #[doc = concat!("`", stringify!($f), ".min`: NaN if either is NaN; `-0 < +0`.")]
         #[inline(always)]
@@ -151,15 +152,31 @@ macro_rules! float_ops {
                 $nan(a, b)
             }
         }
-        #[doc = concat!("The NaN `", stringify!($f), ".min`/`.max` return: the first NaN operand, quieted.")]
-        #[doc = ""]
-        #[doc = "Spelled out rather than left to the hardware (an addition of the"]
-        #[doc = "operands), whose choice between two NaNs depends on an operand order"]
-        #[doc = "the compiler may swap: the native tier computes exactly this too."]
+        #[doc = concat!("The NaN an `", stringify!($f), "` operation on `a` and `b` returns when")]
+        #[doc = "either is a NaN: the first NaN operand, quieted — Kiln's rule in every"]
+        #[doc = "tier. Spelled out rather than left to the hardware, whose choice between"]
+        #[doc = "two NaNs follows an operand order the compiler may swap."]
         #[inline(always)]
         pub(super) fn $nan(a: $f, b: $f) -> $f {
             let first = if a.is_nan() { a } else { b };
             <$f>::from_bits(first.to_bits() | $quiet)
+        }
+        #[doc = concat!("The result `r` of an `", stringify!($f), "` arithmetic operation on `a` and `b`,")]
+        #[doc = "with Kiln's NaN rule: a NaN operand propagates as the first NaN operand,"]
+        #[doc = "quieted (a NaN made from numbers, like `inf - inf`, is the hardware's)."]
+        #[doc = ""]
+        #[doc = "That is x86-64's own rule for the instruction's operand order, but the"]
+        #[doc = "compiler of these handlers may swap the operands of an addition or a"]
+        #[doc = "multiplication, so the choice is checked here. The check is off the"]
+        #[doc = "value's dependency chain: a predicted branch on the result."]
+        #[inline(always)]
+        pub(super) fn $ordered(r: $f, a: $f, b: $f) -> $f {
+            if r.is_nan() && (a.is_nan() || b.is_nan()) {
+                core::hint::cold_path();
+                $nan(a, b)
+            } else {
+                r
+            }
         }
     };
 }
@@ -170,7 +187,8 @@ float_ops! {
     abs = f32_abs, neg = f32_neg, copysign = f32_copysign,
     ceil = f32_ceil, floor = f32_floor, trunc = f32_trunc, nearest = f32_nearest,
     sqrt = f32_sqrt, add = f32_add, sub = f32_sub, mul = f32_mul, div = f32_div,
-    min = f32_min, max = f32_max, nan = f32_min_max_nan, quiet = 0x0040_0000
+    min = f32_min, max = f32_max, nan = f32_first_nan, quiet = 0x0040_0000,
+    ordered = f32_nan_ordered
 }
 
 float_ops! {
@@ -179,7 +197,8 @@ float_ops! {
     abs = f64_abs, neg = f64_neg, copysign = f64_copysign,
     ceil = f64_ceil, floor = f64_floor, trunc = f64_trunc, nearest = f64_nearest,
     sqrt = f64_sqrt, add = f64_add, sub = f64_sub, mul = f64_mul, div = f64_div,
-    min = f64_min, max = f64_max, nan = f64_min_max_nan, quiet = 0x0008_0000_0000_0000
+    min = f64_min, max = f64_max, nan = f64_first_nan, quiet = 0x0008_0000_0000_0000,
+    ordered = f64_nan_ordered
 }
 
 /// Trapping float → int truncation. `$fits` is the exact range of inputs
@@ -350,6 +369,14 @@ mod tests {
             f64::from_bits(0x7ff8_0000_0000_0002),
         );
         assert_eq!(f64_max(d1, d2).to_bits(), 0x7ff8_0000_0000_0001);
+        // Arithmetic on two NaNs: the first, quieted, in either order.
+        assert_eq!(f32_add(n1, n2).to_bits(), 0x7fc0_0001);
+        assert_eq!(f32_mul(n2, n1).to_bits(), 0xffc0_0002);
+        assert_eq!(f64_sub(d1, d2).to_bits(), 0x7ff8_0000_0000_0001);
+        assert_eq!(f64_div(d2, d1).to_bits(), 0x7ff8_0000_0000_0002);
+        assert_eq!(f32_add(1.0, n2).to_bits(), 0xffc0_0002);
+        // A NaN made from numbers is the hardware's default NaN.
+        assert!(f64_sub(f64::INFINITY, f64::INFINITY).is_nan());
         // A signalling NaN comes back quiet.
         let snan = f32::from_bits(0x7f80_0001);
         assert_eq!(f32_min(snan, 0.0).to_bits() & 0x0040_0000, 0x0040_0000);

@@ -83,6 +83,9 @@ pub(crate) struct Translator<'e, 'f> {
     call_conv: CallConv,
     /// The target's pointer width and such, for `finalize`.
     frontend_config: TargetFrontendConfig,
+    /// Whether float arithmetic needs Kiln's NaN rule spelled out (the
+    /// hardware's own differs; see `numeric.rs`).
+    explicit_nan_order: bool,
     /// This function's index (for backtraces).
     func_index: u32,
     /// The instance's vmctx (the first parameter).
@@ -177,6 +180,7 @@ impl<'e, 'f> Translator<'e, 'f> {
             offsets: env.offsets(),
             call_conv: isa.default_call_conv(),
             frontend_config: isa.frontend_config(),
+            explicit_nan_order: isa.name() != "x64",
             func_index,
             vmctx,
             store,
