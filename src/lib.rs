@@ -83,7 +83,7 @@ pub use limits::{
 };
 pub use linker::{Linker, UnknownImportError};
 pub use memory::{Memory, MemoryAccessError};
-pub use module::Module;
+pub use module::{Module, TierStats};
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
 pub use table::Table;
 pub use trap::{FrameInfo, Trap, WasmBacktrace};
