@@ -415,6 +415,7 @@ fn help_lists_the_subcommands_and_their_options() {
         "--invoke <NAME>",
         "--preload <NAME=PATH>",
         "--fuel <N>",
+        "--strategy <STRATEGY>",
     ] {
         assert!(help.contains(option), "{option} missing:\n{help}");
     }
@@ -422,10 +423,11 @@ fn help_lists_the_subcommands_and_their_options() {
     let out = kiln(&["wast", "--help"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stdout(&out).contains("Usage: kiln wast <FILES>..."),
+        stdout(&out).contains("Usage: kiln wast [OPTIONS] <FILES>..."),
         "{}",
         stdout(&out)
     );
+    assert!(stdout(&out).contains("--strategy <STRATEGY>"));
 }
 
 #[test]
@@ -623,4 +625,71 @@ fn a_run_that_never_finishes_is_killed_and_fails_the_test() {
             "kiln (pid {pid}) still exists"
         );
     }
+}
+
+#[test]
+fn every_strategy_runs_the_same_and_reports_the_same_trap() {
+    let path = temp_file("strategy-trap.wat", DEEP_TRAP);
+    let path = path.to_str().unwrap();
+    let mut reports = Vec::new();
+    for strategy in ["interpreter", "cranelift", "auto"] {
+        let out = kiln(&[
+            "run",
+            "--strategy",
+            strategy,
+            "examples/fib.wat",
+            "--invoke",
+            "fib",
+            "20",
+        ]);
+        assert!(out.status.success(), "{strategy}: {}", stderr(&out));
+        assert_eq!(stdout(&out), "6765\n", "{strategy}");
+
+        let out = kiln(&[
+            "run",
+            "--strategy",
+            strategy,
+            path,
+            "--invoke",
+            "entry",
+            "1",
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{strategy}: {}", stderr(&out));
+        let report = TrapReport::parse(&stderr(&out));
+        assert_eq!(report.code, "IntegerDivisionByZero", "{strategy}");
+        assert_eq!(
+            report.names(),
+            ["demo!divide", "demo!middle", "demo!entry"],
+            "{strategy}"
+        );
+        reports.push(stderr(&out));
+    }
+    // The whole report, offsets included, is the same whatever the tier.
+    assert!(reports.windows(2).all(|w| w[0] == w[1]), "{reports:#?}");
+
+    let out = kiln(&["run", "--strategy", "winch", "examples/fib.wat"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("invalid value 'winch'"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn wast_runs_scripts_natively_with_strategy_cranelift() {
+    let script = temp_file(
+        "native.wast",
+        r#"(module (func (export "div") (param i32 i32) (result i32) local.get 0 local.get 1 i32.div_s))
+           (assert_return (invoke "div" (i32.const 7) (i32.const 2)) (i32.const 3))
+           (assert_trap (invoke "div" (i32.const 1) (i32.const 0)) "integer divide by zero")"#,
+    );
+    let out = kiln(&["wast", "--strategy", "cranelift", script.to_str().unwrap()]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("1 functions ran as native code, 0 were left to the interpreter"),
+        "{text}"
+    );
+    assert_eq!(text.lines().last(), Some("3 passed, 0 failed"));
 }
