@@ -20,7 +20,16 @@
 //!                                       (ns per request; mode: linker, pre, pre-pooling)
 //! NE  mode message
 //! M   baseline_kib peak_kib
+//! KT  kernel native fallbacks code_bytes compile_ns first_fallback
+//!                                       (Kiln's native tier, per kernel module)
+//! T   native fallbacks code_bytes compile_ns first_fallback
+//!                                       (Kiln's native tier, start-up module;
+//!                                       compile_ns: median over the samples)
+//! Z   code_bytes                        (compiled code of a start-up module)
 //! ```
+//!
+//! `first_fallback` is empty when every function compiled natively, else
+//! `function N: reason` of the first that did not.
 
 use crate::engines::{self, EngineId, Loop, Runtime, Visitor};
 use crate::instantiate::{self, Mode, Target};
@@ -171,6 +180,26 @@ fn record_stats(tag: &str, stats: Stats) {
     );
 }
 
+/// Prints what Kiln's native tier did with a module: `tag`, the `leading`
+/// fields, then those of [`kiln::TierStats`] (see the module docs).
+fn record_tier(tag: &str, leading: &[&str], tier: &kiln::TierStats) {
+    let first_fallback = tier
+        .fallbacks
+        .first()
+        .map(|(index, why)| format!("function {index}: {why}"))
+        .unwrap_or_default();
+    let fields = [
+        tier.native.to_string(),
+        tier.fallbacks.len().to_string(),
+        tier.code_bytes.to_string(),
+        tier.compile_time.as_nanos().to_string(),
+        first_fallback,
+    ];
+    let mut all: Vec<&str> = leading.to_vec();
+    all.extend(fields.iter().map(String::as_str));
+    record(tag, &all);
+}
+
 /// An error with its causes on one line.
 fn message(e: &anyhow::Error) -> String {
     format!("{e:#}")
@@ -238,6 +267,9 @@ impl Visitor for WasmJob<'_> {
                 for kernel in &list {
                     let outcome = (|| {
                         let module = rt.compile(kernel.wasm).context("compiling")?;
+                        if let Some(tier) = rt.tier_stats(&module) {
+                            record_tier("KT", &[kernel.name], &tier);
+                        }
                         let mut instance = rt.kernel(&module).context("instantiating")?;
                         time_calls(policy, || rt.call(&mut instance, kernel.n))
                     })();
@@ -261,13 +293,25 @@ impl Visitor for WasmJob<'_> {
 /// the first `Module::new` and one instantiation of its module, before any
 /// repetition: some engines keep per-engine state that repeated compilation
 /// grows, which is not what one start-up costs.
+///
+/// For Kiln's native tier, the `T` record's compile time is the median
+/// over the same compilations as `Module::new`'s.
 fn startup<R: Runtime>(rt: &R, bytes: &[u8], policy: Sampling, baseline: Option<u64>) {
     let mut first = true;
+    let mut tier: Option<kiln::TierStats> = None;
+    let mut tier_times = Vec::new();
     let compiled = sample(policy, || {
         let start = Instant::now();
         let module = rt.compile(bytes)?;
         let elapsed = start.elapsed();
+        if let Some(stats) = rt.tier_stats(&module) {
+            tier_times.push(stats.compile_time);
+            tier.get_or_insert(stats);
+        }
         if std::mem::take(&mut first) {
+            if let Some(size) = rt.code_size(&module) {
+                record("Z", &[&size.to_string()]);
+            }
             if let Ok(mut ready) = rt.prepare(&module) {
                 let _ = rt.instantiate(&module, &mut ready);
             }
@@ -276,6 +320,10 @@ fn startup<R: Runtime>(rt: &R, bytes: &[u8], policy: Sampling, baseline: Option<
         drop(module);
         Ok(elapsed)
     });
+    if let Some(mut tier) = tier {
+        tier.compile_time = Stats::of(tier_times).median;
+        record_tier("T", &[], &tier);
+    }
     match compiled {
         Ok(stats) => record_stats("C", stats),
         Err(e) => return record("CE", &[&message(&e)]),

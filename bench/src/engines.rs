@@ -20,6 +20,9 @@ pub enum EngineId {
     Kiln,
     /// Kiln, eager translation.
     KilnEager,
+    /// Kiln's native tier: every function compiled by Cranelift in
+    /// `Module::new`.
+    KilnCranelift,
     /// wasmi, eager compilation.
     WasmiEager,
     /// wasmi, eager validation and lazy translation.
@@ -65,11 +68,12 @@ pub const EPOCH_DEADLINE: u64 = u64::MAX / 2;
 
 impl EngineId {
     /// Every engine, in report order.
-    pub const ALL: [EngineId; 13] = [
+    pub const ALL: [EngineId; 14] = [
         EngineId::Native,
         EngineId::Wasmparser,
         EngineId::Kiln,
         EngineId::KilnEager,
+        EngineId::KilnCranelift,
         EngineId::WasmiEager,
         EngineId::WasmiLazy,
         EngineId::WasmtimeCranelift,
@@ -88,6 +92,7 @@ impl EngineId {
             EngineId::Wasmparser => "wasmparser",
             EngineId::Kiln => "kiln",
             EngineId::KilnEager => "kiln-eager",
+            EngineId::KilnCranelift => "kiln-cranelift",
             EngineId::WasmiEager => "wasmi-eager",
             EngineId::WasmiLazy => "wasmi-lazy",
             EngineId::WasmtimeCranelift => "wasmtime-cranelift",
@@ -113,10 +118,17 @@ impl EngineId {
                 "`wasmparser::Validator::validate_all` with Kiln's feature set (start-up floor)"
             }
             EngineId::Kiln => {
-                "Kiln, `CompilationMode::Lazy` (default): validate all, translate on first call"
+                "Kiln's interpreter (`Strategy::Interpreter`), `CompilationMode::Lazy` (default): \
+                 validate all, translate on first call"
             }
             EngineId::KilnEager => {
-                "Kiln, `CompilationMode::Eager`: validate and translate everything up front"
+                "Kiln's interpreter (`Strategy::Interpreter`), `CompilationMode::Eager`: validate \
+                 and translate everything up front"
+            }
+            EngineId::KilnCranelift => {
+                "Kiln's native tier (`Strategy::Cranelift`): every function compiled by Cranelift \
+                 (`kiln-jit`) in `Module::new`, in parallel on all cores (`Config::parallel_compilation`, \
+                 default on)"
             }
             EngineId::WasmiEager => "wasmi, `CompilationMode::Eager`",
             EngineId::WasmiLazy => {
@@ -257,6 +269,16 @@ pub trait Runtime {
     fn wasm_loop(&self, calls: &mut Self::Calls, which: Loop, n: i32) -> Result<i32>;
     /// Calls the exported `inc` `n` times from the host.
     fn host_loop(&self, calls: &mut Self::Calls, n: i32) -> Result<i32>;
+    /// What Kiln's native tier did with `module`; `None` for every other
+    /// engine and configuration.
+    fn tier_stats(&self, _module: &Self::Module) -> Option<kiln::TierStats> {
+        None
+    }
+    /// Bytes of machine code (or bytecode, for Pulley) `module` was
+    /// compiled to, for the engines that say; `None` for the others.
+    fn code_size(&self, _module: &Self::Module) -> Option<usize> {
+        None
+    }
 }
 
 /// Something to do with a runtime, whichever it is.
@@ -274,9 +296,10 @@ pub fn with_runtime<V: Visitor>(id: EngineId, visitor: V) -> Result<V::Output> {
     match id {
         EngineId::Native | EngineId::Wasmparser => bail!("{id} does not run WebAssembly"),
         EngineId::Kiln | EngineId::KilnFuel | EngineId::KilnEpoch => {
-            visitor.visit(&Kiln::new(kiln::CompilationMode::Lazy, interrupts)?)
+            visitor.visit(&Kiln::new(KilnKind::Lazy, interrupts)?)
         }
-        EngineId::KilnEager => visitor.visit(&Kiln::new(kiln::CompilationMode::Eager, interrupts)?),
+        EngineId::KilnEager => visitor.visit(&Kiln::new(KilnKind::Eager, interrupts)?),
+        EngineId::KilnCranelift => visitor.visit(&Kiln::new(KilnKind::Cranelift, interrupts)?),
         EngineId::WasmiEager => visitor.visit(&Wasmi::new(wasmi::CompilationMode::Eager)),
         EngineId::WasmiLazy => visitor.visit(&Wasmi::new(wasmi::CompilationMode::LazyTranslation)),
         EngineId::WasmtimeCranelift
@@ -314,18 +337,53 @@ pub fn stub_message(module: &str, name: &str) -> String {
 // ---------------------------------------------------------------------------
 // Kiln
 
-/// Kiln in one compilation mode.
+/// The three Kiln configurations.
+#[derive(Copy, Clone, Debug)]
+pub enum KilnKind {
+    /// The interpreter, translating each function on its first call.
+    Lazy,
+    /// The interpreter, translating every function in `Module::new`.
+    Eager,
+    /// The native tier: Cranelift compiles every function in `Module::new`,
+    /// on all cores.
+    Cranelift,
+}
+
+impl KilnKind {
+    /// Sets the tier (always explicitly, so the interpreter engines keep
+    /// measuring the interpreter whatever `Strategy::Auto` comes to mean)
+    /// and the compilation mode.
+    fn configure(self, config: &mut kiln::Config) {
+        match self {
+            KilnKind::Lazy => {
+                config.strategy(kiln::Strategy::Interpreter);
+                config.compilation_mode(kiln::CompilationMode::Lazy);
+            }
+            KilnKind::Eager => {
+                config.strategy(kiln::Strategy::Interpreter);
+                config.compilation_mode(kiln::CompilationMode::Eager);
+            }
+            KilnKind::Cranelift => {
+                config.strategy(kiln::Strategy::Cranelift);
+                // The default, stated: wasmtime compiles on all cores too.
+                config.parallel_compilation(true);
+            }
+        }
+    }
+}
+
+/// Kiln in one configuration.
 pub struct Kiln {
     engine: kiln::Engine,
     interrupts: Interrupts,
 }
 
 impl Kiln {
-    /// An engine with the default configuration, `mode`, and the checks
-    /// `interrupts` asks for.
-    pub fn new(mode: kiln::CompilationMode, interrupts: Interrupts) -> Result<Kiln> {
+    /// An engine with the default configuration apart from what `kind`
+    /// sets, and the checks `interrupts` asks for.
+    pub fn new(kind: KilnKind, interrupts: Interrupts) -> Result<Kiln> {
         let mut config = kiln::Config::new();
-        config.compilation_mode(mode);
+        kind.configure(&mut config);
         config.consume_fuel(interrupts == Interrupts::Fuel);
         config.epoch_interruption(interrupts == Interrupts::Epoch);
         Ok(Kiln {
@@ -427,6 +485,14 @@ impl Runtime for Kiln {
             acc = f.call(&mut *store, acc)?;
         }
         Ok(acc)
+    }
+
+    fn tier_stats(&self, module: &kiln::Module) -> Option<kiln::TierStats> {
+        module.tier_stats()
+    }
+
+    fn code_size(&self, module: &kiln::Module) -> Option<usize> {
+        module.tier_stats().map(|t| t.code_bytes)
     }
 }
 
@@ -682,5 +748,10 @@ impl Runtime for Wasmtime {
             acc = f.call(&mut *store, acc)?;
         }
         Ok(acc)
+    }
+
+    /// The module's `.text` section: every function and trampoline.
+    fn code_size(&self, module: &wasmtime::Module) -> Option<usize> {
+        Some(module.text().len())
     }
 }

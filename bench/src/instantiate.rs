@@ -289,6 +289,8 @@ fn kiln_requests(
     wasm: &[u8],
 ) -> Result<Vec<(Mode, Request)>> {
     let mut config = kiln::Config::new();
+    // The `kiln` engine of the kernel tables: the interpreter, explicitly.
+    config.strategy(kiln::Strategy::Interpreter);
     if let Some(pool) = pool {
         config.allocation_strategy(kiln::InstanceAllocationStrategy::Pooling(pool.kiln()));
     }

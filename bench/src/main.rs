@@ -1,5 +1,6 @@
-//! `kiln-bench`: Kiln side by side with wasmi, wasmtime (Cranelift, Winch,
-//! Pulley), bare `wasmparser` validation and native code.
+//! `kiln-bench`: Kiln (its interpreter and its Cranelift tier) side by side
+//! with wasmi, wasmtime (Cranelift, Winch, Pulley), bare `wasmparser`
+//! validation and native code.
 //!
 //! ```text
 //! cargo run --release --manifest-path bench/Cargo.toml [-- OPTIONS] [KERNEL...]
@@ -376,6 +377,52 @@ pub struct InstantiateModule {
     pub skipped: Option<String>,
 }
 
+/// What Kiln's native tier did with one module (its `Module::tier_stats`,
+/// as the child reported it).
+#[derive(Clone, Debug)]
+pub struct TierInfo {
+    /// Defined functions compiled to native code.
+    pub native: usize,
+    /// Defined functions left to the interpreter.
+    pub fallbacks: usize,
+    /// Bytes of native code.
+    pub code_bytes: usize,
+    /// The part of `Module::new` spent compiling to native code.
+    pub compile: Duration,
+    /// `function N: reason` of the first fallback, if any.
+    pub first_fallback: Option<String>,
+}
+
+impl TierInfo {
+    /// Parses the fields of a `T` record (after the tag, and after the
+    /// kernel name of a `KT` record).
+    fn parse(fields: &[String]) -> Option<TierInfo> {
+        let [native, fallbacks, code_bytes, compile_ns, rest @ ..] = fields else {
+            return None;
+        };
+        Some(TierInfo {
+            native: native.parse().ok()?,
+            fallbacks: fallbacks.parse().ok()?,
+            code_bytes: code_bytes.parse().ok()?,
+            compile: Duration::from_nanos(compile_ns.parse().ok()?),
+            first_fallback: rest.first().filter(|f| !f.is_empty()).cloned(),
+        })
+    }
+
+    /// The problem to report when some functions were not compiled
+    /// natively (their time is then partly the interpreter's).
+    fn problem(&self, engine: EngineId, workload: &str) -> Option<String> {
+        (self.fallbacks > 0).then(|| {
+            format!(
+                "{workload}: {engine}: {} of {} functions fell back to the interpreter (first: {})",
+                self.fallbacks,
+                self.native + self.fallbacks,
+                self.first_fallback.as_deref().unwrap_or("no reason given")
+            )
+        })
+    }
+}
+
 /// Peak resident memory of one child, KiB.
 #[derive(Copy, Clone, Debug)]
 pub struct Memory {
@@ -401,6 +448,13 @@ pub struct Results {
     /// Peak memory by (engine, workload), where the workload is "kernels",
     /// "hostcalls" or a module file name.
     pub memory: HashMap<(EngineId, String), Memory>,
+    /// What Kiln's native tier did, by (engine, workload), where the
+    /// workload is a kernel name or a start-up module file name.
+    pub tiers: HashMap<(EngineId, String), TierInfo>,
+    /// Bytes of compiled code of a start-up module by (engine, module
+    /// file), for the engines that report it (Kiln's native tier,
+    /// wasmtime).
+    pub code_bytes: HashMap<(EngineId, String), u64>,
     /// The start-up modules found.
     pub modules: Vec<ModuleInfo>,
     /// Engine failures and mismatches, for the report's problem list.
@@ -657,6 +711,9 @@ fn run_kernels(options: &Options, policies: &Policies, results: &mut Results) ->
                                 .or_insert_with(|| Err(message.clone()));
                         }
                     }
+                    [tag, name, rest @ ..] if tag == "KT" && round == 0 => {
+                        record_tier(results, engine, name, TierInfo::parse(rest));
+                    }
                     _ => {}
                 }
             }
@@ -743,6 +800,18 @@ fn combine_rounds(mut runs: Vec<KernelRun>) -> KernelRun {
         consistent,
         stats: Stats { median, min, count },
     }
+}
+
+/// Keeps what the native tier did with `workload`, and lists its fallbacks
+/// as a problem.
+fn record_tier(results: &mut Results, engine: EngineId, workload: &str, tier: Option<TierInfo>) {
+    let Some(tier) = tier else {
+        return;
+    };
+    if let Some(problem) = tier.problem(engine, workload) {
+        results.problems.push(problem);
+    }
+    results.tiers.insert((engine, workload.to_string()), tier);
 }
 
 fn kernel_name(options: &Options, name: &str) -> Option<&'static str> {
@@ -858,6 +927,16 @@ fn run_startup(options: &Options, policies: &Policies, results: &mut Results) ->
                     }
                     [tag, message] if tag == "IE" => {
                         startup.instantiate = Some(Err(message.clone()))
+                    }
+                    [tag, rest @ ..] if tag == "T" => {
+                        record_tier(results, engine, &module.file, TierInfo::parse(rest));
+                    }
+                    [tag, bytes] if tag == "Z" => {
+                        if let Ok(bytes) = bytes.parse() {
+                            results
+                                .code_bytes
+                                .insert((engine, module.file.clone()), bytes);
+                        }
                     }
                     _ => {}
                 }

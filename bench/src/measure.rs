@@ -91,6 +91,9 @@ pub struct MachineInfo {
     pub clang: &'static str,
     /// Kernel release from `/proc/sys/kernel/osrelease`.
     pub os: String,
+    /// The Kiln commit measured, and any uncommitted changes to the crates
+    /// the harness builds (see [`kiln_revision`]).
+    pub kiln: String,
 }
 
 impl MachineInfo {
@@ -121,7 +124,48 @@ impl MachineInfo {
             rustc: env!("KILN_BENCH_RUSTC_VERSION"),
             clang: env!("KILN_BENCH_CLANG_VERSION"),
             os,
+            kiln: kiln_revision(),
         }
+    }
+}
+
+/// The Kiln crates the harness links, as paths in the repository.
+const KILN_SOURCES: [&str; 6] = ["Cargo.toml", "src", "vm", "interp", "jit", "wasi"];
+
+/// The checked-out commit of the repository around `bench/`, plus the
+/// files of [`KILN_SOURCES`] that differ from it (uncommitted work is
+/// measured too), or "unknown" without git.
+pub fn kiln_revision() -> String {
+    let repo = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(repo)
+            .args(args)
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let Some(commit) = git(&["rev-parse", "--short=12", "HEAD"]) else {
+        return "unknown".to_string();
+    };
+    let mut args = vec!["status", "--porcelain", "--"];
+    args.extend(KILN_SOURCES);
+    let changed: Vec<String> = git(&args)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.get(3..).map(str::to_string))
+        .collect();
+    if changed.is_empty() {
+        commit.trim().to_string()
+    } else {
+        format!(
+            "{} plus uncommitted changes to {}",
+            commit.trim(),
+            changed.join(", ")
+        )
     }
 }
 

@@ -13,6 +13,14 @@ use std::time::Duration;
 /// The engines ratios are given against, when they ran.
 const BASELINES: [EngineId; 2] = [EngineId::WasmiEager, EngineId::WasmtimeCranelift];
 
+/// The native tier's execution-time target: the geometric mean of
+/// `kiln-cranelift`'s kernel times over `wasmtime-cranelift`'s at most this.
+const EXECUTION_TARGET: f64 = 1.25;
+
+/// The native tier's compile-time target: `Module::new` of `kiln-cranelift`
+/// over `wasmtime-cranelift`'s, same module and cores, at most this.
+const COMPILE_TARGET: f64 = 1.0;
+
 /// A kernel run that counts: it ran, and agreed with native code.
 fn valid<'a>(
     results: &'a Results,
@@ -200,6 +208,7 @@ pub fn markdown(
             format!("{} ({} logical cores)", info.cpu, info.cores),
         ),
         ("OS", info.os.clone()),
+        ("Kiln", info.kiln.clone()),
         ("rustc", info.rustc.to_string()),
         ("Kernels built by", info.clang.to_string()),
         (
@@ -229,8 +238,9 @@ pub fn markdown(
         }
     }
     o.push_str(
-        "\nEvery engine uses its default configuration apart from the mode named. wasmtime is built \
-         with `parallel-compilation`, so its `Module::new` uses all cores; Kiln, wasmi and \
+        "\nEvery engine uses its default configuration apart from the mode named; Kiln's engines set \
+         their `Strategy` explicitly. wasmtime is built with `parallel-compilation`, so its \
+         `Module::new` uses all cores, and so does `kiln-cranelift`'s; Kiln's interpreter, wasmi and \
          wasmparser compile on one thread.\n",
     );
 
@@ -276,12 +286,14 @@ pub fn markdown(
 
     if options.sections.kernels {
         kernel_sections(o, options, results, chart);
+        native_tier_kernels(o, options, results);
         if !options.variants.is_empty() {
             overhead_section(o, options, results);
         }
     }
     if options.sections.startup {
         startup_sections(o, options, results);
+        native_tier_compile(o, options, info, results);
     }
     if options.sections.instantiate {
         instantiate_section(o, options, results);
@@ -388,6 +400,300 @@ fn kernel_sections(
                 .unwrap_or_default();
             let _ = writeln!(o, "\n![Per-kernel time relative to {baseline}]({name})");
         }
+    }
+}
+
+/// A ratio cell: the ratio, or "–" when either side is missing.
+fn ratio_cell(v: Option<f64>) -> String {
+    v.map(times).unwrap_or_else(|| "–".into())
+}
+
+/// Whether a ratio meets a target (at most `target`), in words.
+fn verdict(value: f64, target: f64) -> &'static str {
+    if value <= target {
+        "met"
+    } else {
+        "**not met**"
+    }
+}
+
+/// How many functions the native tier compiled for `workload`, and how
+/// many fell back to the interpreter when any did.
+fn functions_cell(results: &Results, engine: EngineId, workload: &str) -> String {
+    match results.tiers.get(&(engine, workload.to_string())) {
+        None => "–".into(),
+        Some(t) if t.fallbacks == 0 => t.native.to_string(),
+        Some(t) => format!("{} (**{} fell back**)", t.native, t.fallbacks),
+    }
+}
+
+/// The native tier's machine code for `workload` (`TierStats::code_bytes`).
+fn tier_code_cell(results: &Results, engine: EngineId, workload: &str) -> String {
+    match results.tiers.get(&(engine, workload.to_string())) {
+        None => "–".into(),
+        Some(t) => size_text(t.code_bytes as u64),
+    }
+}
+
+/// The compiled code of `workload` on `engine` and on `peer`: "a / b".
+fn code_cell(results: &Results, engine: EngineId, peer: EngineId, workload: &str) -> String {
+    let size = |e| {
+        results
+            .code_bytes
+            .get(&(e, workload.to_string()))
+            .map_or_else(|| "–".to_string(), |&b| size_text(b))
+    };
+    format!("{} / {}", size(engine), size(peer))
+}
+
+/// The native tier against wasmtime's Cranelift (and Kiln's interpreter)
+/// on the kernels, with the execution-time target, when `kiln-cranelift`
+/// ran.
+fn native_tier_kernels(o: &mut String, options: &Options, results: &Results) {
+    let native_tier = EngineId::KilnCranelift;
+    if !options.engines.contains(&native_tier) {
+        return;
+    }
+    let (peer, interp) = (EngineId::WasmtimeCranelift, EngineId::Kiln);
+    let _ = writeln!(
+        o,
+        "\n### Kiln's native tier against wasmtime's Cranelift\n\n\
+         `{native_tier}` (`Strategy::Cranelift`) per kernel: its median time in milliseconds, its \
+         time over `{peer}`'s (the target: a geometric mean of at most {}), over native code's, \
+         and how many times faster it is than Kiln's interpreter (`{interp}` time over \
+         `{native_tier}` time); then the machine code of the kernel's module \
+         (`TierStats::code_bytes`: function bodies and array-call trampolines) and how many \
+         functions were compiled natively (a function left to the interpreter would also be \
+         listed under Problems).\n",
+        times(EXECUTION_TARGET)
+    );
+    table_head(
+        o,
+        &[
+            "kernel".to_string(),
+            format!("`{native_tier}` ms"),
+            format!("`{peer}` ms"),
+            format!("`{native_tier}` / `{peer}`"),
+            format!("`{native_tier}` / `native`"),
+            format!("`{interp}` / `{native_tier}`"),
+            "code".to_string(),
+            "native functions".to_string(),
+        ],
+        1,
+    );
+    for k in &options.kernels {
+        table_row(
+            o,
+            &[
+                format!("`{}`", k.name),
+                kernel_cell(results, native_tier, k.name),
+                kernel_cell(results, peer, k.name),
+                ratio_cell(ratio(results, native_tier, peer, k.name)),
+                ratio_cell(ratio(results, native_tier, EngineId::Native, k.name)),
+                ratio_cell(ratio(results, interp, native_tier, k.name)),
+                tier_code_cell(results, native_tier, k.name),
+                functions_cell(results, native_tier, k.name),
+            ],
+        );
+    }
+    let geo = |e, b| {
+        geomean(results, options, e, b)
+            .map(|(g, _)| format!("**{}**", times(g)))
+            .unwrap_or_else(|| "–".into())
+    };
+    table_row(
+        o,
+        &[
+            "**geometric mean**".to_string(),
+            String::new(),
+            String::new(),
+            geo(native_tier, peer),
+            geo(native_tier, EngineId::Native),
+            geo(interp, native_tier),
+            String::new(),
+            String::new(),
+        ],
+    );
+    match geomean(results, options, native_tier, peer) {
+        Some((g, n)) => {
+            let _ = writeln!(
+                o,
+                "\nExecution-time target, `{native_tier}` ≤ {} `{peer}` (geometric mean over {n} \
+                 kernels): {} ({}).",
+                times(EXECUTION_TARGET),
+                verdict(g, EXECUTION_TARGET),
+                times(g)
+            );
+        }
+        None => {
+            let _ = writeln!(
+                o,
+                "\nExecution-time target: not measured (`{peer}` did not run, or no kernel ran on \
+                 both)."
+            );
+        }
+    }
+}
+
+/// The median `Module::new` time of `engine` on a start-up module.
+fn compile_time(results: &Results, engine: EngineId, file: &str) -> Option<Duration> {
+    match results
+        .startup
+        .get(&(engine, file.to_string()))?
+        .compile
+        .as_ref()?
+    {
+        Ok(stats) => Some(stats.median),
+        Err(_) => None,
+    }
+}
+
+/// `Module::new` time of `engine` over `baseline`'s on a start-up module.
+fn compile_ratio(
+    results: &Results,
+    engine: EngineId,
+    baseline: EngineId,
+    file: &str,
+) -> Option<f64> {
+    Some(
+        compile_time(results, engine, file)?.as_secs_f64()
+            / compile_time(results, baseline, file)?.as_secs_f64(),
+    )
+}
+
+/// The geometric mean of [`compile_ratio`] over the measured modules, with
+/// how many modules it covers.
+fn compile_geomean(
+    results: &Results,
+    engine: EngineId,
+    baseline: EngineId,
+) -> Option<(f64, usize)> {
+    let logs: Vec<f64> = results
+        .modules
+        .iter()
+        .filter(|m| m.skipped.is_none())
+        .filter_map(|m| compile_ratio(results, engine, baseline, &m.file))
+        .map(f64::ln)
+        .collect();
+    (!logs.is_empty()).then(|| {
+        (
+            (logs.iter().sum::<f64>() / logs.len() as f64).exp(),
+            logs.len(),
+        )
+    })
+}
+
+/// The native tier's `Module::new` against wasmtime's compilers on the
+/// start-up modules, with the compile-time target, when `kiln-cranelift`
+/// ran.
+fn native_tier_compile(o: &mut String, options: &Options, info: &MachineInfo, results: &Results) {
+    let native_tier = EngineId::KilnCranelift;
+    let measured: Vec<_> = results
+        .modules
+        .iter()
+        .filter(|m| m.skipped.is_none())
+        .collect();
+    if !options.engines.contains(&native_tier) || measured.is_empty() {
+        return;
+    }
+    let (peer, winch) = (EngineId::WasmtimeCranelift, EngineId::WasmtimeWinch);
+    let _ = writeln!(
+        o,
+        "\n### Compile time: Kiln's native tier against wasmtime\n\n\
+         `Module::new` median time in milliseconds, every function compiled to native code, on the \
+         same machine with the same {} cores: `{native_tier}` and wasmtime both compile functions \
+         in parallel on all of them. *Cranelift* is the part of `{native_tier}`'s `Module::new` spent \
+         compiling to native code (`TierStats::compile_time`, median over the same compilations); \
+         the rest is parsing and validation. The ratios are of `Module::new` times (the target: at \
+         most {} `{peer}`'s, module by module). *Code* is the machine code each produced: Kiln's \
+         `TierStats::code_bytes` (function bodies and array-call trampolines), wasmtime's \
+         `Module::text` (its text section: function bodies and trampolines, padded to a page).\n",
+        info.cores,
+        times(COMPILE_TARGET)
+    );
+    table_head(
+        o,
+        &[
+            "module".to_string(),
+            format!("`{native_tier}` ms"),
+            "of which Cranelift".to_string(),
+            format!("`{peer}` ms"),
+            format!("`{native_tier}` / `{peer}`"),
+            format!("`{winch}` ms"),
+            format!("`{native_tier}` / `{winch}`"),
+            format!("code, `{native_tier}` / `{peer}`"),
+            "native functions".to_string(),
+        ],
+        1,
+    );
+    let time_cell = |e, file: &str| match compile_time(results, e, file) {
+        Some(d) => ms(d),
+        None if results.startup.contains_key(&(e, file.to_string())) => "failed".into(),
+        None => "–".into(),
+    };
+    for m in &measured {
+        let cranelift = results
+            .tiers
+            .get(&(native_tier, m.file.clone()))
+            .map(|t| ms(t.compile))
+            .unwrap_or_else(|| "–".into());
+        table_row(
+            o,
+            &[
+                format!("`{}`", m.file),
+                time_cell(native_tier, &m.file),
+                cranelift,
+                time_cell(peer, &m.file),
+                ratio_cell(compile_ratio(results, native_tier, peer, &m.file)),
+                time_cell(winch, &m.file),
+                ratio_cell(compile_ratio(results, native_tier, winch, &m.file)),
+                code_cell(results, native_tier, peer, &m.file),
+                functions_cell(results, native_tier, &m.file),
+            ],
+        );
+    }
+    let geo = |b| {
+        compile_geomean(results, native_tier, b)
+            .map(|(g, _)| format!("**{}**", times(g)))
+            .unwrap_or_else(|| "–".into())
+    };
+    let blank = String::new;
+    table_row(
+        o,
+        &[
+            "**geometric mean**".to_string(),
+            blank(),
+            blank(),
+            blank(),
+            geo(peer),
+            blank(),
+            geo(winch),
+            blank(),
+            blank(),
+        ],
+    );
+    let met = measured
+        .iter()
+        .filter_map(|m| compile_ratio(results, native_tier, peer, &m.file))
+        .map(|r| r <= COMPILE_TARGET)
+        .collect::<Vec<bool>>();
+    if met.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nCompile-time target: not measured (`{peer}` did not run, or failed)."
+        );
+    } else {
+        let ok = met.iter().filter(|&&m| m).count();
+        let _ = writeln!(
+            o,
+            "\nCompile-time target, `{native_tier}` no slower than `{peer}`: {} on {ok} of {} modules.",
+            if ok == met.len() {
+                "met"
+            } else {
+                "**not met**"
+            },
+            met.len()
+        );
     }
 }
 
@@ -893,6 +1199,7 @@ pub fn summary(options: &Options, results: &Results) -> String {
             }
             o.push('\n');
         }
+        summary_native_tier(o, options, results);
         if !options.variants.is_empty() {
             summary_overhead(o, options, results);
         }
@@ -918,6 +1225,9 @@ pub fn summary(options: &Options, results: &Results) -> String {
                 let _ = writeln!(o, "    {:<20} {compile:>24} / {inst}", e.name());
             }
         }
+    }
+    if options.sections.startup {
+        summary_native_compile(o, options, results);
     }
     if options.sections.instantiate {
         summary_instantiate(o, options, results);
@@ -950,6 +1260,48 @@ pub fn summary(options: &Options, results: &Results) -> String {
     }
     out.push('\n');
     out
+}
+
+/// The native tier's execution-time line of the summary.
+fn summary_native_tier(o: &mut String, options: &Options, results: &Results) {
+    let native_tier = EngineId::KilnCranelift;
+    if !options.engines.contains(&native_tier) {
+        return;
+    }
+    if let Some((g, n)) = geomean(results, options, native_tier, EngineId::WasmtimeCranelift) {
+        let _ = writeln!(
+            o,
+            "\n{native_tier} / wasmtime-cranelift, geometric mean over {n} kernels: {} (target ≤ {}: {})",
+            times(g),
+            times(EXECUTION_TARGET),
+            verdict(g, EXECUTION_TARGET).replace("**", "")
+        );
+    }
+}
+
+/// The native tier's compile-time lines of the summary.
+fn summary_native_compile(o: &mut String, options: &Options, results: &Results) {
+    let native_tier = EngineId::KilnCranelift;
+    if !options.engines.contains(&native_tier) {
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "\nModule::new time {native_tier} / wasmtime-cranelift (target ≤ {})",
+        times(COMPILE_TARGET)
+    );
+    for m in results.modules.iter().filter(|m| m.skipped.is_none()) {
+        let cell = compile_ratio(results, native_tier, EngineId::WasmtimeCranelift, &m.file)
+            .map(|r| {
+                format!(
+                    "{} ({})",
+                    times(r),
+                    verdict(r, COMPILE_TARGET).replace("**", "")
+                )
+            })
+            .unwrap_or_else(|| "–".into());
+        let _ = writeln!(o, "  {:<24} {cell}", m.file);
+    }
 }
 
 /// The fuel and epoch overhead lines of the summary.
@@ -1022,6 +1374,7 @@ fn summary_instantiate(o: &mut String, options: &Options, results: &Results) {
 fn short(e: EngineId) -> &'static str {
     match e {
         EngineId::KilnEager => "kiln-e",
+        EngineId::KilnCranelift => "kiln-cl",
         EngineId::WasmiEager => "wasmi-e",
         EngineId::WasmiLazy => "wasmi-l",
         EngineId::WasmtimeCranelift => "wt-clift",
