@@ -24,12 +24,17 @@ use kiln::{
 };
 
 /// Every way of running the module: the interpreter translating lazily and
-/// eagerly, and native code.
-const RUNNERS: [(CompilationMode, Strategy); 3] = [
-    (CompilationMode::Lazy, Strategy::Interpreter),
-    (CompilationMode::Eager, Strategy::Interpreter),
-    (CompilationMode::Lazy, Strategy::Cranelift),
-];
+/// eagerly, and native code (when the `jit` feature builds it).
+fn runners() -> Vec<(CompilationMode, Strategy)> {
+    let mut runners = vec![
+        (CompilationMode::Lazy, Strategy::Interpreter),
+        (CompilationMode::Eager, Strategy::Interpreter),
+    ];
+    if cfg!(feature = "jit") {
+        runners.push((CompilationMode::Lazy, Strategy::Cranelift));
+    }
+    runners
+}
 
 const MODULE: &str = r#"(module
   ;; Records the store's fuel at the moment it is called.
@@ -238,54 +243,58 @@ where
     P: WasmParams + Copy,
     R: WasmResults + PartialEq + std::fmt::Debug,
 {
-    let mut outcomes = RUNNERS.map(|(mode, strategy)| {
-        let mut config = Config::new();
-        config
-            .consume_fuel(true)
-            .compilation_mode(mode)
-            .strategy(strategy);
-        let engine = Engine::new(&config).unwrap();
-        let module = Module::new(&engine, MODULE).unwrap();
-        if strategy == Strategy::Cranelift {
-            // Native code indeed: no function left to the interpreter.
-            assert_eq!(module.tier_stats().unwrap().fallbacks, []);
-        }
-        let mut linker = Linker::new(&engine);
-        linker
-            .func_wrap("host", "probe", |mut caller: Caller<'_, Vec<u64>>| {
-                let fuel = caller.as_context_mut().get_fuel().unwrap();
-                caller.data_mut().push(fuel);
-            })
-            .unwrap();
-        let mut store = Store::new(&engine, Vec::new());
-        // Instantiation runs no wasm (no start function): it costs nothing.
-        let instance = linker.instantiate(&mut store, &module).unwrap();
-        let func = instance.get_typed_func::<P, R>(&mut store, name).unwrap();
-        store.set_fuel(fuel).unwrap();
-        let result = func.call(&mut store, args).map_err(|err| {
-            *err.downcast_ref::<Trap>()
-                .unwrap_or_else(|| panic!("{name}: not a trap: {err:#}"))
-        });
-        let fuel_left = store.get_fuel().unwrap();
-        let global = instance.get_global(&mut store, "g").unwrap();
-        let global = global.get(&mut store).unwrap_i32();
-        let memory = instance.get_memory(&mut store, "memory").unwrap();
-        let memory0 = i32::from_le_bytes(memory.data(&store)[..4].try_into().unwrap());
-        Outcome {
-            result,
-            fuel_left,
-            probes: std::mem::take(store.data_mut()),
-            global,
-            memory0,
-        }
-    });
-    let [lazy, eager, native] = &mut outcomes;
-    assert_eq!(lazy, eager, "{name}: lazy and eager modes disagree");
-    assert_eq!(
-        lazy, native,
-        "{name}: the interpreter (left) and native code (right) disagree"
-    );
-    let [lazy, ..] = outcomes;
+    let outcomes: Vec<Outcome<R>> = runners()
+        .into_iter()
+        .map(|(mode, strategy)| {
+            let mut config = Config::new();
+            config
+                .consume_fuel(true)
+                .compilation_mode(mode)
+                .strategy(strategy);
+            let engine = Engine::new(&config).unwrap();
+            let module = Module::new(&engine, MODULE).unwrap();
+            if strategy == Strategy::Cranelift {
+                // Native code indeed: no function left to the interpreter.
+                assert_eq!(module.tier_stats().unwrap().fallbacks, []);
+            }
+            let mut linker = Linker::new(&engine);
+            linker
+                .func_wrap("host", "probe", |mut caller: Caller<'_, Vec<u64>>| {
+                    let fuel = caller.as_context_mut().get_fuel().unwrap();
+                    caller.data_mut().push(fuel);
+                })
+                .unwrap();
+            let mut store = Store::new(&engine, Vec::new());
+            // Instantiation runs no wasm (no start function): it costs nothing.
+            let instance = linker.instantiate(&mut store, &module).unwrap();
+            let func = instance.get_typed_func::<P, R>(&mut store, name).unwrap();
+            store.set_fuel(fuel).unwrap();
+            let result = func.call(&mut store, args).map_err(|err| {
+                *err.downcast_ref::<Trap>()
+                    .unwrap_or_else(|| panic!("{name}: not a trap: {err:#}"))
+            });
+            let fuel_left = store.get_fuel().unwrap();
+            let global = instance.get_global(&mut store, "g").unwrap();
+            let global = global.get(&mut store).unwrap_i32();
+            let memory = instance.get_memory(&mut store, "memory").unwrap();
+            let memory0 = i32::from_le_bytes(memory.data(&store)[..4].try_into().unwrap());
+            Outcome {
+                result,
+                fuel_left,
+                probes: std::mem::take(store.data_mut()),
+                global,
+                memory0,
+            }
+        })
+        .collect();
+    let (runners, mut outcomes) = (runners(), outcomes.into_iter());
+    let lazy = outcomes.next().expect("the lazy interpreter runs");
+    for ((mode, strategy), other) in runners.iter().skip(1).zip(outcomes) {
+        assert_eq!(
+            lazy, other,
+            "{name}: the lazy interpreter (left) and {strategy:?} in {mode:?} mode (right) disagree"
+        );
+    }
     lazy
 }
 
@@ -480,7 +489,7 @@ fn running_out_traps_at_the_start_of_the_region_that_cannot_be_paid() {
 
 #[test]
 fn fuel_carries_over_between_calls_and_refuelling_resets_it() {
-    for strategy in [Strategy::Interpreter, Strategy::Cranelift] {
+    for (_, strategy) in runners().into_iter().skip(1) {
         fuel_carries_over_between_calls_and_refuelling_resets_it_in(strategy);
     }
 }

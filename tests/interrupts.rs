@@ -16,8 +16,15 @@ use std::time::Duration;
 /// loaded machine; far shorter than a hang.
 const LIMIT: Duration = Duration::from_secs(10);
 
-/// Both tiers.
-const STRATEGIES: [Strategy; 2] = [Strategy::Interpreter, Strategy::Cranelift];
+/// Every tier this build has: the interpreter, and native code when the
+/// `jit` feature builds it.
+fn strategies() -> Vec<Strategy> {
+    let mut strategies = vec![Strategy::Interpreter];
+    if cfg!(feature = "jit") {
+        strategies.push(Strategy::Cranelift);
+    }
+    strategies
+}
 
 const SPIN: &str = r#"(module
   (func (export "spin") (loop br 0))
@@ -46,7 +53,7 @@ fn fuel_config(strategy: Strategy) -> Config {
 
 #[test]
 fn fuel_is_charged_per_instruction() -> kiln::Result<()> {
-    STRATEGIES
+    strategies()
         .into_iter()
         .try_for_each(fuel_is_charged_per_instruction_in)
 }
@@ -63,7 +70,7 @@ fn fuel_is_charged_per_instruction_in(strategy: Strategy) -> kiln::Result<()> {
 
 #[test]
 fn running_out_of_fuel_traps_and_refuelling_recovers() -> kiln::Result<()> {
-    STRATEGIES
+    strategies()
         .into_iter()
         .try_for_each(running_out_of_fuel_traps_and_refuelling_recovers_in)
 }
@@ -106,7 +113,7 @@ fn running_out_of_fuel_traps_and_refuelling_recovers_in(strategy: Strategy) -> k
 
 #[test]
 fn fuel_calls_fail_when_fuel_is_not_configured() {
-    for strategy in STRATEGIES {
+    for strategy in strategies() {
         let engine = Engine::new(Config::new().strategy(strategy)).unwrap();
         let mut store = Store::new(&engine, ());
         assert!(store.set_fuel(1).is_err());
@@ -122,7 +129,7 @@ fn epoch_config(strategy: Strategy) -> Config {
 
 #[test]
 fn another_thread_interrupts_an_infinite_loop() -> kiln::Result<()> {
-    STRATEGIES
+    strategies()
         .into_iter()
         .try_for_each(another_thread_interrupts_an_infinite_loop_in)
 }
@@ -158,7 +165,7 @@ fn another_thread_interrupts_an_infinite_loop_in(strategy: Strategy) -> kiln::Re
 
 #[test]
 fn epoch_is_checked_at_every_loop_header_and_function_entry() -> kiln::Result<()> {
-    STRATEGIES
+    strategies()
         .into_iter()
         .try_for_each(epoch_is_checked_at_every_loop_header_and_function_entry_in)
 }
@@ -220,7 +227,7 @@ fn epoch_is_checked_at_every_loop_header_and_function_entry_in(
 
 #[test]
 fn epoch_deadline_starts_reached_and_can_be_moved() -> kiln::Result<()> {
-    STRATEGIES
+    strategies()
         .into_iter()
         .try_for_each(epoch_deadline_starts_reached_and_can_be_moved_in)
 }
@@ -241,7 +248,7 @@ fn epoch_deadline_starts_reached_and_can_be_moved_in(strategy: Strategy) -> kiln
 
 #[test]
 fn engines_without_interruption_ignore_epochs() -> kiln::Result<()> {
-    for strategy in STRATEGIES {
+    for strategy in strategies() {
         engines_without_interruption_ignore_epochs_in(strategy)?;
     }
     Ok(())

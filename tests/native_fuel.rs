@@ -12,6 +12,10 @@
 //! an out-of-fuel trap (a counter global, a log in memory, the whole
 //! memory's contents).
 
+// The native tier is the `jit` feature: without it there is nothing here
+// to test (the interpreter is tested by every other file).
+#![cfg(feature = "jit")]
+
 #[path = "common/tiers.rs"]
 mod tiers;
 

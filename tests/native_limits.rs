@@ -8,6 +8,10 @@
 //! Everything that would run forever if interruption broke runs under the
 //! watchdog.
 
+// The native tier is the `jit` feature: without it there is nothing here
+// to test (the interpreter is tested by every other file).
+#![cfg(feature = "jit")]
+
 #[path = "common/tiers.rs"]
 mod tiers;
 #[path = "common/watchdog.rs"]

@@ -24,6 +24,10 @@
 //! parameters, NaN payloads, references, panics and stores moving between
 //! threads.
 
+// The native tier is the `jit` feature: without it there is nothing here
+// to test (the interpreter is tested by every other file).
+#![cfg(feature = "jit")]
+
 #[path = "common/tiers.rs"]
 mod tiers;
 
