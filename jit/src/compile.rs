@@ -3,6 +3,7 @@
 
 use crate::Unsupported;
 use crate::abi;
+use crate::adapter::build_adapter;
 use crate::code_memory::CodeMemory;
 use crate::env::ModuleEnv;
 use crate::isa::host_isa;
@@ -75,7 +76,9 @@ pub struct CompileStats {
 #[derive(Copy, Clone, Debug)]
 struct NativeFunc {
     body: usize,
-    trampoline: usize,
+    /// Only functions reachable from outside native code have one (see
+    /// [`ModuleEnv::escaping`]).
+    trampoline: Option<usize>,
 }
 
 /// A module's native code: each defined function's `wasm_call` body and
@@ -86,6 +89,8 @@ struct NativeFunc {
 pub struct CompiledModule {
     code: Option<CodeMemory>,
     funcs: Vec<Option<NativeFunc>>,
+    /// The adapter of each module type (see `adapter.rs`).
+    adapters: Vec<Option<usize>>,
     fallbacks: Vec<(u32, String)>,
     stats: CompileStats,
 }
@@ -100,15 +105,26 @@ impl CompiledModule {
     }
 
     /// The `array_call` entry of defined function `def_index`, if it was
-    /// compiled. Its `callee_vmctx` is the function's instance vmctx.
+    /// compiled and can be called from outside native code (a function only
+    /// native code calls directly has none; the runtime gives its record
+    /// [`kiln_vm::no_array_call`]). Its `callee_vmctx` is the function's
+    /// instance vmctx.
     pub fn array_call(&self, def_index: u32) -> Option<VMArrayCallFn> {
         let f = (*self.funcs.get(def_index as usize)?)?;
         let code = self.code.as_ref()?;
-        let entry = code.at(f.trampoline);
+        let entry = code.at(f.trampoline?);
         // SAFETY: `entry` is the start of a trampoline Cranelift compiled
         // with exactly `VMArrayCallFn`'s signature in the host's calling
         // convention, in a mapping that stays executable while `self` lives.
         Some(unsafe { core::mem::transmute::<*const u8, VMArrayCallFn>(entry) })
+    }
+
+    /// The adapter through which this module's native code calls a
+    /// non-native function of module type `type_index` (what the
+    /// `type_adapters` region of its instances holds).
+    pub fn type_adapter(&self, type_index: u32) -> Option<NonNull<VMWasmCallFunction>> {
+        let at = (*self.adapters.get(type_index as usize)?)?;
+        NonNull::new(self.code.as_ref()?.at(at).cast_mut().cast())
     }
 
     /// The defined functions left to the interpreter, with why.
@@ -122,8 +138,9 @@ impl CompiledModule {
     }
 }
 
-/// One function's machine code, or why there is none.
-type Output = Result<(Vec<u8>, Vec<u8>), Unsupported>;
+/// One function's body and (if it escapes) trampoline, or why there is
+/// none.
+type Output = Result<(Vec<u8>, Option<Vec<u8>>), Unsupported>;
 
 impl Compiler {
     /// Cranelift for the host machine at `opt_level`.
@@ -148,7 +165,27 @@ impl Compiler {
         interpret: &(dyn Fn(u32) -> bool + Sync),
     ) -> Result<CompiledModule> {
         let started = Instant::now();
-        let outputs = self.compile_all(env, wasm, bodies, threads.max(1), interpret);
+        let mut outputs = self.compile_all(env, wasm, bodies, threads.max(1), interpret);
+        let mut worker = Worker::new(&*self.isa);
+        // Interpreted functions call native ones through `array_call`: with
+        // any function left to the interpreter, every native one needs its
+        // trampoline (rare: only what the native tier cannot translate, or
+        // what the configuration asks to interpret).
+        let any_fallback = outputs.iter().any(|o| o.is_err());
+        for (def_index, output) in outputs.iter_mut().enumerate() {
+            if let Ok((_, trampoline @ None)) = output
+                && any_fallback
+            {
+                let func_index = env.num_imported_funcs() + def_index as u32;
+                match worker.trampoline(env, func_index) {
+                    Ok(code) => *trampoline = Some(code),
+                    Err(why) => *output = Err(why),
+                }
+            }
+        }
+        let adapters: Vec<Result<Vec<u8>, Unsupported>> = (0..env.types.len())
+            .map(|t| worker.adapter(env, t as u32))
+            .collect();
 
         let mut image = Vec::new();
         let mut funcs = Vec::with_capacity(bodies.len());
@@ -156,12 +193,9 @@ impl Compiler {
         for (def_index, output) in outputs.into_iter().enumerate() {
             match output {
                 Ok((body, trampoline)) => {
-                    let body_at = append_aligned(&mut image, &body);
-                    let trampoline_at = append_aligned(&mut image, &trampoline);
-                    funcs.push(Some(NativeFunc {
-                        body: body_at,
-                        trampoline: trampoline_at,
-                    }));
+                    let body = append_aligned(&mut image, &body);
+                    let trampoline = trampoline.map(|t| append_aligned(&mut image, &t));
+                    funcs.push(Some(NativeFunc { body, trampoline }));
                 }
                 Err(why) => {
                     funcs.push(None);
@@ -169,6 +203,10 @@ impl Compiler {
                 }
             }
         }
+        let adapters = adapters
+            .into_iter()
+            .map(|a| a.ok().map(|code| append_aligned(&mut image, &code)))
+            .collect();
         let code = if image.is_empty() {
             None
         } else {
@@ -183,6 +221,7 @@ impl Compiler {
         Ok(CompiledModule {
             code,
             funcs,
+            adapters,
             fallbacks,
             stats,
         })
@@ -264,8 +303,8 @@ impl<'i> Worker<'i> {
         }
     }
 
-    /// The body and trampoline of function `func_index`, whose body is
-    /// `wasm[range]`.
+    /// The body of function `func_index`, whose body is `wasm[range]`, and
+    /// its trampoline if the function escapes.
     fn compile(
         &mut self,
         env: &ModuleEnv,
@@ -279,9 +318,26 @@ impl<'i> Worker<'i> {
         let mut func = Function::with_name_signature(UserFuncName::user(0, func_index), sig);
         translate_function(env, func_index, &body, self.isa, &mut func, &mut self.fctx)?;
         let body = self.emit(func)?;
-        let trampoline = build_trampoline(env, func_index, self.isa, &mut self.fctx)?;
-        let trampoline = self.emit(trampoline)?;
+        let def_index = (func_index - env.num_imported_funcs()) as usize;
+        let trampoline = if env.escaping.get(def_index).copied().unwrap_or(true) {
+            Some(self.trampoline(env, func_index)?)
+        } else {
+            None
+        };
         Ok((body, trampoline))
+    }
+
+    /// The array-call trampoline of function `func_index`.
+    fn trampoline(&mut self, env: &ModuleEnv, func_index: u32) -> Result<Vec<u8>, Unsupported> {
+        let trampoline = build_trampoline(env, func_index, self.isa, &mut self.fctx)?;
+        self.emit(trampoline)
+    }
+
+    /// The adapter of module type `type_index`.
+    fn adapter(&mut self, env: &ModuleEnv, type_index: u32) -> Result<Vec<u8>, Unsupported> {
+        let ty = &env.types[type_index as usize];
+        let adapter = build_adapter(ty, type_index, self.isa, &mut self.fctx)?;
+        self.emit(adapter)
     }
 
     /// Machine code of `func`, which must need no relocation. With

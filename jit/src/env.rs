@@ -26,6 +26,11 @@ pub struct ModuleEnv {
     /// Every memory's minimum size in bytes, imports first: a memory never
     /// shrinks, so bounds checks may rely on it.
     pub memory_minimums: Vec<u64>,
+    /// For each defined function, whether anything but native code can call
+    /// it — it is exported, in an element segment (so in a table or named by
+    /// `ref.func`), or the start function — and so needs an `array_call`
+    /// trampoline. Missing entries count as escaping.
+    pub escaping: Vec<bool>,
     /// Entity counts: what the vmctx layout depends on.
     pub counts: ModuleCounts,
     /// Meter fuel (`Config::consume_fuel`), with the cost model of

@@ -45,6 +45,7 @@
 )]
 
 mod abi;
+pub mod adapter;
 pub mod code_memory;
 mod compile;
 mod env;

@@ -18,10 +18,11 @@
 
 use crate::Unsupported;
 use crate::abi::{self, PTR};
+use crate::adapter::value_bits;
 use crate::env::ModuleEnv;
 use crate::translate::{vm_const_flags, vm_flags};
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{Function, InstBuilder, MemFlagsData, UserFuncName, Value, types};
+use cranelift_codegen::ir::{Function, InstBuilder, UserFuncName, types};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use kiln_vm::{VMContext, VMFuncRef, VMStoreContext};
@@ -103,7 +104,7 @@ pub fn build_trampoline(
     b.seal_block(ok);
     let zero = b.ins().iconst(types::I64, 0);
     for (i, v) in outs[1..].iter().enumerate() {
-        let bits = to_bits(&mut b, *v);
+        let bits = value_bits(&mut b, *v);
         let at = i as i32 * VALRAW;
         b.ins().store(vm_flags(), bits, buffer, at);
         b.ins().store(vm_flags(), zero, buffer, at + 8);
@@ -119,17 +120,4 @@ pub fn build_trampoline(
 
     b.finalize(isa.frontend_config());
     Ok(func)
-}
-
-/// A value's `ValRaw` bits: zero-extended to 64, floats by their bits.
-fn to_bits(b: &mut FunctionBuilder<'_>, v: Value) -> Value {
-    match b.func.dfg.value_type(v) {
-        types::I32 => b.ins().uextend(types::I64, v),
-        types::F32 => {
-            let bits = b.ins().bitcast(types::I32, MemFlagsData::new(), v);
-            b.ins().uextend(types::I64, bits)
-        }
-        types::F64 => b.ins().bitcast(types::I64, MemFlagsData::new(), v),
-        _ => v,
-    }
 }

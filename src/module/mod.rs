@@ -208,6 +208,15 @@ impl Module {
         self.inner.native.as_ref()?.entries(def_index)
     }
 
+    /// The adapter this module's native code calls non-native functions of
+    /// module type `type_index` through, if the module has native code.
+    pub(crate) fn native_type_adapter(
+        &self,
+        type_index: u32,
+    ) -> Option<std::ptr::NonNull<kiln_vm::VMWasmCallFunction>> {
+        self.inner.native.as_ref()?.type_adapter(type_index)
+    }
+
     /// Which tier runs this module's functions: how many defined functions
     /// are native code (with [`Strategy::Cranelift`](crate::Strategy)), and
     /// which ones the native tier could not compile and left to the

@@ -30,6 +30,43 @@ pub struct TierStats {
     pub code_bytes: usize,
 }
 
+/// For each defined function, whether anything but native code can call it:
+/// exported, named by an element segment (tables, `ref.func`) or the start
+/// function. Only those need an `array_call` trampoline.
+#[cfg_attr(not(feature = "jit"), allow(dead_code))]
+fn escaping(info: &ModuleInfo) -> Vec<bool> {
+    let imported = info.num_imported_funcs;
+    let mut escaping = vec![false; info.funcs.len() - imported as usize];
+    let mut mark = |func: u32| {
+        if let Some(def) = func.checked_sub(imported)
+            && let Some(slot) = escaping.get_mut(def as usize)
+        {
+            *slot = true;
+        }
+    };
+    for export in &info.exports {
+        if let super::EntityIndex::Func(func) = export.index {
+            mark(func);
+        }
+    }
+    if let Some(start) = info.start {
+        mark(start);
+    }
+    for segment in &info.elems {
+        for item in segment.items.iter() {
+            if let super::ConstExpr::RefFunc(func) = item {
+                mark(*func);
+            }
+        }
+    }
+    for init in &info.global_inits {
+        if let super::ConstExpr::RefFunc(func) = init {
+            mark(*func);
+        }
+    }
+    escaping
+}
+
 cfg_if::cfg_if! {
     if #[cfg(all(
         feature = "jit",
@@ -93,6 +130,7 @@ cfg_if::cfg_if! {
                     .map(|m| m.minimum().saturating_mul(kiln_vm::WASM_PAGE_SIZE))
                     .collect();
                 let env = kiln_jit::ModuleEnv {
+                    escaping: escaping(info),
                     types: types.types.clone(),
                     funcs: types.funcs.clone(),
                     globals,
@@ -121,12 +159,27 @@ cfg_if::cfg_if! {
 
         impl NativeCode {
             /// The `array_call` and `wasm_call` entries of defined function
-            /// `def_index`, if it was compiled.
+            /// `def_index`, if it was compiled (a function only native code
+            /// can call has no array entry: `kiln_vm::no_array_call`).
             pub(crate) fn entries(
                 &self,
                 def_index: u32,
             ) -> Option<(VMArrayCallFn, NonNull<VMWasmCallFunction>)> {
-                Some((self.0.array_call(def_index)?, self.0.wasm_call(def_index)?))
+                let wasm_call = self.0.wasm_call(def_index)?;
+                let array_call = self
+                    .0
+                    .array_call(def_index)
+                    .unwrap_or(kiln_vm::no_array_call);
+                Some((array_call, wasm_call))
+            }
+
+            /// The adapter native code calls non-native functions of module
+            /// type `type_index` through.
+            pub(crate) fn type_adapter(
+                &self,
+                type_index: u32,
+            ) -> Option<NonNull<VMWasmCallFunction>> {
+                self.0.type_adapter(type_index)
             }
 
             /// What the compilation did, with function indices in the
@@ -184,6 +237,13 @@ cfg_if::cfg_if! {
             }
 
             pub(crate) fn stats(&self, _num_imported_funcs: u32) -> TierStats {
+                match *self {}
+            }
+
+            pub(crate) fn type_adapter(
+                &self,
+                _type_index: u32,
+            ) -> Option<NonNull<VMWasmCallFunction>> {
                 match *self {}
             }
         }

@@ -280,6 +280,9 @@ fn build(store: &mut StoreOpaque, module: &Module, imports: Imports) -> Result<I
         });
         for (i, id) in module.type_ids().iter().enumerate() {
             *VMContext::type_id_slot(vmctx, i as u32) = *id;
+            if let Some(adapter) = module.native_type_adapter(i as u32) {
+                *VMContext::type_adapter_slot(vmctx, i as u32) = adapter.as_ptr();
+            }
         }
         write_funcs(vmctx, module, &imports.funcs);
         for (i, memory) in memories.iter().enumerate() {

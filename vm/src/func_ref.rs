@@ -79,6 +79,30 @@ pub struct VMInterpFunc {
     pub func_index: u32,
 }
 
+/// The `array_call` of a native function that only native code can call
+/// (it is not exported, not in any table or element segment, not the start
+/// function), which therefore has no trampoline. Never called; should it be,
+/// it fails the call with an error instead of misbehaving.
+///
+/// # Safety
+/// `callee_vmctx` is the function's live instance vmctx.
+pub unsafe extern "C" fn no_array_call(
+    callee_vmctx: *mut VMOpaqueContext,
+    _caller_vmctx: *mut VMContext,
+    _args_and_results: *mut crate::ValRaw,
+    _capacity: usize,
+) -> bool {
+    // SAFETY: per the contract, the instance and its store are live.
+    unsafe {
+        let store = (*callee_vmctx.cast::<VMContext>()).store;
+        (*store).backtrace.clear();
+        (*store).pending = Some(crate::UnwindReason::Host(anyhow::anyhow!(
+            "internal error: a native function without an array-call entry was called from outside native code"
+        )));
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,7 +34,9 @@ mod val_raw;
 mod vmctx;
 
 pub use builtins::VMBuiltins;
-pub use func_ref::{VMArrayCallFn, VMFuncRef, VMInterpFunc, VMSharedTypeIndex, VMWasmCallFunction};
+pub use func_ref::{
+    VMArrayCallFn, VMFuncRef, VMInterpFunc, VMSharedTypeIndex, VMWasmCallFunction, no_array_call,
+};
 pub use offsets::{FUNC_REFS_OFFSET, ModuleCounts, VMCTX_ALIGN, VMOffsets};
 pub use store_context::{FrameInfo, UnwindReason, VMInterpStack, VMStoreContext};
 pub use trap::TrapCode;

@@ -35,6 +35,7 @@ pub struct ModuleCounts {
 /// | `tables` | `*mut VMTableDefinition` | all tables |
 /// | `globals` | `*mut VMGlobalDefinition` | all globals (imports point at the exporter's) |
 /// | `type_ids` | `VMSharedTypeIndex` (u32) | module types |
+/// | `type_adapters` | `*const VMWasmCallFunction` | module types (native code's calls to non-native callees, see below) |
 /// | `defined_func_refs` | `VMFuncRef` | defined functions |
 /// | `interp_funcs` | `VMInterpFunc` | defined functions |
 /// | `defined_globals` | `VMGlobalDefinition` | defined globals |
@@ -58,6 +59,13 @@ pub struct VMOffsets {
     pub globals: u32,
     /// Offset of `type_ids`.
     pub type_ids: u32,
+    /// Offset of `type_adapters`: for each module type, native code that
+    /// calls a function of that type through its `array_call` entry while
+    /// taking its arguments and results like a `wasm_call` body, whose
+    /// first argument is the callee's `VMFuncRef` (null without native
+    /// code). Native call sites call a callee's `wasm_call` when it has
+    /// one and this adapter otherwise, with one call instruction.
+    pub type_adapters: u32,
     /// Offset of `defined_func_refs`.
     pub defined_func_refs: u32,
     /// Offset of `interp_funcs`.
@@ -101,6 +109,7 @@ impl VMOffsets {
         let tables = region(counts.tables as usize * ptr);
         let globals = region(counts.globals as usize * ptr);
         let type_ids = region(counts.types as usize * size_of::<u32>());
+        let type_adapters = region(counts.types as usize * ptr);
         let defined_func_refs = region(defined_funcs * size_of::<VMFuncRef>());
         let interp_funcs = region(defined_funcs * size_of::<VMInterpFunc>());
         let defined_globals = region(defined_globals * size_of::<VMGlobalDefinition>());
@@ -114,6 +123,7 @@ impl VMOffsets {
             tables,
             globals,
             type_ids,
+            type_adapters,
             defined_func_refs,
             interp_funcs,
             defined_globals,
@@ -148,6 +158,7 @@ mod tests {
             o.tables,
             o.globals,
             o.type_ids,
+            o.type_adapters,
             o.defined_func_refs,
             o.interp_funcs,
             o.defined_globals,

@@ -152,6 +152,8 @@ impl VMContext {
         global_slot: |v: *mut VMContext| (*v).offsets.globals => *mut VMGlobalDefinition;
         /// Slot of the `type_ids` region for module type `index`.
         type_id_slot: |v: *mut VMContext| (*v).offsets.type_ids => VMSharedTypeIndex;
+        /// Slot of the `type_adapters` region for module type `index`.
+        type_adapter_slot: |v: *mut VMContext| (*v).offsets.type_adapters => *const crate::VMWasmCallFunction;
         /// The [`VMFuncRef`] record of defined function `index` (0 = first
         /// non-imported function).
         defined_func_ref: |v: *mut VMContext| (*v).offsets.defined_func_refs => VMFuncRef;

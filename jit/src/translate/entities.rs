@@ -3,22 +3,17 @@
 //! A call goes through the callee's `VMFuncRef`, whatever runs it: when the
 //! record has a `wasm_call` entry (native code), the body is called
 //! directly with its arguments in registers; otherwise (an interpreted or
-//! host function) through its `array_call` entry, with the arguments and
-//! results in a `ValRaw` buffer on this frame's stack. Either way the
-//! callee's status is checked and a failure unwinds this frame too, and
-//! memory 0 is reloaded afterwards (the callee may have grown it).
+//! host function) the module's adapter for the callee's type is called the
+//! same way, and passes them on to the record's `array_call` entry. Either
+//! way the callee's status is checked and a failure unwinds this frame
+//! too, and memory 0 is reloaded afterwards (the callee may have grown it).
 
 use super::{Translator, vm_const_flags, vm_flags};
 use crate::Unsupported;
 use crate::abi::{self, PTR};
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{
-    BlockArg, InstBuilder, SigRef, StackSlotData, StackSlotKind, Value, types,
-};
+use cranelift_codegen::ir::{InstBuilder, SigRef, Value, types};
 use kiln_vm::{FUNC_REFS_OFFSET, TrapCode, VMBuiltins, VMFuncRef};
-
-/// Bytes of one `ValRaw` slot.
-const VALRAW: u32 = 16;
 
 impl Translator<'_, '_> {
     /// The `VMFuncRef` of function `index` (its slot never changes once the
@@ -41,18 +36,6 @@ impl Translator<'_, '_> {
         Ok(sig)
     }
 
-    /// The `array_call` signature, imported once.
-    fn array_sig(&mut self) -> SigRef {
-        if let Some(sig) = self.array_sig {
-            return sig;
-        }
-        let mut sig = abi::builtin_signature(self.call_conv, &[PTR; 3], &[types::I8]);
-        sig.call_conv = self.call_conv;
-        let sig = self.b.import_signature(sig);
-        self.array_sig = Some(sig);
-        sig
-    }
-
     /// `call`.
     pub(super) fn call(&mut self, index: u32) -> Result<(), Unsupported> {
         let type_index = self.env.funcs[index as usize];
@@ -61,12 +44,15 @@ impl Translator<'_, '_> {
     }
 
     /// Calls the function whose `VMFuncRef` is `fr`, of type `type_index`,
-    /// with arguments from the operand stack.
+    /// with arguments from the operand stack: its `wasm_call` body if it has
+    /// one, else this module's adapter for the type (see `adapter.rs`), which
+    /// takes the record itself in place of the callee's vmctx — one call
+    /// instruction either way, then the status check.
     fn call_ref(&mut self, fr: Value, type_index: u32) -> Result<(), Unsupported> {
-        let ty = self.env.types[type_index as usize].clone();
+        let ty = &self.env.types[type_index as usize];
         let results = abi::value_types(ty.results())?;
-        let params = abi::value_types(ty.params())?;
-        let args = self.stack.split_off(self.stack.len() - params.len());
+        let params = ty.params().len();
+        let args = self.stack.split_off(self.stack.len() - params);
         let sig = self.wasm_sig(type_index)?;
 
         let wasm_call = self
@@ -77,85 +63,23 @@ impl Translator<'_, '_> {
             .b
             .ins()
             .load(PTR, vm_flags(), fr, VMFuncRef::OFFSET_VMCTX as i32);
-        let native = self.b.create_block();
-        let array = self.b.create_block();
-        let merge = self.b.create_block();
-        for ty in &results {
-            self.b.append_block_param(merge, *ty);
-        }
-        self.b.ins().brif(wasm_call, native, &[], array, &[]);
-        let unwind = self.unwind_block();
-
-        // A native callee: its body, directly.
-        self.b.switch_to_block(native);
-        self.b.seal_block(native);
-        let mut call_args = vec![callee_vmctx, self.vmctx];
+        let adapter_at = self.offsets.type_adapters + type_index * 8;
+        let adapter = self
+            .b
+            .ins()
+            .load(PTR, vm_const_flags(), self.vmctx, adapter_at as i32);
+        let native = self.b.ins().icmp_imm_s(IntCC::NotEqual, wasm_call, 0);
+        let target = self.b.ins().select(native, wasm_call, adapter);
+        let first = self.b.ins().select(native, callee_vmctx, fr);
+        let mut call_args = vec![first, self.vmctx];
         call_args.extend_from_slice(&args);
-        let call = self.b.ins().call_indirect(sig, wasm_call, &call_args);
+        let call = self.b.ins().call_indirect(sig, target, &call_args);
         let outs = self.b.inst_results(call).to_vec();
-        let values: Vec<BlockArg> = outs[1..].iter().map(|v| BlockArg::Value(*v)).collect();
-        self.b.ins().brif(outs[0], merge, &values, unwind, &[]);
-
-        // Anything else: its array entry, through a buffer of slots.
-        self.b.switch_to_block(array);
-        self.b.seal_block(array);
-        let slots = params.len().max(results.len()).max(1) as u32;
-        let slot = self.b.create_sized_stack_slot(StackSlotData::new(
-            StackSlotKind::ExplicitSlot,
-            slots * VALRAW,
-            4,
-        ));
-        let buffer = self.b.ins().stack_addr(PTR, slot, 0);
-        for (i, arg) in args.iter().enumerate() {
-            let bits = self.value_bits(*arg);
-            let offset = (i as u32 * VALRAW) as i32;
-            self.b.ins().store(vm_flags(), bits, buffer, offset);
-        }
-        let array_call =
-            self.b
-                .ins()
-                .load(PTR, vm_flags(), fr, VMFuncRef::OFFSET_ARRAY_CALL as i32);
-        let capacity = self.b.ins().iconst(PTR, i64::from(slots));
-        let array_sig = self.array_sig();
-        let call = self.b.ins().call_indirect(
-            array_sig,
-            array_call,
-            &[callee_vmctx, self.vmctx, buffer, capacity],
-        );
-        let ok = self.b.inst_results(call)[0];
-        let loaded = self.b.create_block();
-        self.b.ins().brif(ok, loaded, &[], unwind, &[]);
-        self.b.switch_to_block(loaded);
-        self.b.seal_block(loaded);
-        let mut values = Vec::with_capacity(results.len());
-        for (i, ty) in results.iter().enumerate() {
-            let offset = (i as u32 * VALRAW) as i32;
-            let v = self.b.ins().load(*ty, vm_flags(), buffer, offset);
-            values.push(BlockArg::Value(v));
-        }
-        self.b.ins().jump(merge, &values);
-
-        self.b.switch_to_block(merge);
-        self.b.seal_block(merge);
-        let outs = self.b.block_params(merge).to_vec();
-        self.stack.extend(outs);
+        debug_assert_eq!(outs.len(), results.len() + 1);
+        self.unwind_unless(outs[0]);
+        self.stack.extend_from_slice(&outs[1..]);
         self.reload_memory();
         Ok(())
-    }
-
-    /// A value's bits as a 64-bit integer, zero-extended: its `ValRaw`
-    /// encoding (floats by their bits).
-    fn value_bits(&mut self, v: Value) -> Value {
-        let flags = cranelift_codegen::ir::MemFlagsData::new();
-        match self.b.func.dfg.value_type(v) {
-            types::I32 => self.b.ins().uextend(types::I64, v),
-            types::F32 => {
-                let bits = self.b.ins().bitcast(types::I32, flags, v);
-                self.b.ins().uextend(types::I64, bits)
-            }
-            types::F64 => self.b.ins().bitcast(types::I64, flags, v),
-            _ => v,
-        }
     }
 
     /// `call_indirect`: the table element must be in bounds, non-null and of

@@ -126,8 +126,6 @@ pub(crate) struct Translator<'e, 'f> {
     fuel: Option<(ir::Inst, u64)>,
     /// Imported `wasm_call` signatures by type index.
     wasm_sigs: HashMap<u32, SigRef>,
-    /// The imported `array_call` signature.
-    array_sig: Option<SigRef>,
     /// Imported builtin signatures by shape.
     builtin_sigs: HashMap<(Vec<Type>, Vec<Type>), SigRef>,
 }
@@ -198,7 +196,6 @@ impl<'e, 'f> Translator<'e, 'f> {
             memory_loads: Vec::new(),
             fuel: None,
             wasm_sigs: HashMap::new(),
-            array_sig: None,
             builtin_sigs: HashMap::new(),
         })
     }
