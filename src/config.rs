@@ -32,10 +32,19 @@ pub enum CompilationMode {
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Strategy {
-    /// Kiln's choice: the interpreter, until tiered execution lands (then
-    /// tiered wherever the native tier is built).
+    /// Kiln's choice: [`Strategy::Tiered`] wherever the native tier is
+    /// built, [`Strategy::Interpreter`] elsewhere.
     #[default]
     Auto,
+    /// Start every function in the interpreter right after validation and
+    /// move the ones that do enough work to native code: a function whose
+    /// work budget (`Config::tier_up_budget`, counted over every instance
+    /// of its module) runs out is compiled by Cranelift on a background
+    /// thread; every store switches to the native code at that function's
+    /// next call, and a call that is running a hot loop moves into it at the
+    /// loop's header (on-stack replacement). Needs the native tier, as
+    /// [`Strategy::Cranelift`] does.
+    Tiered,
     /// Compile every function to native code with Cranelift in
     /// `Module::new` (in parallel with [`Config::parallel_compilation`]).
     /// Needs Kiln's `jit` feature on x86-64 or aarch64 Linux or macOS:
@@ -45,6 +54,9 @@ pub enum Strategy {
     /// Interpret every function: no code generation, no executable memory.
     Interpreter,
 }
+
+/// The default of [`Config::tier_up_budget`].
+const DEFAULT_TIER_UP_BUDGET: u64 = 100_000;
 
 /// How hard Cranelift optimises native code (wasmtime's `OptLevel`).
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -79,6 +91,8 @@ pub struct Config {
     pub(crate) opt_level: OptLevel,
     pub(crate) parallel_compilation: bool,
     pub(crate) interpreted_functions: Option<InterpretedFunctions>,
+    pub(crate) tier_up_budget: u64,
+    pub(crate) tier_up_synchronously: bool,
 }
 
 /// See [`Config::interpret_functions`].
@@ -122,6 +136,8 @@ impl Config {
             opt_level: OptLevel::Speed,
             parallel_compilation: true,
             interpreted_functions: None,
+            tier_up_budget: DEFAULT_TIER_UP_BUDGET,
+            tier_up_synchronously: false,
         }
     }
 
@@ -285,16 +301,52 @@ impl Config {
         self
     }
 
-    /// Whether this configuration runs functions natively.
+    /// With tiered execution, how much work a function does in the
+    /// interpreter before it is compiled to native code: roughly the number
+    /// of WebAssembly instructions it runs, counted at its entry and at every
+    /// loop iteration (the size of the code up to the next branch target),
+    /// over every instance of its module. Default: 100,000, a few
+    /// milliseconds of interpretation. 0 compiles a function at its first
+    /// call.
+    pub fn tier_up_budget(&mut self, budget: u64) -> &mut Self {
+        self.tier_up_budget = budget;
+        self
+    }
+
+    /// With tiered execution, compile a function (or an on-stack-replacement
+    /// entry) on the thread that used up its budget, right away, instead of
+    /// on the engine's background thread — so that when code moves to native
+    /// is deterministic, for tests. Default: off.
+    pub fn tier_up_synchronously(&mut self, synchronous: bool) -> &mut Self {
+        self.tier_up_synchronously = synchronous;
+        self
+    }
+
+    /// The strategy `Auto` stands for in this build.
+    pub(crate) fn effective_strategy(&self) -> Strategy {
+        match self.strategy {
+            Strategy::Auto if crate::module::native::AVAILABLE => Strategy::Tiered,
+            Strategy::Auto => Strategy::Interpreter,
+            other => other,
+        }
+    }
+
+    /// Whether this configuration compiles every function up front.
     pub(crate) fn native(&self) -> bool {
-        self.strategy == Strategy::Cranelift
+        self.effective_strategy() == Strategy::Cranelift
+    }
+
+    /// Whether this configuration tiers up.
+    pub(crate) fn tiered(&self) -> bool {
+        self.effective_strategy() == Strategy::Tiered
     }
 
     pub(crate) fn validate(&self) -> Result<()> {
-        if self.native() && !crate::module::native::AVAILABLE {
+        if (self.native() || self.tiered()) && !crate::module::native::AVAILABLE {
             bail!(
-                "Strategy::Cranelift needs Kiln's native tier, which this build does not have \
-                 (the `jit` feature is off, or the target is not x86-64 or aarch64 Linux or macOS)"
+                "Strategy::{:?} needs Kiln's native tier, which this build does not have \
+                 (the `jit` feature is off, or the target is not x86-64 or aarch64 Linux or macOS)",
+                self.strategy
             );
         }
         if self.simd {

@@ -12,6 +12,7 @@
 //! indices are equal. `call_indirect` and import matching compare one `u32`.
 
 use crate::module::native::NativeCompiler;
+use crate::module::tier::TierQueue;
 use crate::runtime::pooling::PoolingAllocator;
 use crate::types::registry::TypeRegistry;
 use crate::{Config, InstanceAllocationStrategy};
@@ -37,8 +38,16 @@ struct EngineInner {
     pool: Option<Arc<PoolingAllocator>>,
     /// The epoch counter stores' deadlines are measured against.
     epoch: AtomicU64,
-    /// Cranelift, with `Strategy::Cranelift`.
-    native: Option<NativeCompiler>,
+    /// Cranelift, with `Strategy::Cranelift` or `Strategy::Tiered`.
+    native: Option<Arc<NativeCompiler>>,
+    /// Tiered execution's background compiler.
+    tier_queue: Arc<TierQueue>,
+}
+
+impl Drop for EngineInner {
+    fn drop(&mut self) {
+        self.tier_queue.shut_down();
+    }
 }
 
 impl Engine {
@@ -46,7 +55,7 @@ impl Engine {
     /// for something Kiln does not support (e.g. SIMD).
     pub fn new(config: &Config) -> Result<Engine> {
         config.validate()?;
-        let native = NativeCompiler::new(config)?;
+        let native = NativeCompiler::new(config)?.map(Arc::new);
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
@@ -54,6 +63,7 @@ impl Engine {
                 registry: TypeRegistry::default(),
                 epoch: AtomicU64::new(0),
                 native,
+                tier_queue: TierQueue::new(),
                 pool: match &config.allocation_strategy {
                     InstanceAllocationStrategy::OnDemand => None,
                     InstanceAllocationStrategy::Pooling(limits) => {
@@ -106,15 +116,30 @@ impl Engine {
 
     /// What the translator adds to code for this engine's configuration.
     pub(crate) fn instrument(&self) -> crate::module::parse::Instrument {
+        let config = &self.inner.config;
         crate::module::parse::Instrument {
-            consume_fuel: self.inner.config.consume_fuel,
-            epoch_interruption: self.inner.config.epoch_interruption,
+            consume_fuel: config.consume_fuel,
+            epoch_interruption: config.epoch_interruption,
+            tier_up_budget: config.tiered().then_some(config.tier_up_budget),
         }
     }
 
-    /// The native compiler, if the engine compiles to native code.
+    /// The native compiler, if the engine compiles every function up front
+    /// (`Strategy::Cranelift`).
     pub(crate) fn native_compiler(&self) -> Option<&NativeCompiler> {
-        self.inner.native.as_ref()
+        if !self.inner.config.native() {
+            return None;
+        }
+        self.inner.native.as_deref()
+    }
+
+    /// The compiler and the background queue, with tiered execution.
+    pub(crate) fn tier_up(&self) -> Option<(Arc<NativeCompiler>, Arc<TierQueue>)> {
+        if !self.inner.config.tiered() {
+            return None;
+        }
+        let compiler = self.inner.native.clone()?;
+        Some((compiler, self.inner.tier_queue.clone()))
     }
 
     /// The engine's pooling allocator, if it pools instances.

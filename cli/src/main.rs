@@ -40,9 +40,8 @@ enum Command {
     Run(run::RunOptions),
     /// Run `.wast` spec scripts and print a pass/fail report.
     Wast {
-        /// Which tier runs the scripts' functions.
-        #[arg(long, value_enum, default_value_t = StrategyArg::Auto)]
-        strategy: StrategyArg,
+        #[command(flatten)]
+        engine: EngineOptions,
         /// The scripts to run.
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -53,13 +52,37 @@ enum Command {
 /// (`kiln::Strategy`).
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum StrategyArg {
-    /// Kiln's default (the interpreter, for now).
+    /// Kiln's default: tiered where the native tier is built.
     #[default]
     Auto,
+    /// Start interpreted; move hot functions and loops to native code.
+    Tiered,
     /// Compile every function to native code with Cranelift first.
     Cranelift,
     /// Interpret every function.
     Interpreter,
+}
+
+/// The engine options `kiln run` and `kiln wast` share.
+#[derive(clap::Args, Debug, Clone)]
+pub struct EngineOptions {
+    /// Which tier runs the module's functions.
+    #[arg(long, value_enum, default_value_t = StrategyArg::Auto)]
+    pub strategy: StrategyArg,
+    /// With tiered execution, the work (roughly: instructions run) after
+    /// which a function is compiled to native code.
+    #[arg(long, value_name = "N")]
+    pub tier_up_budget: Option<u64>,
+}
+
+impl EngineOptions {
+    /// Applies the options to `config`.
+    pub fn configure(&self, config: &mut kiln::Config) {
+        config.strategy(self.strategy.strategy());
+        if let Some(budget) = self.tier_up_budget {
+            config.tier_up_budget(budget);
+        }
+    }
 }
 
 impl StrategyArg {
@@ -67,6 +90,7 @@ impl StrategyArg {
     pub fn strategy(self) -> kiln::Strategy {
         match self {
             StrategyArg::Auto => kiln::Strategy::Auto,
+            StrategyArg::Tiered => kiln::Strategy::Tiered,
             StrategyArg::Cranelift => kiln::Strategy::Cranelift,
             StrategyArg::Interpreter => kiln::Strategy::Interpreter,
         }
@@ -76,9 +100,9 @@ impl StrategyArg {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run(options) => run::main(options),
-        Command::Wast { strategy, files } => {
+        Command::Wast { engine, files } => {
             let mut config = kiln::Config::new();
-            config.strategy(strategy.strategy());
+            engine.configure(&mut config);
             let engine = match kiln::Engine::new(&config) {
                 Ok(engine) => engine,
                 Err(e) => {

@@ -42,9 +42,8 @@ pub struct RunOptions {
     /// `Config::consume_fuel`); running out traps with "all fuel consumed".
     #[arg(long, value_name = "N")]
     pub fuel: Option<u64>,
-    /// Which tier runs the module's functions.
-    #[arg(long, value_enum, default_value_t = crate::StrategyArg::Auto)]
-    pub strategy: crate::StrategyArg,
+    #[command(flatten)]
+    pub engine: crate::EngineOptions,
     /// The module (a `.wasm` binary or `.wat` text file), then the
     /// program's arguments.
     #[arg(
@@ -177,7 +176,7 @@ fn run(options: &RunOptions, file: &Path, args: &[OsString]) -> anyhow::Result<V
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mut config = kiln::Config::new();
     config.consume_fuel(options.fuel.is_some());
-    config.strategy(options.strategy.strategy());
+    options.engine.configure(&mut config);
     let engine = Engine::new(&config)?;
     let mut linker: Linker<Host> = Linker::new(&engine);
     kiln_wasi::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;

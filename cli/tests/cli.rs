@@ -416,6 +416,7 @@ fn help_lists_the_subcommands_and_their_options() {
         "--preload <NAME=PATH>",
         "--fuel <N>",
         "--strategy <STRATEGY>",
+        "--tier-up-budget <N>",
     ] {
         assert!(help.contains(option), "{option} missing:\n{help}");
     }
@@ -632,7 +633,7 @@ fn every_strategy_runs_the_same_and_reports_the_same_trap() {
     let path = temp_file("strategy-trap.wat", DEEP_TRAP);
     let path = path.to_str().unwrap();
     let mut reports = Vec::new();
-    for strategy in ["interpreter", "cranelift", "auto"] {
+    for strategy in ["interpreter", "cranelift", "tiered", "auto"] {
         let out = kiln(&[
             "run",
             "--strategy",
@@ -674,6 +675,34 @@ fn every_strategy_runs_the_same_and_reports_the_same_trap() {
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn a_tiny_tier_up_budget_moves_a_run_into_native_code_with_the_same_output() {
+    let path = temp_file("tier-trap.wat", DEEP_TRAP);
+    let path = path.to_str().unwrap();
+    for args in [
+        &["run", "--strategy", "tiered", "--tier-up-budget", "0"][..],
+        &[
+            "run",
+            "--strategy",
+            "tiered",
+            "--tier-up-budget",
+            "1000000000",
+        ][..],
+    ] {
+        let mut fib = args.to_vec();
+        fib.extend(["examples/fib.wat", "--invoke", "fib", "25"]);
+        let out = kiln(&fib);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        assert_eq!(stdout(&out), "75025\n", "{args:?}");
+        let mut trap = args.to_vec();
+        trap.extend([path, "--invoke", "entry", "1"]);
+        let out = kiln(&trap);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let report = TrapReport::parse(&stderr(&out));
+        assert_eq!(report.names(), ["demo!divide", "demo!middle", "demo!entry"]);
+    }
 }
 
 #[test]

@@ -32,8 +32,11 @@
 //! The engines vary with the seed so more of each tier is covered: the
 //! interpreter translates lazily for even seeds and eagerly for odd ones;
 //! Cranelift optimises (`OptLevel::Speed`) except for every third seed
-//! (`OptLevel::None`). A seed names one module forever, for a given
-//! wasm-smith version and [`Options`].
+//! (`OptLevel::None`); and every fourth seed compares the interpreter with
+//! tiered execution (`Strategy::Tiered`, compiling on the spot) at a budget
+//! picked by the seed (0, 7, 50 or 400), so that functions and running
+//! loops move to native code in the middle of the calls. A seed names one
+//! module forever, for a given wasm-smith version and [`Options`].
 //!
 //! # Running it
 //!
@@ -180,7 +183,12 @@ pub struct Tiers {
     interp_eager: Engine,
     native_speed: Engine,
     native_none: Engine,
+    /// Tiered execution at the budgets of [`TIERED_BUDGETS`].
+    tiered: Vec<Engine>,
 }
+
+/// The tier-up budgets tiered seeds run with.
+pub const TIERED_BUDGETS: [u64; 4] = [0, 7, 50, 400];
 
 impl Tiers {
     /// Creates the engines. Fails if this build has no native tier.
@@ -210,11 +218,34 @@ impl Tiers {
             )?,
             native_speed: engine(Strategy::Cranelift, CompilationMode::Lazy, OptLevel::Speed)?,
             native_none: engine(Strategy::Cranelift, CompilationMode::Lazy, OptLevel::None)?,
+            tiered: TIERED_BUDGETS
+                .iter()
+                .map(|&budget| {
+                    let mut config = Config::new();
+                    config
+                        .strategy(Strategy::Tiered)
+                        .tier_up_budget(budget)
+                        .tier_up_synchronously(true)
+                        .consume_fuel(true)
+                        .max_wasm_stack(opts.max_wasm_stack);
+                    Engine::new(&config)
+                })
+                .collect::<kiln::Result<_>>()?,
         })
     }
 
     /// The interpreter and native engines that run `seed`, and their label.
     pub fn pair(&self, seed: u64) -> (&Engine, &Engine, &'static str) {
+        if seed % 4 == 3 {
+            let which = (seed / 4) as usize % TIERED_BUDGETS.len();
+            const LABELS: [&str; 4] = [
+                "interpreter (eager) vs tiered (budget 0)",
+                "interpreter (eager) vs tiered (budget 7)",
+                "interpreter (eager) vs tiered (budget 50)",
+                "interpreter (eager) vs tiered (budget 400)",
+            ];
+            return (&self.interp_eager, &self.tiered[which], LABELS[which]);
+        }
         match (seed.is_multiple_of(2), seed % 3 != 2) {
             (true, true) => (
                 &self.interp_lazy,

@@ -646,6 +646,31 @@ pub enum Op {
     /// with `Interrupt` if the engine's epoch has reached the store's
     /// deadline. Emitted at function entry and at every loop header.
     CheckEpoch,
+    /// Tier-up counting (only with tiered execution), first at a function's
+    /// entry: takes `amount` (the size of the code that follows) from the
+    /// function's work budget, shared by every instance of the module. Once
+    /// the budget is spent, asks the runtime for the function's native code
+    /// (which queues its compilation) and, when it is ready, runs the call
+    /// natively instead (see `exec/tier.rs`).
+    TierUp {
+        /// The work charged.
+        amount: u32,
+    },
+    /// The same at a loop header, for loop `loop_index` of the body (loops
+    /// counted in order, live or not, as the native tier counts them): once
+    /// the budget is spent, moves the running call into native code at
+    /// this header (on-stack replacement) when an entry is ready.
+    TierUpLoop {
+        /// The work charged per iteration.
+        amount: u32,
+        /// Which loop of the body this is.
+        loop_index: u32,
+        /// The home slot of operand stack height 0.
+        stack: Slot,
+        /// The operand stack's height at the header (every value in its
+        /// home slot, as at every label).
+        height: u16,
+    },
 
     // ----- fused compare-and-branch: `i32.lt_s; br_if`, `i64.ne; if`, ... -----
     /// Branch if `lhs == rhs` (i32).
@@ -1625,6 +1650,63 @@ pub struct CompiledFunc {
     /// The function's index in its module (imports first), for backtraces:
     /// kept here so that a call's frame record need not carry it.
     pub func_index: u32,
+    /// The function's tier-up work budget, with tiered execution: shared by
+    /// every instance of the module, since they all share this bytecode.
+    pub tier_budget: TierBudget,
+}
+
+/// What is left of a function's tier-up budget (see [`Op::TierUp`]).
+///
+/// Updated with relaxed loads and stores, not read-modify-writes: threads
+/// running the same function may lose each other's updates, which only
+/// delays the tier-up a little, and the counting costs no locked
+/// instruction.
+#[derive(Debug, Default)]
+pub struct TierBudget {
+    left: core::sync::atomic::AtomicI64,
+    /// Where the budget restarts after a request for native code that is
+    /// not ready yet: how often to ask again.
+    poll: i64,
+}
+
+impl TierBudget {
+    /// A budget of `budget` work units.
+    pub fn new(budget: u64) -> TierBudget {
+        let budget = i64::try_from(budget).unwrap_or(i64::MAX);
+        TierBudget {
+            left: core::sync::atomic::AtomicI64::new(budget),
+            poll: (budget / 8).max(1),
+        }
+    }
+
+    /// Takes `amount`; whether some budget is left.
+    #[inline(always)]
+    pub fn charge(&self, amount: u32) -> bool {
+        use core::sync::atomic::Ordering::Relaxed;
+        let left = self.left.load(Relaxed) - i64::from(amount);
+        self.left.store(left, Relaxed);
+        left >= 0
+    }
+
+    /// Restarts the budget at its polling interval.
+    pub fn rearm(&self) {
+        self.left
+            .store(self.poll, core::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// What is left (for tests and statistics).
+    pub fn left(&self) -> i64 {
+        self.left.load(core::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Clone for TierBudget {
+    fn clone(&self) -> Self {
+        TierBudget {
+            left: core::sync::atomic::AtomicI64::new(self.left()),
+            poll: self.poll,
+        }
+    }
 }
 
 impl CompiledFunc {
@@ -2011,6 +2093,7 @@ impl Op {
             | Op::Return
             | Op::ConsumeFuel { .. }
             | Op::CheckEpoch
+            | Op::TierUp { .. }
             | Op::DataDrop { .. }
             | Op::ElemDrop { .. } => {}
             Op::BrIfNez { cond, .. }
@@ -2018,6 +2101,7 @@ impl Op {
             | Op::BrIfNezAcc { cond, .. }
             | Op::BrIfEqzAcc { cond, .. } => each!(cond),
             Op::BrTable { index, .. } | Op::BrTableAcc { index, .. } => each!(index),
+            Op::TierUpLoop { stack, .. } => each!(stack),
             fused_branch!(b) => each!(&mut b.lhs, &mut b.rhs),
             Op::I32AddBrNe(a) | Op::I32AddBrNez(a) => each!(&mut a.var, &mut a.rhs),
             Op::I32AddBrNeImm(a) => each!(&mut a.var),

@@ -19,6 +19,9 @@ pub struct ModuleTypes {
     pub consume_fuel: bool,
     /// Emit epoch checks (`Op::CheckEpoch`).
     pub epoch_interruption: bool,
+    /// With tiered execution, each function's tier-up work budget: emit
+    /// `Op::TierUp`/`Op::TierUpLoop` counting against it.
+    pub tier_up_budget: Option<u64>,
 }
 
 impl ModuleTypes {

@@ -279,6 +279,155 @@ fn dump_enabled() -> bool {
     *DUMP.get_or_init(|| std::env::var_os("KILN_JIT_DUMP").is_some())
 }
 
+/// One function compiled on its own (tiered execution): its `wasm_call`
+/// body and `array_call` trampoline in a mapping of their own.
+#[derive(Debug)]
+pub struct NativeFunction {
+    code: CodeMemory,
+    body: usize,
+    trampoline: usize,
+    /// Wall time of the compilation.
+    pub time: Duration,
+}
+
+impl NativeFunction {
+    /// The `wasm_call` entry.
+    pub fn wasm_call(&self) -> NonNull<VMWasmCallFunction> {
+        NonNull::new(self.code.at(self.body).cast_mut().cast()).expect("mapped code")
+    }
+
+    /// Bytes of machine code (body and trampoline, whole pages).
+    pub fn code_bytes(&self) -> usize {
+        self.code.len()
+    }
+
+    /// The `array_call` entry; its `callee_vmctx` is the instance vmctx.
+    pub fn array_call(&self) -> VMArrayCallFn {
+        // SAFETY: a trampoline compiled with `VMArrayCallFn`'s signature in
+        // the host's convention, mapped while `self` lives.
+        unsafe { core::mem::transmute::<*const u8, VMArrayCallFn>(self.code.at(self.trampoline)) }
+    }
+}
+
+/// An on-stack-replacement entry into a function's native code at one of
+/// its loop headers (see [`translate_function`]'s `osr`), with the
+/// `array_call` signature.
+#[derive(Debug)]
+pub struct OsrEntry {
+    code: CodeMemory,
+    /// Wall time of the compilation.
+    pub time: Duration,
+}
+
+impl OsrEntry {
+    /// The entry; its `callee_vmctx` is the instance vmctx.
+    pub fn entry(&self) -> VMArrayCallFn {
+        // SAFETY: compiled with `VMArrayCallFn`'s signature in the host's
+        // convention, mapped while `self` lives.
+        unsafe { core::mem::transmute::<*const u8, VMArrayCallFn>(self.code.at(0)) }
+    }
+}
+
+/// A module's per-type adapters (see `adapter.rs`), compiled on their own.
+#[derive(Debug)]
+pub struct Adapters {
+    code: Option<CodeMemory>,
+    offsets: Vec<Option<usize>>,
+}
+
+impl Adapters {
+    /// The adapter of module type `type_index`.
+    pub fn get(&self, type_index: u32) -> Option<NonNull<VMWasmCallFunction>> {
+        let at = (*self.offsets.get(type_index as usize)?)?;
+        NonNull::new(self.code.as_ref()?.at(at).cast_mut().cast())
+    }
+}
+
+impl Compiler {
+    /// Compiles defined function `func_index` alone, whose body is
+    /// `wasm[range]` (tiered execution).
+    pub fn compile_function(
+        &self,
+        env: &ModuleEnv,
+        wasm: &[u8],
+        range: Range<usize>,
+        func_index: u32,
+    ) -> Result<NativeFunction> {
+        let started = Instant::now();
+        let mut worker = Worker::new(&*self.isa);
+        let (body, trampoline) = worker.compile(env, func_index, wasm, range)?;
+        let trampoline = match trampoline {
+            Some(code) => code,
+            None => worker.trampoline(env, func_index)?,
+        };
+        let mut image = Vec::new();
+        let body = append_aligned(&mut image, &body);
+        let trampoline = append_aligned(&mut image, &trampoline);
+        Ok(NativeFunction {
+            code: CodeMemory::new(&image)?,
+            body,
+            trampoline,
+            time: started.elapsed(),
+        })
+    }
+
+    /// Compiles an on-stack-replacement entry into defined function
+    /// `func_index` (body `wasm[range]`) at the header of its loop number
+    /// `loop_index`.
+    pub fn compile_osr(
+        &self,
+        env: &ModuleEnv,
+        wasm: &[u8],
+        range: Range<usize>,
+        func_index: u32,
+        loop_index: u32,
+    ) -> Result<OsrEntry> {
+        let started = Instant::now();
+        let mut worker = Worker::new(&*self.isa);
+        let reader = wasmparser::BinaryReader::new(&wasm[range.clone()], range.start as u64);
+        let body = wasmparser::FunctionBody::new(reader);
+        let mut func = Function::with_name_signature(
+            UserFuncName::user(3, func_index),
+            abi::array_signature(&*self.isa),
+        );
+        translate_function(
+            env,
+            func_index,
+            &body,
+            &*self.isa,
+            &mut func,
+            &mut worker.fctx,
+            Some(loop_index),
+        )?;
+        let code = worker.emit(func)?;
+        Ok(OsrEntry {
+            code: CodeMemory::new(&code)?,
+            time: started.elapsed(),
+        })
+    }
+
+    /// Compiles the adapters of every type of a module (tiered execution
+    /// does this once per module, before its first native function runs).
+    pub fn compile_adapters(&self, env: &ModuleEnv) -> Result<Adapters> {
+        let mut worker = Worker::new(&*self.isa);
+        let mut image = Vec::new();
+        let offsets = (0..env.types.len() as u32)
+            .map(|t| {
+                worker
+                    .adapter(env, t)
+                    .ok()
+                    .map(|code| append_aligned(&mut image, &code))
+            })
+            .collect();
+        let code = if image.is_empty() {
+            None
+        } else {
+            Some(CodeMemory::new(&image)?)
+        };
+        Ok(Adapters { code, offsets })
+    }
+}
+
 /// Appends `code` at the next 16-byte boundary; returns its offset.
 fn append_aligned(image: &mut Vec<u8>, code: &[u8]) -> usize {
     let at = image.len().next_multiple_of(16);
@@ -316,7 +465,15 @@ impl<'i> Worker<'i> {
         let body = wasmparser::FunctionBody::new(reader);
         let sig = abi::wasm_signature(env.func_type(func_index))?;
         let mut func = Function::with_name_signature(UserFuncName::user(0, func_index), sig);
-        translate_function(env, func_index, &body, self.isa, &mut func, &mut self.fctx)?;
+        translate_function(
+            env,
+            func_index,
+            &body,
+            self.isa,
+            &mut func,
+            &mut self.fctx,
+            None,
+        )?;
         let body = self.emit(func)?;
         let def_index = (func_index - env.num_imported_funcs()) as usize;
         let trampoline = if env.escaping.get(def_index).copied().unwrap_or(true) {

@@ -53,7 +53,9 @@ mod isa;
 pub mod trampoline;
 pub mod translate;
 
-pub use compile::{CompileStats, CompiledModule, Compiler, OptLevel};
+pub use compile::{
+    Adapters, CompileStats, CompiledModule, Compiler, NativeFunction, OptLevel, OsrEntry,
+};
 pub use env::{GlobalInfo, ModuleEnv};
 
 /// Why a function was not compiled: it uses something this tier does not

@@ -13,6 +13,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use kiln::wast::{FileResult, Skip, WastRunner};
 use kiln::{CompilationMode, Config, Engine, Strategy};
 
+/// The tier-up budget of [`Tier::Tiered`]: a handful of calls or loop
+/// iterations, so that the suite's short runs cross into native code.
+pub const TIERED_BUDGET: u64 = 20;
+
 /// How the suite's modules are run: which tier, and for the interpreter
 /// when functions are translated.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -25,11 +29,15 @@ pub enum Tier {
     Eager,
     /// Native code: every function compiled by Cranelift in `Module::new`.
     Cranelift,
+    /// Tiered execution with a budget so small (and compilation on the
+    /// spot) that functions move to native code during the suite, at their
+    /// entry and through on-stack replacement in loops.
+    Tiered,
 }
 
 impl Tier {
     /// Every tier, in report order.
-    pub const ALL: [Tier; 3] = [Tier::Lazy, Tier::Eager, Tier::Cranelift];
+    pub const ALL: [Tier; 4] = [Tier::Lazy, Tier::Eager, Tier::Cranelift, Tier::Tiered];
 
     /// The engine configuration of this tier.
     pub fn config(self) -> Config {
@@ -40,6 +48,10 @@ impl Tier {
                 .strategy(Strategy::Interpreter)
                 .compilation_mode(CompilationMode::Eager),
             Tier::Cranelift => config.strategy(Strategy::Cranelift),
+            Tier::Tiered => config
+                .strategy(Strategy::Tiered)
+                .tier_up_budget(TIERED_BUDGET)
+                .tier_up_synchronously(true),
         };
         config
     }
@@ -50,6 +62,7 @@ impl Tier {
             Tier::Lazy => "lazy",
             Tier::Eager => "eager",
             Tier::Cranelift => "cranelift",
+            Tier::Tiered => "tiered",
         }
     }
 }

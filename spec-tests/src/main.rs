@@ -19,8 +19,11 @@ fn main() -> ExitCode {
                 tier = match args.get(i).map(String::as_str) {
                     Some("interpreter") => Tier::Lazy,
                     Some("cranelift") => Tier::Cranelift,
+                    Some("tiered") => Tier::Tiered,
                     other => {
-                        eprintln!("--strategy takes `interpreter` or `cranelift`, not {other:?}");
+                        eprintln!(
+                            "--strategy takes `interpreter`, `cranelift` or `tiered`, not {other:?}"
+                        );
                         return ExitCode::from(2);
                     }
                 };

@@ -10,6 +10,18 @@
 mod info;
 pub(crate) mod native;
 pub(crate) mod parse;
+cfg_if::cfg_if! {
+    if #[cfg(all(
+        feature = "jit",
+        any(target_arch = "x86_64", target_arch = "aarch64"),
+        any(target_os = "linux", target_os = "macos")
+    ))] {
+        pub(crate) mod tier;
+    } else {
+        #[path = "tier_stub.rs"]
+        pub(crate) mod tier;
+    }
+}
 mod plan;
 
 pub(crate) use info::{ConstExpr, EntityIndex, ModuleInfo};
@@ -46,6 +58,8 @@ struct ModuleInner {
     code: Arc<InterpModule>,
     /// The native code of the defined functions, with `Strategy::Cranelift`.
     native: Option<native::NativeCode>,
+    /// What has moved to native code, with `Strategy::Tiered`.
+    tier: Option<Arc<tier::TierState>>,
     /// The binary (also owned by `code`): data segments point into it.
     bytes: Arc<[u8]>,
 }
@@ -89,6 +103,17 @@ impl Module {
             }
             None => None,
         };
+        let tier = match engine.tier_up() {
+            Some((compiler, queue)) => Some(Arc::new(tier::TierState::new(
+                engine.config(),
+                compiler,
+                queue,
+                &info,
+                &parsed.types,
+                bytes.clone(),
+            )?)),
+            None => None,
+        };
         let code = InterpModule::new(parsed.types, bytes.clone(), info.bodies.clone().into());
         if mode == CompilationMode::Eager {
             for (def_index, func) in parsed.compiled.into_iter().enumerate() {
@@ -106,6 +131,7 @@ impl Module {
                 plan: OnceLock::new(),
                 code: Arc::new(code),
                 native,
+                tier,
                 bytes,
             }),
         })
@@ -218,14 +244,25 @@ impl Module {
     }
 
     /// Which tier runs this module's functions: how many defined functions
-    /// are native code (with [`Strategy::Cranelift`](crate::Strategy)), and
-    /// which ones the native tier could not compile and left to the
-    /// interpreter, with why. `None` when the engine does not compile to
-    /// native code. (A Kiln extension; wasmtime has no interpreter to fall
-    /// back to.)
+    /// are native code (all of them up front with
+    /// [`Strategy::Cranelift`](crate::Strategy); so far, with
+    /// `Strategy::Tiered`), which ones the native tier could not compile and
+    /// left to the interpreter, with why, the compile time spent, and with
+    /// tiered execution how many running calls moved into native code at a
+    /// loop header. `None` when the engine does not compile to native code.
+    /// (A Kiln extension; wasmtime has no interpreter to fall back to.)
     pub fn tier_stats(&self) -> Option<TierStats> {
+        let imported = self.inner.info.num_imported_funcs;
+        if let Some(tier) = &self.inner.tier {
+            return Some(tier.stats(imported));
+        }
         let native = self.inner.native.as_ref()?;
-        Some(native.stats(self.inner.info.num_imported_funcs))
+        Some(native.stats(imported))
+    }
+
+    /// The tiered state, with `Strategy::Tiered`.
+    pub(crate) fn tier(&self) -> Option<&Arc<tier::TierState>> {
+        self.inner.tier.as_ref()
     }
 
     /// The module binary.

@@ -28,6 +28,17 @@ pub struct TierStats {
     pub compile_time: Duration,
     /// Bytes of native code.
     pub code_bytes: usize,
+    /// With tiered execution: loop headers an on-stack-replacement entry was
+    /// compiled for.
+    pub osr_compiled: usize,
+    /// With tiered execution: running calls moved into native code at a
+    /// loop header.
+    pub osr_entries: u64,
+    /// With tiered execution: calls that started in the interpreter and
+    /// moved to native code at the function's entry — the first call of
+    /// each instance after its code was ready; later calls go native
+    /// directly.
+    pub moved_calls: u64,
 }
 
 /// For each defined function, whether anything but native code can call it:
@@ -88,7 +99,7 @@ cfg_if::cfg_if! {
         impl NativeCompiler {
             /// The compiler `config` asks for, if any.
             pub(crate) fn new(config: &Config) -> Result<Option<NativeCompiler>> {
-                if !config.native() {
+                if !config.native() && !config.tiered() {
                     return Ok(None);
                 }
                 let level = match config.opt_level {
@@ -99,14 +110,12 @@ cfg_if::cfg_if! {
                 Ok(Some(NativeCompiler(kiln_jit::Compiler::new(level)?)))
             }
 
-            /// Compiles every defined function of a validated module.
-            pub(crate) fn compile(
-                &self,
+            /// What the native tier needs to know about a validated module.
+            pub(crate) fn module_env(
                 config: &Config,
                 info: &ModuleInfo,
                 types: &ModuleTypes,
-                bytes: &[u8],
-            ) -> Result<NativeCode> {
+            ) -> Result<kiln_jit::ModuleEnv> {
                 let globals = info
                     .globals
                     .iter()
@@ -129,7 +138,7 @@ cfg_if::cfg_if! {
                     .iter()
                     .map(|m| m.minimum().saturating_mul(kiln_vm::WASM_PAGE_SIZE))
                     .collect();
-                let env = kiln_jit::ModuleEnv {
+                Ok(kiln_jit::ModuleEnv {
                     escaping: escaping(info),
                     types: types.types.clone(),
                     funcs: types.funcs.clone(),
@@ -138,7 +147,23 @@ cfg_if::cfg_if! {
                     counts: info.counts()?,
                     consume_fuel: config.consume_fuel,
                     epoch_interruption: config.epoch_interruption,
-                };
+                })
+            }
+
+            /// The compiler (for tiered execution's own compilations).
+            pub(crate) fn compiler(&self) -> &kiln_jit::Compiler {
+                &self.0
+            }
+
+            /// Compiles every defined function of a validated module.
+            pub(crate) fn compile(
+                &self,
+                config: &Config,
+                info: &ModuleInfo,
+                types: &ModuleTypes,
+                bytes: &[u8],
+            ) -> Result<NativeCode> {
+                let env = Self::module_env(config, info, types)?;
                 let threads = if config.parallel_compilation {
                     std::thread::available_parallelism().map_or(1, |n| n.get())
                 } else {
@@ -196,6 +221,9 @@ cfg_if::cfg_if! {
                         .collect(),
                     compile_time: stats.time,
                     code_bytes: stats.code_bytes,
+                    osr_compiled: 0,
+                    osr_entries: 0,
+                    moved_calls: 0,
                 }
             }
         }

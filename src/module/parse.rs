@@ -85,6 +85,8 @@ pub(crate) struct Instrument {
     pub(crate) consume_fuel: bool,
     /// `Config::epoch_interruption`.
     pub(crate) epoch_interruption: bool,
+    /// With tiered execution, `Config::tier_up_budget`.
+    pub(crate) tier_up_budget: Option<u64>,
 }
 
 /// Parses and validates `bytes` (a binary module), instrumenting translated
@@ -101,6 +103,7 @@ pub(crate) fn parse(
     let mut types = ModuleTypes {
         consume_fuel: instrument.consume_fuel,
         epoch_interruption: instrument.epoch_interruption,
+        tier_up_budget: instrument.tier_up_budget,
         ..ModuleTypes::default()
     };
     // Eager mode freezes the types when the code section starts (every

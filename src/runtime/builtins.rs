@@ -23,7 +23,37 @@ use kiln_vm::{UnwindReason, VMBuiltins, VMContext};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// The builtins of every Kiln instance.
-pub(crate) static BUILTINS: VMBuiltins = VMBuiltins::new(memory_grow, table_grow);
+pub(crate) static BUILTINS: VMBuiltins = VMBuiltins::new(memory_grow, table_grow, tier_up);
+
+/// Tier-up ([`kiln_vm::TierUpFn`]): the tiered state of `vmctx`'s module
+/// decides (see `module/tier.rs`). A panic in there leaves the function
+/// interpreted.
+///
+/// # Safety
+/// `vmctx` is a live instance vmctx running on its store's thread.
+unsafe extern "C" fn tier_up(
+    vmctx: *mut VMContext,
+    func_index: u32,
+    loop_index: u32,
+) -> Option<kiln_vm::VMArrayCallFn> {
+    // SAFETY: per the contract the store is live; its instance list is not
+    // being modified while its code runs, and the instance index in the
+    // header is this instance's.
+    unsafe {
+        let store = store_of(vmctx);
+        if store.is_null() {
+            return None;
+        }
+        let index = (*vmctx).instance_index as usize;
+        let instances = &(*store).instances;
+        let tier = instances.get(index)?.module.tier()?.clone();
+        std::panic::catch_unwind(AssertUnwindSafe(|| {
+            crate::module::tier::tier_up(vmctx, &tier, func_index, loop_index)
+        }))
+        .ok()
+        .flatten()
+    }
+}
 
 /// The store running instance `vmctx` (null if it was not made by
 /// `Store::new`, which never happens for instances).

@@ -285,6 +285,9 @@ fn build(store: &mut StoreOpaque, module: &Module, imports: Imports) -> Result<I
             }
         }
         write_funcs(vmctx, module, &imports.funcs);
+        if let Some(tier) = module.tier() {
+            crate::module::tier::instantiate(vmctx, tier);
+        }
         for (i, memory) in memories.iter().enumerate() {
             let object = memory.object_ptr(store)?;
             *VMContext::memory_slot(vmctx, i as u32) = MemoryObject::def_ptr(object);

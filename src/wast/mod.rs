@@ -225,11 +225,18 @@ impl WastRunner {
                 }
             }
         }
-        result.native_functions = cx.native_functions;
-        result.native_fallbacks = std::mem::take(&mut cx.native_fallbacks)
-            .into_iter()
-            .map(|f| format!("{name}:{f}"))
-            .collect();
+        for ((line, col), module) in std::mem::take(&mut cx.modules) {
+            let Some(stats) = module.tier_stats() else {
+                continue;
+            };
+            result.native_functions += stats.native;
+            result.osr_entries += stats.osr_entries;
+            for (func, why) in stats.fallbacks {
+                result
+                    .native_fallbacks
+                    .push(format!("{name}:{line}:{col}: function {func}: {why}"));
+            }
+        }
         result
     }
 }
@@ -283,10 +290,10 @@ struct ScriptContext<'t> {
     definitions: HashMap<String, Module>,
     /// The most recent `module definition`.
     last_definition: Option<Module>,
-    /// Functions compiled to native code so far.
-    native_functions: usize,
-    /// Functions the native tier left to the interpreter so far.
-    native_fallbacks: Vec<String>,
+    /// Every module compiled, with where its directive starts: their
+    /// native-tier statistics are read when the script ends (with tiered
+    /// execution, functions move to native code while the script runs).
+    modules: Vec<((usize, usize), Module)>,
     /// Where the directive being run starts (for fallback reports).
     position: (usize, usize),
 }
@@ -310,8 +317,7 @@ impl<'t> ScriptContext<'t> {
             instances: HashMap::new(),
             definitions: HashMap::new(),
             last_definition: None,
-            native_functions: 0,
-            native_fallbacks: Vec::new(),
+            modules: Vec::new(),
             position: (0, 0),
         })
     }
@@ -481,14 +487,7 @@ impl<'t> ScriptContext<'t> {
     fn compile(&mut self, wat: QuoteWat<'_>) -> anyhow::Result<Module> {
         let source = self.source(wat)?;
         let module = Module::new(&self.engine, &source).context("compilation failed")?;
-        if let Some(stats) = module.tier_stats() {
-            self.native_functions += stats.native;
-            let (line, col) = self.position;
-            for (func, why) in stats.fallbacks {
-                self.native_fallbacks
-                    .push(format!("{line}:{col}: function {func}: {why}"));
-            }
-        }
+        self.modules.push((self.position, module.clone()));
         Ok(module)
     }
 

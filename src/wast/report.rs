@@ -98,6 +98,9 @@ pub struct FileResult {
     /// Functions the native tier left to the interpreter, one line each
     /// (`module line:col: function N: reason`).
     pub native_fallbacks: Vec<String>,
+    /// With tiered execution: running calls moved into native code at a
+    /// loop header.
+    pub osr_entries: u64,
 }
 
 impl FileResult {
@@ -182,6 +185,8 @@ pub struct Totals {
     pub native_functions: usize,
     /// Functions the native tier left to the interpreter.
     pub native_fallbacks: usize,
+    /// Calls moved into native code at a loop header.
+    pub osr_entries: u64,
 }
 
 impl Totals {
@@ -193,6 +198,7 @@ impl Totals {
             skipped: t.skipped + r.skipped.len(),
             native_functions: t.native_functions + r.native_functions,
             native_fallbacks: t.native_fallbacks + r.native_fallbacks.len(),
+            osr_entries: t.osr_entries + r.osr_entries,
         })
     }
 }
@@ -224,6 +230,13 @@ pub fn write_summary(results: &[FileResult], out: &mut dyn Write) -> io::Result<
             "{} functions ran as native code, {} were left to the interpreter",
             totals.native_functions, totals.native_fallbacks
         )?;
+        if totals.osr_entries > 0 {
+            writeln!(
+                out,
+                "{} running calls moved into native code at a loop header",
+                totals.osr_entries
+            )?;
+        }
         for fallback in results.iter().flat_map(|r| &r.native_fallbacks) {
             writeln!(out, "interpreted {fallback}")?;
         }
@@ -332,6 +345,7 @@ mod tests {
                 skipped: 1,
                 native_functions: 0,
                 native_fallbacks: 0,
+                osr_entries: 0,
             }
         );
         assert_eq!(

@@ -33,6 +33,10 @@ pub enum Tier {
     MixedEven,
     /// Native code, with every function of odd index interpreted.
     MixedOdd,
+    /// Tiered execution with a tiny budget, compiling on the spot: functions
+    /// move to native code in the middle of the scenario (at calls, and
+    /// running calls at loop headers).
+    Tiered,
 }
 
 impl Tier {
@@ -41,13 +45,14 @@ impl Tier {
         match self {
             Tier::Interpreter => Strategy::Interpreter,
             Tier::Cranelift | Tier::MixedEven | Tier::MixedOdd => Strategy::Cranelift,
+            Tier::Tiered => Strategy::Tiered,
         }
     }
 
     /// For a mixed tier, whether function `index` is left interpreted.
     pub fn interprets(self, index: u32) -> bool {
         match self {
-            Tier::Interpreter => true,
+            Tier::Interpreter | Tier::Tiered => true,
             Tier::Cranelift => false,
             Tier::MixedEven => index.is_multiple_of(2),
             Tier::MixedOdd => !index.is_multiple_of(2),
@@ -61,6 +66,7 @@ impl Tier {
             Tier::Cranelift => "cranelift",
             Tier::MixedEven => "mixed (even functions interpreted)",
             Tier::MixedOdd => "mixed (odd functions interpreted)",
+            Tier::Tiered => "tiered",
         }
     }
 
@@ -70,16 +76,25 @@ impl Tier {
         if matches!(self, Tier::MixedEven | Tier::MixedOdd) {
             config.interpret_functions(move |index| self.interprets(index));
         }
+        if self == Tier::Tiered {
+            config
+                .tier_up_budget(TIERED_BUDGET)
+                .tier_up_synchronously(true);
+        }
     }
 }
 
+/// [`Tier::Tiered`]'s budget: a few calls or loop iterations.
+pub const TIERED_BUDGET: u64 = 30;
+
 /// The tiers every scenario runs under; the interpreter first, as the
 /// reference.
-pub const TIERS: [Tier; 4] = [
+pub const TIERS: [Tier; 5] = [
     Tier::Interpreter,
     Tier::Cranelift,
     Tier::MixedEven,
     Tier::MixedOdd,
+    Tier::Tiered,
 ];
 
 /// A short name for messages.
@@ -140,6 +155,11 @@ pub fn check_tier(tier: Tier, module: &Module) {
                 None,
                 "the interpreter compiles nothing"
             )
+        }
+        Tier::Tiered => {
+            // Nothing is native before the module has run.
+            let stats = module.tier_stats().expect("tiered modules have statistics");
+            assert_eq!((stats.native, stats.fallbacks.len()), (0, 0));
         }
     }
 }

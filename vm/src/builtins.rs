@@ -25,6 +25,22 @@ pub type MemoryGrowFn = unsafe extern "C" fn(vmctx: *mut VMContext, memory: u32,
 pub type TableGrowFn =
     unsafe extern "C" fn(vmctx: *mut VMContext, table: u32, delta: u64, init: u64) -> u64;
 
+/// The runtime's tier-up entry: the interpreter calls it when a function's
+/// work budget runs out. For `loop_index == u32::MAX` (at the function's
+/// entry): returns the function's native `array_call` entry if its native
+/// code is ready — after patching this instance's `VMFuncRef` so later calls
+/// go native — and otherwise queues its compilation and returns `None`. For
+/// a loop (its ordinal among the body's `loop`s): returns an on-stack
+/// replacement entry into native code at that loop's header if one is
+/// ready, queuing it otherwise. An OSR entry is called like an `array_call`
+/// whose buffer holds the function's locals, then the operand stack at the
+/// loop header, and receives the function's results.
+pub type TierUpFn = unsafe extern "C" fn(
+    vmctx: *mut VMContext,
+    func_index: u32,
+    loop_index: u32,
+) -> Option<crate::VMArrayCallFn>;
+
 /// Operations running code asks of the runtime. A static table the store
 /// provides ([`VMBuiltins::new`]); every instance's vmctx points at it.
 /// Native code calls an entry by loading it at its `OFFSET_*`.
@@ -35,6 +51,8 @@ pub struct VMBuiltins {
     pub memory_grow: MemoryGrowFn,
     /// `table.grow` (the runtime's).
     pub table_grow: TableGrowFn,
+    /// Tier-up (the runtime's): see [`TierUpFn`].
+    pub tier_up: TierUpFn,
     /// Records trap `code` as the store's pending reason, clearing the
     /// backtrace.
     pub raise_trap: unsafe extern "C" fn(vmctx: *mut VMContext, code: u32),
@@ -104,6 +122,8 @@ impl VMBuiltins {
     pub const OFFSET_MEMORY_GROW: u32 = core::mem::offset_of!(VMBuiltins, memory_grow) as u32;
     /// Byte offset of `table_grow`.
     pub const OFFSET_TABLE_GROW: u32 = core::mem::offset_of!(VMBuiltins, table_grow) as u32;
+    /// Byte offset of `tier_up`.
+    pub const OFFSET_TIER_UP: u32 = core::mem::offset_of!(VMBuiltins, tier_up) as u32;
     /// Byte offset of `raise_trap`.
     pub const OFFSET_RAISE_TRAP: u32 = core::mem::offset_of!(VMBuiltins, raise_trap) as u32;
     /// Byte offset of `unwind_frame`.
@@ -125,12 +145,20 @@ impl VMBuiltins {
     /// Byte offset of `elem_drop`.
     pub const OFFSET_ELEM_DROP: u32 = core::mem::offset_of!(VMBuiltins, elem_drop) as u32;
 
-    /// The table with the runtime's growth entries and this crate's own for
-    /// everything else.
-    pub const fn new(memory_grow: MemoryGrowFn, table_grow: TableGrowFn) -> VMBuiltins {
+    /// `loop_index` of a tier-up at a function's entry (not at a loop).
+    pub const FUNCTION_ENTRY: u32 = u32::MAX;
+
+    /// The table with the runtime's growth and tier-up entries and this
+    /// crate's own for everything else.
+    pub const fn new(
+        memory_grow: MemoryGrowFn,
+        table_grow: TableGrowFn,
+        tier_up: TierUpFn,
+    ) -> VMBuiltins {
         VMBuiltins {
             memory_grow,
             table_grow,
+            tier_up,
             raise_trap,
             unwind_frame,
             memory_fill,
@@ -353,6 +381,7 @@ mod tests {
         let offsets = [
             VMBuiltins::OFFSET_MEMORY_GROW,
             VMBuiltins::OFFSET_TABLE_GROW,
+            VMBuiltins::OFFSET_TIER_UP,
             VMBuiltins::OFFSET_RAISE_TRAP,
             VMBuiltins::OFFSET_UNWIND_FRAME,
             VMBuiltins::OFFSET_MEMORY_FILL,

@@ -33,7 +33,7 @@ mod trap;
 mod val_raw;
 mod vmctx;
 
-pub use builtins::VMBuiltins;
+pub use builtins::{MemoryGrowFn, TableGrowFn, TierUpFn, VMBuiltins};
 pub use func_ref::{
     VMArrayCallFn, VMFuncRef, VMInterpFunc, VMSharedTypeIndex, VMWasmCallFunction, no_array_call,
 };

@@ -378,6 +378,42 @@ unsafe fn enter(
     }
 }
 
+/// Calls `entry` (an `array_call`-shaped entry of the running function's
+/// instance, like an on-stack-replacement entry) with `buffer`, and copies
+/// the results it returns to the running frame's slots `0..results`.
+///
+/// # Safety
+/// The context is the running activation; `entry` takes the instance's
+/// vmctx and a buffer laid out as its caller and the running function agree.
+#[inline(never)]
+pub(super) unsafe fn call_entry(
+    ctx: *mut Ctx,
+    entry: crate::vm::VMArrayCallFn,
+    mut buffer: Vec<ValRaw>,
+) -> Result<(), Fault> {
+    // SAFETY: as for `call_out`: nothing borrowed from the store is held
+    // across the call, and the frame's slots are re-derived after it.
+    unsafe {
+        let c = &*ctx;
+        let (store, vmctx, frame_base) = (c.store, c.vmctx, c.base);
+        let f = &*c.func;
+        let stack = &mut *stacks(store);
+        let saved_top = stack.top;
+        stack.top = frame_base + f.frame_size as usize;
+        let capacity = buffer.len();
+        let ok = entry(vmctx.cast(), vmctx, buffer.as_mut_ptr(), capacity);
+        (*stacks(store)).top = saved_top;
+        if !ok {
+            return Err(Fault::Pending);
+        }
+        let regs = Regs::new((*stacks(store)).values.as_mut_ptr().add(frame_base));
+        for (i, v) in buffer.iter().take(f.num_results as usize).enumerate() {
+            regs.ptr(i).write(v.bits());
+        }
+        Ok(())
+    }
+}
+
 /// Calls a non-interpreted function through its `array_call`, copying the
 /// arguments from and the results to the caller's slots `base..`.
 ///
@@ -387,7 +423,7 @@ unsafe fn enter(
 /// # Safety
 /// As for [`call`].
 #[inline(never)]
-unsafe fn call_out(
+pub(super) unsafe fn call_out(
     ctx: *mut Ctx,
     regs: Regs,
     fr: *const VMFuncRef,

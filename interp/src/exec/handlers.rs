@@ -69,7 +69,7 @@ use super::regs::{
     Regs, SlotValue, Src, add_copy, add_pair, bin, bin_from, bin_trap, bin_trap_from, mul_add,
     shift_add, un, un_from, un_trap, xor_shift,
 };
-use super::{Ctx, Fault, arith, control, float, global, load_store, table};
+use super::{Ctx, Fault, arith, control, float, global, load_store, table, tier};
 use crate::bytecode::{Inst, Load, LoadIdx, Op};
 use crate::vm::VMContext;
 
@@ -377,6 +377,20 @@ handlers! {
     }
     ConsumeFuel: &Op::ConsumeFuel { amount } => fallible { control::consume_fuel((*ctx).store, amount) }
     CheckEpoch: Op::CheckEpoch => fallible { control::check_epoch((*ctx).store) }
+    TierUp: &Op::TierUp { amount } => custom {
+        if (*(*ctx).func).tier_budget.charge(amount) {
+            next(ip.add(1), r, m.base, m.len, ctx, acc, fa, da)
+        } else {
+            tier::tier_up_slow(ip, r.as_ptr(), m.base, m.len, ctx, acc, fa, da)
+        }
+    }
+    TierUpLoop: &Op::TierUpLoop { amount, .. } => custom {
+        if (*(*ctx).func).tier_budget.charge(amount) {
+            next(ip.add(1), r, m.base, m.len, ctx, acc, fa, da)
+        } else {
+            tier::tier_up_slow(ip, r.as_ptr(), m.base, m.len, ctx, acc, fa, da)
+        }
+    }
     BrIfI32Eq: Op::BrIfI32Eq(b) => branch { br_cmp!(ip, r, b, Src::Slot, u32, ==) }
     BrIfI32Ne: Op::BrIfI32Ne(b) => branch { br_cmp!(ip, r, b, Src::Slot, u32, !=) }
     BrIfI32LtS: Op::BrIfI32LtS(b) => branch { br_cmp!(ip, r, b, Src::Slot, i32, <) }

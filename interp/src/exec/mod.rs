@@ -69,6 +69,7 @@ mod stack;
 mod table;
 #[cfg(test)]
 mod tests;
+mod tier;
 
 pub use assemble::assemble;
 #[cfg(test)]
@@ -91,6 +92,10 @@ enum Fault {
     Trap(TrapCode),
     /// A callee or builtin already stored the pending reason.
     Pending,
+    /// The running function's own native code (tier-up) failed: the reason
+    /// is pending and its frame already in the backtrace, so the
+    /// interpreted frame it replaced is not recorded again.
+    Replaced,
 }
 
 impl From<TrapCode> for Fault {
@@ -320,7 +325,9 @@ unsafe fn unwind(ctx: &Ctx, fault: Fault) {
             s.backtrace.clear();
             s.pending = Some(UnwindReason::Trap(code));
         }
-        s.backtrace.push(frame_info(ctx.vmctx, ctx.func, ctx.ip));
+        if !matches!(fault, Fault::Replaced) {
+            s.backtrace.push(frame_info(ctx.vmctx, ctx.func, ctx.ip));
+        }
         let stack = &mut *ctx.stack;
         let callers = stack.frames.get(ctx.entry_frames..).unwrap_or(&[]);
         s.backtrace.extend(

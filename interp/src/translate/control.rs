@@ -13,7 +13,7 @@
 //! unresolved branch, or -1), headed by the frame's `label`. Binding the
 //! label walks the chain and writes the real offsets: no allocation.
 
-use super::Translator;
+use super::{RegionStart, Translator};
 use crate::bytecode::Op;
 use anyhow::{Context as _, anyhow, bail};
 use wasmparser::BlockType;
@@ -145,9 +145,12 @@ impl Translator<'_> {
         self.flush();
         self.fusable = None;
         self.open(FrameKind::Loop, ty, NONE)?;
-        // Back-edges land on the label recorded by `open`: the epoch check
-        // and the fuel charge below run on every iteration.
-        self.start_region(true);
+        // Back-edges land on the label recorded by `open`: the tier-up
+        // count, the epoch check and the fuel charge below run on every
+        // iteration.
+        let index = self.loops;
+        self.loops += 1;
+        self.start_region(RegionStart::Loop(index));
         Ok(())
     }
 
@@ -178,7 +181,7 @@ impl Translator<'_> {
             self.jump(top, Op::br)?;
         }
         self.patch(frame.else_site)?;
-        self.start_region(false);
+        self.start_region(RegionStart::Label);
         let frame = &mut self.control[top];
         frame.kind = FrameKind::Else;
         frame.else_site = NONE;
@@ -213,7 +216,7 @@ impl Translator<'_> {
                 }
                 self.bind(frame.label)?;
                 self.patch(frame.else_site)?;
-                self.start_region(false);
+                self.start_region(RegionStart::Label);
                 self.stack.reset(frame.base, frame.results);
                 self.reachable = true;
                 self.fusable = None;

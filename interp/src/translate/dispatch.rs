@@ -239,7 +239,7 @@ pub(super) use translate_op;
 #[rustfmt::skip]
 macro_rules! dead_op {
     ($t:ident mvp Block) => { $t.open_dead() };
-    ($t:ident mvp Loop) => { $t.open_dead() };
+    ($t:ident mvp Loop) => { $t.open_dead_loop() };
     ($t:ident mvp If) => { $t.open_dead() };
     ($t:ident mvp Else) => { $t.else_dead() };
     ($t:ident mvp End) => { $t.end_dead() };
@@ -264,6 +264,13 @@ impl Translator<'_> {
     pub(super) fn open_dead(&mut self) -> anyhow::Result<()> {
         self.dead_depth += 1;
         Ok(())
+    }
+
+    /// A loop opened in unreachable code: it still takes its loop index.
+    #[inline]
+    pub(super) fn open_dead_loop(&mut self) -> anyhow::Result<()> {
+        self.loops += 1;
+        self.open_dead()
     }
 
     /// `else` in unreachable code: the else arm of a live `if` is live.

@@ -106,7 +106,7 @@ mod stack;
 mod tests;
 
 use crate::ModuleTypes;
-use crate::bytecode::{CompiledFunc, Op, Slot};
+use crate::bytecode::{CompiledFunc, Op, Slot, TierBudget};
 use anyhow::{Context as _, bail};
 use control::ControlFrame;
 use driver::Driver;
@@ -162,7 +162,7 @@ pub fn translate_function(
         num_results,
         reader.bytes_remaining(),
     );
-    t.start_region(true);
+    t.start_region(RegionStart::Entry);
     Driver::new(&mut t, validator).run(&mut reader)?;
     t.finish()
 }
@@ -216,6 +216,23 @@ struct Translator<'a> {
     fuel_site: Option<usize>,
     /// Fuel the current region has used so far.
     fuel_used: u32,
+    /// The `TierUp`/`TierUpLoop` counting the current region, with tiered
+    /// execution.
+    tier_site: Option<usize>,
+    /// How many `loop`s of the body have been read, live or dead: the next
+    /// one's index (the native tier numbers them the same way).
+    loops: u32,
+}
+
+/// Where a straight-line region starts (see [`Translator::start_region`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(super) enum RegionStart {
+    /// The function's entry.
+    Entry,
+    /// The header of the body's loop number `.0`.
+    Loop(u32),
+    /// Any other place a branch lands.
+    Label,
 }
 
 /// The most constants a function keeps in slots; further constants are
@@ -254,16 +271,32 @@ impl<'a> Translator<'a> {
             const_slots: std::collections::HashMap::new(),
             fuel_site: None,
             fuel_used: 0,
+            tier_site: None,
+            loops: 0,
         }
     }
 
     /// Starts a straight-line region at the next instruction: the previous
     /// region's `ConsumeFuel` gets its final amount and, when metering fuel,
-    /// a new one is emitted. `loop_header` (function entry, loop start) also
-    /// emits the epoch check.
-    pub(super) fn start_region(&mut self, loop_header: bool) {
+    /// a new one is emitted. The function entry and loop headers also count
+    /// towards tier-up (first: a move into native code happens before the
+    /// native code's own checks and charge) and check the epoch.
+    pub(super) fn start_region(&mut self, start: RegionStart) {
         self.close_region();
-        if loop_header && self.types.epoch_interruption {
+        if self.types.tier_up_budget.is_some() {
+            let op = match start {
+                RegionStart::Entry => Some(Op::TierUp { amount: 0 }),
+                RegionStart::Loop(loop_index) => Some(Op::TierUpLoop {
+                    amount: 0,
+                    loop_index,
+                    stack: self.home(0),
+                    height: self.stack.height() as u16,
+                }),
+                RegionStart::Label => None,
+            };
+            self.tier_site = op.map(|op| self.emit(op));
+        }
+        if start != RegionStart::Label && self.types.epoch_interruption {
             self.emit(Op::CheckEpoch);
         }
         if self.types.consume_fuel {
@@ -271,12 +304,19 @@ impl<'a> Translator<'a> {
         }
     }
 
-    /// Gives the current region's `ConsumeFuel` its amount.
+    /// Gives the current region's `ConsumeFuel` and `TierUp` their amount.
     fn close_region(&mut self) {
         if let Some(site) = self.fuel_site.take()
             && let Some(Op::ConsumeFuel { amount }) = self.ops.get_mut(site)
         {
             *amount = self.fuel_used;
+        }
+        if let Some(site) = self.tier_site.take()
+            && let Some(Op::TierUp { amount } | Op::TierUpLoop { amount, .. }) =
+                self.ops.get_mut(site)
+        {
+            // At least one unit, so that even an empty loop counts.
+            *amount = self.fuel_used.max(1);
         }
         self.fuel_used = 0;
     }
@@ -381,6 +421,7 @@ impl<'a> Translator<'a> {
             num_locals: self.stack_start as u16,
             frame_size: frame_size as u16,
             func_index: self.func_index,
+            tier_budget: TierBudget::new(self.types.tier_up_budget.unwrap_or(0)),
         })
     }
 }

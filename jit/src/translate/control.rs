@@ -12,10 +12,11 @@
 //! `label_used` records a reachable branch to a frame, an `if` without
 //! `else` is always one.
 
-use super::Translator;
+use super::{Translator, vm_flags};
 use crate::Unsupported;
 use crate::abi;
 use cranelift_codegen::ir::{Block, BlockArg, InstBuilder, JumpTableData, Type};
+use cranelift_frontend::Variable;
 use wasmparser::{BlockType, BrTable};
 
 /// What kind of construct a frame is.
@@ -134,10 +135,35 @@ impl Translator<'_, '_> {
         let (params, results) = self.block_types(ty)?;
         let header = self.block_with(&params);
         let next = self.block_with(&results);
+        let index = self.loops;
+        self.loops += 1;
+        let osr = self.osr.filter(|o| o.loop_index == index);
+        // An OSR entry's target: the values below the loop's parameters
+        // reach the header from two places now, so they go through
+        // variables (the frontend makes the phis).
+        let below = self.stack.len() - params.len();
+        let carried: Vec<(Variable, Type)> = match osr {
+            Some(_) => (0..below)
+                .map(|i| {
+                    let v = self.stack[i];
+                    let ty = self.b.func.dfg.value_type(v);
+                    let var = self.b.declare_var(ty);
+                    self.b.def_var(var, v);
+                    (var, ty)
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         let args = self.top_args(params.len());
         self.b.ins().jump(header, &args);
-        let height = self.stack.len() - params.len();
+        let height = below;
         self.stack.truncate(height);
+        if let Some(osr) = osr {
+            self.enter_at_loop(osr, header, &carried, &params);
+            for (i, (var, _)) in carried.iter().enumerate() {
+                self.stack[i] = self.b.use_var(*var);
+            }
+        }
         self.enter_with_params(header);
         self.frames.push(Frame {
             kind: FrameKind::Loop,
@@ -151,6 +177,45 @@ impl Translator<'_, '_> {
         });
         self.start_region(true);
         Ok(())
+    }
+
+    /// Fills in an OSR entry's block: the interpreted frame's locals and
+    /// operand stack from the buffer (locals first, in the frame's first
+    /// `max(locals, results)` slots, then the stack values), a fresh view
+    /// of memory 0, and a jump to the loop's header.
+    fn enter_at_loop(
+        &mut self,
+        osr: super::Osr,
+        header: Block,
+        carried: &[(Variable, Type)],
+        params: &[Type],
+    ) {
+        self.b.switch_to_block(osr.entry);
+        self.b.seal_block(osr.entry);
+        let slot = |i: usize| (i * 16) as i32;
+        for (i, (var, ty)) in self.locals.clone().into_iter().enumerate() {
+            let v = self.b.ins().load(ty, vm_flags(), osr.buffer, slot(i));
+            self.b.def_var(var, v);
+        }
+        let results = self.env.func_type(self.func_index).results().len();
+        let first_stack = self.locals.len().max(results);
+        for (i, (var, ty)) in carried.iter().enumerate() {
+            let v = self
+                .b
+                .ins()
+                .load(*ty, vm_flags(), osr.buffer, slot(first_stack + i));
+            self.b.def_var(*var, v);
+        }
+        let args: Vec<BlockArg> = params
+            .iter()
+            .enumerate()
+            .map(|(i, ty)| {
+                let at = slot(first_stack + carried.len() + i);
+                BlockArg::Value(self.b.ins().load(*ty, vm_flags(), osr.buffer, at))
+            })
+            .collect();
+        self.reload_memory();
+        self.b.ins().jump(header, &args);
     }
 
     /// `if`.

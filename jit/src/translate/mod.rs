@@ -35,8 +35,15 @@ use wasmparser::{FunctionBody, Operator};
 pub(crate) use control::Frame;
 
 /// Translates defined function `func_index` of the module described by
-/// `env`, whose (already validated) body is `body`, into `func` (which has
-/// the function's `wasm_call` signature), for `isa`.
+/// `env`, whose (already validated) body is `body`, into `func`, for `isa`.
+///
+/// With `osr: None`, `func` is the function's `wasm_call` body (and has
+/// that signature). With `osr: Some(loop_index)`, it is an on-stack
+/// replacement entry at the header of the body's loop number `loop_index`
+/// (loops counted in order, live or not), with the `array_call` signature:
+/// its buffer holds the interpreted frame's local slots (the first
+/// `max(locals, results)` slots) and then the operand stack at the header,
+/// and receives the function's results.
 pub fn translate_function(
     env: &ModuleEnv,
     func_index: u32,
@@ -44,9 +51,10 @@ pub fn translate_function(
     isa: &dyn TargetIsa,
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
+    osr: Option<u32>,
 ) -> Result<(), Unsupported> {
     let builder = FunctionBuilder::new(func, fctx);
-    let mut t = Translator::new(env, func_index, builder, isa)?;
+    let mut t = Translator::new(env, func_index, builder, isa, osr)?;
     t.declare_locals(body)?;
     t.prologue();
     let mut reader = body
@@ -72,6 +80,19 @@ pub(crate) struct MemoryVars {
     def: Value,
     base: Variable,
     len: Variable,
+}
+
+/// An on-stack-replacement entry being translated (see
+/// [`translate_function`]).
+#[derive(Copy, Clone)]
+pub(crate) struct Osr {
+    /// The loop whose header it enters at.
+    loop_index: u32,
+    /// The block entered from the entry block: loads the interpreted frame
+    /// and jumps to that header (filled in when the loop is reached).
+    entry: Block,
+    /// The `ValRaw` buffer with the frame, then for the results.
+    buffer: Value,
 }
 
 /// The state of one function's translation.
@@ -111,6 +132,10 @@ pub(crate) struct Translator<'e, 'f> {
     trap_blocks: HashMap<TrapCode, Block>,
     /// Memory 0, if the module has one.
     memory: Option<MemoryVars>,
+    /// Translating an on-stack-replacement entry: where it enters.
+    osr: Option<Osr>,
+    /// How many `loop`s of the body have been read, live or dead.
+    loops: u32,
     /// Bounds checks already made on every path to here, since memory 0
     /// was last (re)loaded: `(address, reach)` means `address + reach` is
     /// within the memory, so an access at `address` reaching no further
@@ -156,6 +181,7 @@ impl<'e, 'f> Translator<'e, 'f> {
         func_index: u32,
         mut b: FunctionBuilder<'f>,
         isa: &dyn TargetIsa,
+        osr: Option<u32>,
     ) -> Result<Self, Unsupported> {
         let ty = env.func_type(func_index);
         let results = abi::value_types(ty.results())?;
@@ -164,6 +190,11 @@ impl<'e, 'f> Translator<'e, 'f> {
         b.switch_to_block(entry);
         b.seal_block(entry);
         let vmctx = b.block_params(entry)[0];
+        let osr = osr.map(|loop_index| Osr {
+            loop_index,
+            entry: b.create_block(),
+            buffer: b.block_params(entry)[2],
+        });
         let store = b
             .ins()
             .load(PTR, vm_const_flags(), vmctx, VMContext::OFFSET_STORE as i32);
@@ -191,6 +222,8 @@ impl<'e, 'f> Translator<'e, 'f> {
             unwind_block: None,
             trap_blocks: HashMap::new(),
             memory: None,
+            osr,
+            loops: 0,
             checked: Vec::new(),
             memory_read: false,
             memory_loads: Vec::new(),
@@ -201,14 +234,25 @@ impl<'e, 'f> Translator<'e, 'f> {
     }
 
     /// Parameters become the first locals; declared locals start at zero.
+    /// (An OSR entry defines them all from its buffer instead.)
     fn declare_locals(&mut self, body: &FunctionBody<'_>) -> Result<(), Unsupported> {
-        let entry = self.b.current_block().expect("in the entry block");
-        let params: Vec<Value> = self.b.block_params(entry)[2..].to_vec();
-        for p in params {
-            let ty = self.b.func.dfg.value_type(p);
-            let var = self.b.declare_var(ty);
-            self.b.def_var(var, p);
-            self.locals.push((var, ty));
+        if self.osr.is_some() {
+            let params = abi::value_types(self.env.func_type(self.func_index).params())?;
+            for ty in params {
+                let var = self.b.declare_var(ty);
+                let zero = self.zero(ty);
+                self.b.def_var(var, zero);
+                self.locals.push((var, ty));
+            }
+        } else {
+            let entry = self.b.current_block().expect("in the entry block");
+            let params: Vec<Value> = self.b.block_params(entry)[2..].to_vec();
+            for p in params {
+                let ty = self.b.func.dfg.value_type(p);
+                let var = self.b.declare_var(ty);
+                self.b.def_var(var, p);
+                self.locals.push((var, ty));
+            }
         }
         let reader = body
             .get_locals_reader()
@@ -240,6 +284,15 @@ impl<'e, 'f> Translator<'e, 'f> {
             self.memory = Some(MemoryVars { def, base, len });
             self.reload_memory();
         }
+        if let Some(osr) = self.osr {
+            // Everything before the target loop is never run from here:
+            // translate it in a block no edge leads to (Cranelift drops it),
+            // the entry's charges included — the interpreter made them.
+            self.b.ins().jump(osr.entry, &[]);
+            let unreachable = self.b.create_block();
+            self.b.switch_to_block(unreachable);
+            self.b.seal_block(unreachable);
+        }
         self.start_region(true);
     }
 
@@ -252,9 +305,24 @@ impl<'e, 'f> Translator<'e, 'f> {
         self.close_region();
         let ret = self.ret_block;
         self.b.switch_to_block(ret);
-        let mut values = vec![self.b.ins().iconst(abi::STATUS, 1)];
-        values.extend_from_slice(self.b.block_params(ret));
-        self.b.ins().return_(&values);
+        let results = self.b.block_params(ret).to_vec();
+        match self.osr {
+            Some(osr) => {
+                // The results go back in the buffer, as `ValRaw`s.
+                for (i, v) in results.into_iter().enumerate() {
+                    let bits = crate::adapter::value_bits(&mut self.b, v);
+                    let at = (i * 16) as i32;
+                    self.b.ins().store(vm_flags(), bits, osr.buffer, at);
+                }
+                let yes = self.b.ins().iconst(types::I8, 1);
+                self.b.ins().return_(&[yes]);
+            }
+            None => {
+                let mut values = vec![self.b.ins().iconst(abi::STATUS, 1)];
+                values.extend_from_slice(&results);
+                self.b.ins().return_(&values);
+            }
+        }
         self.emit_exits();
         self.b.seal_all_blocks();
         self.b.finalize(self.frontend_config);
@@ -384,7 +452,11 @@ impl<'e, 'f> Translator<'e, 'f> {
     /// An operator in unreachable code: only block structure matters.
     fn dead_operator(&mut self, op: &Operator<'_>) -> Result<(), Unsupported> {
         match op {
-            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+            Operator::Block { .. } | Operator::If { .. } => {
+                self.dead_depth += 1;
+            }
+            Operator::Loop { .. } => {
+                self.loops += 1;
                 self.dead_depth += 1;
             }
             Operator::Else if self.dead_depth == 0 => self.else_(),

@@ -848,13 +848,21 @@ fn every_instruction_has_its_handler() {
     let probe = m.host(t_void, |_, _| Ok(()));
     let ops = body(probe, 1, 0);
     let mut seen = vec![false; OP_COUNT];
-    // Not in `body`: fuel and epoch checks need a store configured for them
-    // (tests/interrupts.rs runs them end to end).
+    // Not in `body`: fuel, epoch and tier-up checks need a store and a
+    // runtime configured for them (tests/interrupts.rs and tests/tiered.rs
+    // run them end to end).
     let extra = [
         Op::Return,
         skipped(),
         Op::ConsumeFuel { amount: 1 },
         Op::CheckEpoch,
+        Op::TierUp { amount: 1 },
+        Op::TierUpLoop {
+            amount: 1,
+            loop_index: 0,
+            stack: 0,
+            height: 0,
+        },
     ];
     for op in ops.iter().chain(&extra) {
         // SAFETY: `Op` is `#[repr(u16)]`: its first two bytes are the tag.

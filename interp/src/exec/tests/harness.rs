@@ -357,7 +357,16 @@ struct HostCtx {
     store: *mut VMStoreContext,
 }
 
-static BUILTINS: VMBuiltins = VMBuiltins::new(test_memory_grow, test_table_grow);
+static BUILTINS: VMBuiltins = VMBuiltins::new(test_memory_grow, test_table_grow, test_tier_up);
+
+/// No native tier in the harness: tier-up never finds native code.
+unsafe extern "C" fn test_tier_up(
+    _vmctx: *mut VMContext,
+    _func_index: u32,
+    _loop_index: u32,
+) -> Option<crate::vm::VMArrayCallFn> {
+    None
+}
 
 unsafe extern "C" fn test_memory_grow(vmctx: *mut VMContext, memory: u32, delta: u64) -> u64 {
     // SAFETY: `memories[memory]` points at the `def` field, the first field
@@ -504,6 +513,7 @@ impl<'s> Instance<'s> {
                         frame_size: f.frame_size,
                         consts: consts.into_boxed_slice(),
                         func_index: index,
+                        tier_budget: Default::default(),
                     },
                 )
             };
