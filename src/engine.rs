@@ -16,8 +16,11 @@ use crate::module::tier::TierQueue;
 use crate::runtime::pooling::PoolingAllocator;
 use crate::types::registry::TypeRegistry;
 use crate::{Config, InstanceAllocationStrategy};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::fmt;
+use std::hash::Hash;
+use std::io::Read;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use wasmparser::WasmFeatures;
@@ -151,6 +154,82 @@ impl Engine {
     pub(crate) fn registry(&self) -> &TypeRegistry {
         &self.inner.registry
     }
+
+    /// Compiles `bytes` (binary or text) into the serialised form
+    /// [`Module::deserialize`](crate::Module::deserialize) loads: the same
+    /// as `Module::new(self, bytes)?.serialize()`.
+    pub fn precompile_module(&self, bytes: &[u8]) -> Result<Vec<u8>> {
+        crate::Module::new(self, bytes)?.serialize()
+    }
+
+    /// Whether `bytes` are a serialised module (which
+    /// [`Module::deserialize`](crate::Module::deserialize) may still refuse,
+    /// if it was written for another engine configuration). Kiln has no
+    /// component model, so never [`Precompiled::Component`].
+    pub fn detect_precompiled(&self, bytes: &[u8]) -> Option<Precompiled> {
+        crate::module::serialize::is_serialized(bytes).then_some(Precompiled::Module)
+    }
+
+    /// [`Engine::detect_precompiled`] on the start of the file at `path`.
+    pub fn detect_precompiled_file(&self, path: impl AsRef<Path>) -> Result<Option<Precompiled>> {
+        let path = path.as_ref();
+        let mut start = [0; crate::module::serialize::MAGIC.len()];
+        let mut file = std::fs::File::open(path)
+            .with_context(|| format!("failed to open {}", path.display()))?;
+        let mut read = 0;
+        while read < start.len() {
+            match file.read(&mut start[read..]) {
+                Ok(0) => break,
+                Ok(n) => read += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(e).with_context(|| format!("failed to read {}", path.display()));
+                }
+            }
+        }
+        Ok(self.detect_precompiled(&start[..read]))
+    }
+
+    /// A value whose hash is the same for two engines exactly when a module
+    /// serialised by one can be deserialised by the other (same Kiln
+    /// version, WebAssembly features, strategy and, with native code,
+    /// target, CPU features and code-generation settings): a key for a
+    /// cache of serialised modules.
+    pub fn precompile_compatibility_hash(&self) -> impl Hash + '_ {
+        (env!("CARGO_PKG_VERSION"), self.compatibility())
+    }
+
+    /// What a serialised module must have been written for to load in this
+    /// engine (see `module::serialize`). Interpreted code is translated
+    /// again when a module is loaded, so only the WebAssembly features
+    /// matter for it (its bodies were validated with them); native code
+    /// also depends on the machine and on the code-generation settings.
+    pub(crate) fn compatibility(&self) -> String {
+        let features = format!("features {:#x}", self.inner.features.bits());
+        match self.native_compiler() {
+            None => format!("{features}, interpreted"),
+            Some(compiler) => {
+                let config = &self.inner.config;
+                format!(
+                    "{features}, native: fuel {} epochs {}, {}",
+                    config.consume_fuel,
+                    config.epoch_interruption,
+                    compiler.fingerprint()
+                )
+            }
+        }
+    }
+}
+
+/// What [`Engine::detect_precompiled`] found.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Precompiled {
+    /// A serialised module ([`Module::serialize`](crate::Module::serialize)).
+    Module,
+    /// A serialised component: Kiln has no component model, so it never
+    /// reports one (the variant is here so that code matching wasmtime's
+    /// `Precompiled` compiles unchanged).
+    Component,
 }
 
 impl Default for Engine {

@@ -70,7 +70,7 @@ pub use allocation::{
 };
 pub use caller::Caller;
 pub use config::{CompilationMode, Config, OptLevel, Strategy};
-pub use engine::Engine;
+pub use engine::{Engine, Precompiled};
 pub use externals::{Export, Extern};
 pub use externref::ExternRef;
 pub use func::{Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};

@@ -2,7 +2,8 @@
 //!
 //! `kiln run` runs a WebAssembly module: a WASI program (its `_start`, with
 //! WASI preview 1 from `kiln-wasi`) or any exported function
-//! (`--invoke`); `kiln wast` runs `.wast` spec scripts through
+//! (`--invoke`); `kiln compile` precompiles a module into a `.cwasm` file
+//! for `kiln run --allow-precompiled`; `kiln wast` runs `.wast` spec scripts through
 //! [`kiln::wast`]. Options use wasmtime's spellings. This file parses the
 //! command line; `run.rs` holds what `kiln run` does.
 
@@ -38,6 +39,24 @@ enum Command {
         override_usage = "kiln run [OPTIONS] <FILE> [ARGS]..."
     )]
     Run(run::RunOptions),
+    /// Compile a module ahead of time into a `.cwasm` file that `kiln run
+    /// --allow-precompiled` (or `Module::deserialize`) loads without
+    /// validating or compiling it again. The engine options must match the
+    /// ones it is run with.
+    Compile {
+        #[command(flatten)]
+        engine: EngineOptions,
+        /// Compile for an engine that consumes fuel (as `kiln run --fuel`
+        /// does).
+        #[arg(long)]
+        fuel: bool,
+        /// Where to write the result (default: FILE with the extension
+        /// `.cwasm`).
+        #[arg(short, long, value_name = "OUTPUT")]
+        output: Option<PathBuf>,
+        /// The module (a `.wasm` binary or `.wat` text file).
+        file: PathBuf,
+    },
     /// Run `.wast` spec scripts and print a pass/fail report.
     Wast {
         #[command(flatten)]
@@ -100,6 +119,18 @@ impl StrategyArg {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run(options) => run::main(options),
+        Command::Compile {
+            engine,
+            fuel,
+            output,
+            file,
+        } => match compile(&engine, fuel, output, &file) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Wast { engine, files } => {
             let mut config = kiln::Config::new();
             engine.configure(&mut config);
@@ -119,6 +150,29 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// `kiln compile`: writes `file` precompiled for the engine the options
+/// describe.
+fn compile(
+    options: &EngineOptions,
+    fuel: bool,
+    output: Option<PathBuf>,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let mut config = kiln::Config::new();
+    config.consume_fuel(fuel);
+    options.configure(&mut config);
+    let engine = kiln::Engine::new(&config)?;
+    let bytes =
+        std::fs::read(file).with_context(|| format!("failed to read {}", file.display()))?;
+    let compiled = engine
+        .precompile_module(&bytes)
+        .with_context(|| format!("failed to compile {}", file.display()))?;
+    let output = output.unwrap_or_else(|| file.with_extension("cwasm"));
+    std::fs::write(&output, compiled)
+        .with_context(|| format!("failed to write {}", output.display()))
 }
 
 /// Splits `FILE [ARGS...]` as clap collected it into the file and the

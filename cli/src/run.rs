@@ -42,6 +42,11 @@ pub struct RunOptions {
     /// `Config::consume_fuel`); running out traps with "all fuel consumed".
     #[arg(long, value_name = "N")]
     pub fuel: Option<u64>,
+    /// Accept a module precompiled by `kiln compile` (a `.cwasm` file). Its
+    /// contents are trusted (see `Module::deserialize`): only pass files
+    /// Kiln wrote.
+    #[arg(long)]
+    pub allow_precompiled: bool,
     #[command(flatten)]
     pub engine: crate::EngineOptions,
     /// The module (a `.wasm` binary or `.wat` text file), then the
@@ -126,10 +131,25 @@ fn error_report(error: &anyhow::Error) -> String {
     out
 }
 
-/// Reads a `.wasm` or `.wat` file and compiles it.
-fn load_module(engine: &Engine, path: &Path) -> anyhow::Result<Module> {
+/// Reads a `.wasm` or `.wat` file and compiles it, or with
+/// `allow_precompiled` loads a `.cwasm` file `kiln compile` wrote.
+fn load_module(engine: &Engine, path: &Path, allow_precompiled: bool) -> anyhow::Result<Module> {
     let bytes =
         std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))?;
+    if engine.detect_precompiled(&bytes).is_some() {
+        if !allow_precompiled {
+            bail!(
+                "{} is a precompiled module: running one needs `--allow-precompiled` \
+                 (its contents are trusted, not validated)",
+                path.display()
+            );
+        }
+        // SAFETY: the user vouched for the file with `--allow-precompiled`;
+        // `deserialize` still refuses files written by another Kiln or for
+        // another configuration.
+        return unsafe { Module::deserialize(engine, &bytes) }
+            .with_context(|| format!("failed to load {}", path.display()));
+    }
     // `wat::parse_bytes` passes binaries through unchanged.
     let binary =
         wat::parse_bytes(&bytes).with_context(|| format!("failed to parse {}", path.display()))?;
@@ -190,7 +210,7 @@ fn run(options: &RunOptions, file: &Path, args: &[OsString]) -> anyhow::Result<V
         let (name, path) = preload
             .split_once('=')
             .ok_or_else(|| anyhow!("--preload expects NAME=PATH, got `{preload}`"))?;
-        let module = load_module(&engine, Path::new(path))?;
+        let module = load_module(&engine, Path::new(path), options.allow_precompiled)?;
         let instance = linker
             .instantiate(&mut store, &module)
             .with_context(|| format!("failed to instantiate preloaded module {path}"))?;
@@ -198,7 +218,7 @@ fn run(options: &RunOptions, file: &Path, args: &[OsString]) -> anyhow::Result<V
         linker.instance(&mut store, name, instance)?;
     }
 
-    let module = load_module(&engine, file)?;
+    let module = load_module(&engine, file, options.allow_precompiled)?;
     let instance = linker
         .instantiate(&mut store, &module)
         .with_context(|| format!("failed to instantiate {}", file.display()))?;

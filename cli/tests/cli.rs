@@ -397,9 +397,10 @@ fn help_lists_the_subcommands_and_their_options() {
         .map(|line| line.trim().split_once(' ').unwrap_or((line.trim(), "")))
         .collect();
     let names: Vec<&str> = commands.iter().map(|(name, _)| *name).collect();
-    assert_eq!(names, ["run", "wast", "help"], "{help}");
+    assert_eq!(names, ["run", "compile", "wast", "help"], "{help}");
     assert!(commands[0].1.contains("--invoke"), "{help}");
-    assert!(commands[1].1.contains(".wast"), "{help}");
+    assert!(commands[1].1.contains(".cwasm"), "{help}");
+    assert!(commands[2].1.contains(".wast"), "{help}");
 
     // `run --help` lists every option the README documents.
     let out = kiln(&["run", "--help"]);
@@ -417,6 +418,7 @@ fn help_lists_the_subcommands_and_their_options() {
         "--fuel <N>",
         "--strategy <STRATEGY>",
         "--tier-up-budget <N>",
+        "--allow-precompiled",
     ] {
         assert!(help.contains(option), "{option} missing:\n{help}");
     }
@@ -721,4 +723,82 @@ fn wast_runs_scripts_natively_with_strategy_cranelift() {
         "{text}"
     );
     assert_eq!(text.lines().last(), Some("3 passed, 0 failed"));
+}
+
+#[test]
+fn compile_writes_a_module_that_run_loads_with_allow_precompiled() {
+    let source = temp_file(
+        "precompiled-fib.wat",
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/fib.wat"))
+            .unwrap(),
+    );
+    let source = source.to_str().unwrap();
+    for strategy in ["interpreter", "cranelift", "tiered"] {
+        let cwasm = source.replace(".wat", &format!("-{strategy}.cwasm"));
+        let out = kiln(&["compile", "--strategy", strategy, source, "-o", &cwasm]);
+        assert!(out.status.success(), "{strategy}: {}", stderr(&out));
+        assert!(std::fs::read(&cwasm).unwrap().starts_with(b"\0kilnmod"));
+
+        let out = kiln(&[
+            "run",
+            "--allow-precompiled",
+            "--strategy",
+            strategy,
+            &cwasm,
+            "--invoke",
+            "fib",
+            "20",
+        ]);
+        assert!(out.status.success(), "{strategy}: {}", stderr(&out));
+        assert_eq!(stdout(&out), "6765\n", "{strategy}");
+
+        // Without the flag the file is refused, with the reason.
+        let out = kiln(&[
+            "run",
+            "--strategy",
+            strategy,
+            &cwasm,
+            "--invoke",
+            "fib",
+            "20",
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{strategy}");
+        assert!(
+            stderr(&out).contains("--allow-precompiled"),
+            "{}",
+            stderr(&out)
+        );
+    }
+
+    // Native code compiled for one configuration does not load in another.
+    let cwasm = source.replace(".wat", "-cranelift.cwasm");
+    let out = kiln(&[
+        "run",
+        "--allow-precompiled",
+        "--strategy",
+        "interpreter",
+        &cwasm,
+        "--invoke",
+        "fib",
+        "20",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("incompatible engine"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The default output name is the input's with `.cwasm`.
+    let out = kiln(&["compile", source]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::path::Path::new(&source.replace(".wat", ".cwasm")).exists());
+
+    let out = kiln(&["compile", "no/such/module.wasm"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no/such/module.wasm"),
+        "{}",
+        stderr(&out)
+    );
 }

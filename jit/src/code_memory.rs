@@ -14,6 +14,8 @@ use core::ptr::NonNull;
 pub struct CodeMemory {
     ptr: NonNull<u8>,
     len: usize,
+    /// Bytes of code copied in (`len` is whole pages).
+    code_len: usize,
 }
 
 // SAFETY: the mapping is immutable once built and owned by this value.
@@ -39,7 +41,11 @@ impl CodeMemory {
         let Some(ptr) = NonNull::new(ptr.cast::<u8>()) else {
             bail!("the kernel mapped native code at address 0");
         };
-        let memory = CodeMemory { ptr, len };
+        let memory = CodeMemory {
+            ptr,
+            len,
+            code_len: code.len(),
+        };
         // SAFETY: the mapping is `len >= code.len()` writable bytes we own.
         unsafe { core::ptr::copy_nonoverlapping(code.as_ptr(), ptr.as_ptr(), code.len()) };
         // SAFETY: the range is exactly our mapping; nothing else uses it.
@@ -59,6 +65,13 @@ impl CodeMemory {
     pub fn at(&self, offset: usize) -> *const u8 {
         debug_assert!(offset < self.len);
         self.ptr.as_ptr().wrapping_add(offset).cast_const()
+    }
+
+    /// The code, as copied in (for serialising it).
+    pub fn code(&self) -> &[u8] {
+        // SAFETY: the mapping is readable and holds `code_len` initialised
+        // bytes for as long as `self` lives.
+        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.code_len) }
     }
 
     /// The mapped size in bytes (whole pages).

@@ -127,6 +127,74 @@ impl CompiledModule {
         NonNull::new(self.code.as_ref()?.at(at).cast_mut().cast())
     }
 
+    /// Everything this module's native code is, for serialising it: the
+    /// image (all the code, in one piece), each defined function's body and
+    /// trampoline offsets, each type's adapter offset and the fallbacks.
+    /// [`CompiledModule::from_parts`] maps it again; the code needs no
+    /// relocation, so the same bytes run at any address.
+    pub fn to_parts(&self) -> ModuleParts {
+        ModuleParts {
+            image: self.code.as_ref().map_or(Vec::new(), |c| c.code().to_vec()),
+            funcs: self
+                .funcs
+                .iter()
+                .map(|f| f.map(|f| (f.body, f.trampoline)))
+                .collect(),
+            adapters: self.adapters.clone(),
+            fallbacks: self.fallbacks.clone(),
+        }
+    }
+
+    /// Maps serialised native code again (see [`CompiledModule::to_parts`]).
+    ///
+    /// # Safety
+    /// `parts` came from [`CompiledModule::to_parts`] of a module compiled
+    /// for the same machine, Kiln version and configuration: the bytes are
+    /// executed as they are. Offsets out of the image are refused.
+    pub unsafe fn from_parts(parts: ModuleParts) -> Result<CompiledModule> {
+        let len = parts.image.len();
+        let in_image = |at: usize| {
+            if at < len {
+                Ok(at)
+            } else {
+                anyhow::bail!("serialised native code: offset {at} past its {len} bytes")
+            }
+        };
+        let mut funcs = Vec::with_capacity(parts.funcs.len());
+        for f in parts.funcs {
+            funcs.push(match f {
+                Some((body, trampoline)) => Some(NativeFunc {
+                    body: in_image(body)?,
+                    trampoline: trampoline.map(in_image).transpose()?,
+                }),
+                None => None,
+            });
+        }
+        let adapters = parts
+            .adapters
+            .into_iter()
+            .map(|a| a.map(in_image).transpose())
+            .collect::<Result<Vec<_>>>()?;
+        let code = if parts.image.is_empty() {
+            None
+        } else {
+            Some(CodeMemory::new(&parts.image)?)
+        };
+        let stats = CompileStats {
+            compiled: funcs.iter().filter(|f| f.is_some()).count(),
+            fallbacks: parts.fallbacks.len(),
+            code_bytes: len,
+            time: Duration::ZERO,
+        };
+        Ok(CompiledModule {
+            code,
+            funcs,
+            adapters,
+            fallbacks: parts.fallbacks,
+            stats,
+        })
+    }
+
     /// The defined functions left to the interpreter, with why.
     pub fn fallbacks(&self) -> &[(u32, String)] {
         &self.fallbacks
@@ -138,11 +206,40 @@ impl CompiledModule {
     }
 }
 
+/// A [`CompiledModule`] taken apart for serialisation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ModuleParts {
+    /// All the module's machine code.
+    pub image: Vec<u8>,
+    /// Per defined function: the body's offset and the trampoline's, or
+    /// `None` for a function left to the interpreter.
+    pub funcs: Vec<Option<(usize, Option<usize>)>>,
+    /// Per module type: its adapter's offset.
+    pub adapters: Vec<Option<usize>>,
+    /// The functions left to the interpreter, with why.
+    pub fallbacks: Vec<(u32, String)>,
+}
+
 /// One function's body and (if it escapes) trampoline, or why there is
 /// none.
 type Output = Result<(Vec<u8>, Option<Vec<u8>>), Unsupported>;
 
 impl Compiler {
+    /// What the code this compiler makes depends on beyond the module and
+    /// Kiln's version: the target and its enabled CPU features, and the
+    /// shared settings (optimisation level...). A serialised module is only
+    /// loaded by a compiler with the same fingerprint.
+    pub fn fingerprint(&self) -> String {
+        let flags: Vec<String> = self.isa.isa_flags().iter().map(|v| v.to_string()).collect();
+        format!(
+            "{} {} [{}] [{}]",
+            self.isa.triple(),
+            self.isa.name(),
+            flags.join(","),
+            self.isa.flags()
+        )
+    }
+
     /// Cranelift for the host machine at `opt_level`.
     pub fn new(opt_level: OptLevel) -> Result<Compiler> {
         Ok(Compiler {

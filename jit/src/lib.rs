@@ -54,7 +54,8 @@ pub mod trampoline;
 pub mod translate;
 
 pub use compile::{
-    Adapters, CompileStats, CompiledModule, Compiler, NativeFunction, OptLevel, OsrEntry,
+    Adapters, CompileStats, CompiledModule, Compiler, ModuleParts, NativeFunction, OptLevel,
+    OsrEntry,
 };
 pub use env::{GlobalInfo, ModuleEnv};
 

@@ -10,6 +10,7 @@
 mod info;
 pub(crate) mod native;
 pub(crate) mod parse;
+pub(crate) mod serialize;
 cfg_if::cfg_if! {
     if #[cfg(all(
         feature = "jit",
@@ -30,10 +31,14 @@ pub(crate) use plan::{ElemInit, ElemItems, Offset, SegmentPlan};
 
 use crate::types::{ExportType, ExternType, FuncType, ImportType};
 use crate::{CompilationMode, Engine};
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use kiln_interp::InterpModule;
 use kiln_vm::{VMOffsets, VMSharedTypeIndex};
 use std::fmt;
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+use std::ptr::NonNull;
 use std::sync::{Arc, OnceLock};
 
 /// A compiled WebAssembly module.
@@ -70,14 +75,124 @@ impl Module {
     /// Fails with the parser's or validator's message (including the byte
     /// offset) if the module is malformed or invalid.
     pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
-        let bytes = wat::parse_bytes(bytes.as_ref())?;
+        let bytes = bytes.as_ref();
+        if serialize::is_serialized(bytes) {
+            bail!("this is a serialised module: load it with `Module::deserialize`");
+        }
+        let bytes = wat::parse_bytes(bytes)?;
         Module::from_binary(engine, &bytes)
     }
 
     /// Compiles a module from the binary format only.
     pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
+        Module::build(engine, binary, None)
+    }
+
+    /// Compiles the module in the file at `file` (binary or text format),
+    /// with the file name in errors.
+    pub fn from_file(engine: &Engine, file: impl AsRef<Path>) -> Result<Module> {
+        let path = file.as_ref();
+        let bytes =
+            std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))?;
+        Module::new(engine, &bytes).with_context(|| format!("failed to compile {}", path.display()))
+    }
+
+    /// The module in a form [`Module::deserialize`] loads faster than
+    /// `Module::new` compiles it: the binary, whose function bodies need
+    /// no validation again, and with [`Strategy::Cranelift`](crate::Strategy)
+    /// its machine code, which is mapped instead of compiled. (With tiered
+    /// execution the module is saved as it was loaded, without the
+    /// functions compiled since.) See [`Engine::precompile_module`] to do
+    /// it without keeping the module.
+    pub fn serialize(&self) -> Result<Vec<u8>> {
+        let artifact = serialize::Artifact {
+            wasm: self.inner.bytes.to_vec(),
+            native: self.inner.native.as_ref().map(native::NativeCode::to_parts),
+        };
+        Ok(serialize::write(
+            &self.inner.engine.compatibility(),
+            &artifact,
+        ))
+    }
+
+    /// Loads a module written by [`Module::serialize`] or
+    /// [`Engine::precompile_module`].
+    ///
+    /// Fails with a clear error if `bytes` are not a serialised module, were
+    /// written by another Kiln version or for an engine with another
+    /// configuration (WebAssembly features, strategy and, with native code,
+    /// target, CPU features, fuel, epochs, optimisation level) or are
+    /// damaged.
+    ///
+    /// # Safety
+    ///
+    /// The contents are trusted: function bodies are not validated and
+    /// native code is run as it is. Only pass bytes that Kiln serialised
+    /// (and that nobody could have tampered with since).
+    pub unsafe fn deserialize(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
+        let artifact = serialize::read(&engine.compatibility(), bytes.as_ref())?;
+        Module::build(engine, &artifact.wasm, Some(artifact.native))
+    }
+
+    /// [`Module::deserialize`] on the contents of the memory at `memory`
+    /// (which Kiln copies: the memory need not outlive the call).
+    ///
+    /// # Safety
+    ///
+    /// As for [`Module::deserialize`]; `memory` is also valid for reads of
+    /// its length for the duration of the call.
+    pub unsafe fn deserialize_raw(engine: &Engine, memory: NonNull<[u8]>) -> Result<Module> {
+        // SAFETY: the caller guarantees that `memory` is readable.
+        let bytes = unsafe { memory.as_ref() };
+        // SAFETY: forwarded to the caller.
+        unsafe { Module::deserialize(engine, bytes) }
+    }
+
+    /// [`Module::deserialize`] on the contents of the file at `path`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Module::deserialize`].
+    pub unsafe fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
+        let path = path.as_ref();
+        let bytes =
+            std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))?;
+        // SAFETY: forwarded to the caller.
+        unsafe { Module::deserialize(engine, bytes) }
+            .with_context(|| format!("failed to load {}", path.display()))
+    }
+
+    /// [`Module::deserialize`] on the contents of `file`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Module::deserialize`].
+    pub unsafe fn deserialize_open_file(engine: &Engine, mut file: File) -> Result<Module> {
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .context("failed to read the serialised module")?;
+        // SAFETY: forwarded to the caller.
+        unsafe { Module::deserialize(engine, bytes) }
+    }
+
+    /// Creates a module from its binary. `loaded` is the native code of a
+    /// deserialised module (`Some(None)` if it has none): then the binary
+    /// was validated when it was first compiled, and its function bodies
+    /// are not validated again nor compiled.
+    fn build(
+        engine: &Engine,
+        binary: &[u8],
+        loaded: Option<Option<serialize::NativeParts>>,
+    ) -> Result<Module> {
         let mode = engine.config().compilation_mode;
-        let parsed = parse::parse(binary, engine.features(), mode, engine.instrument())?;
+        let trusted = loaded.is_some();
+        let parsed = parse::parse_with(
+            binary,
+            engine.features(),
+            mode,
+            engine.instrument(),
+            trusted,
+        )?;
         let bytes: Arc<[u8]> = Arc::from(binary);
         let info = parsed.info;
 
@@ -97,11 +212,27 @@ impl Module {
         let type_ids = types.iter().map(FuncType::type_index).collect();
         let offsets = VMOffsets::new(info.counts()?);
 
-        let native = match engine.native_compiler() {
-            Some(compiler) => {
+        let native = match (engine.native_compiler(), loaded) {
+            (Some(compiler), None) => {
                 Some(compiler.compile(engine.config(), &info, &parsed.types, &bytes)?)
             }
-            None => None,
+            (Some(_), Some(None)) => {
+                bail!("the serialised module has no native code, and this engine needs it")
+            }
+            (None, Some(Some(_))) => {
+                bail!("the serialised module holds native code, and this engine interprets")
+            }
+            (_, Some(Some(parts))) => {
+                if parts.funcs.len() != info.bodies.len() || parts.adapters.len() != info.sigs.len()
+                {
+                    bail!("the serialised module's native code does not match its functions");
+                }
+                // SAFETY: `Module::deserialize`'s caller vouches that these
+                // bytes are what `serialize` wrote, and the header matched
+                // this engine's target and code-generation settings.
+                Some(unsafe { native::NativeCode::from_parts(parts)? })
+            }
+            (None, _) => None,
         };
         let tier = match engine.tier_up() {
             Some((compiler, queue)) => Some(Arc::new(tier::TierState::new(

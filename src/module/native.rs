@@ -8,6 +8,7 @@
 //! and no executable memory is ever mapped.
 
 use super::ModuleInfo;
+use super::serialize::NativeParts;
 use crate::Config;
 use anyhow::Result;
 use kiln_interp::ModuleTypes;
@@ -155,6 +156,12 @@ cfg_if::cfg_if! {
                 &self.0
             }
 
+            /// What its code depends on besides the module (for serialised
+            /// modules).
+            pub(crate) fn fingerprint(&self) -> String {
+                self.0.fingerprint()
+            }
+
             /// Compiles every defined function of a validated module.
             pub(crate) fn compile(
                 &self,
@@ -183,6 +190,34 @@ cfg_if::cfg_if! {
         }
 
         impl NativeCode {
+            /// The code taken apart, for serialising.
+            pub(crate) fn to_parts(&self) -> NativeParts {
+                let parts = self.0.to_parts();
+                NativeParts {
+                    image: parts.image,
+                    funcs: parts.funcs,
+                    adapters: parts.adapters,
+                    fallbacks: parts.fallbacks,
+                }
+            }
+
+            /// Serialised code mapped again.
+            ///
+            /// # Safety
+            /// As for [`kiln_jit::CompiledModule::from_parts`]: the code
+            /// came from [`NativeCode::to_parts`] of the same Kiln, machine
+            /// and configuration.
+            pub(crate) unsafe fn from_parts(parts: NativeParts) -> Result<NativeCode> {
+                let parts = kiln_jit::ModuleParts {
+                    image: parts.image,
+                    funcs: parts.funcs,
+                    adapters: parts.adapters,
+                    fallbacks: parts.fallbacks,
+                };
+                // SAFETY: forwarded to the caller.
+                Ok(NativeCode(unsafe { kiln_jit::CompiledModule::from_parts(parts)? }))
+            }
+
             /// The `array_call` and `wasm_call` entries of defined function
             /// `def_index`, if it was compiled (a function only native code
             /// can call has no array entry: `kiln_vm::no_array_call`).
@@ -254,9 +289,27 @@ cfg_if::cfg_if! {
             ) -> Result<NativeCode> {
                 match *self {}
             }
+
+            pub(crate) fn fingerprint(&self) -> String {
+                match *self {}
+            }
         }
 
         impl NativeCode {
+            pub(crate) fn to_parts(&self) -> NativeParts {
+                match *self {}
+            }
+
+            /// Refused: this build cannot run native code.
+            ///
+            /// # Safety
+            /// None needed; kept `unsafe` like the native tier's.
+            pub(crate) unsafe fn from_parts(_parts: NativeParts) -> Result<NativeCode> {
+                anyhow::bail!(
+                    "the serialised module holds native code, and this build of Kiln has no native tier"
+                )
+            }
+
             pub(crate) fn entries(
                 &self,
                 _def_index: u32,

@@ -97,6 +97,19 @@ pub(crate) fn parse(
     mode: CompilationMode,
     instrument: Instrument,
 ) -> Result<Parsed> {
+    parse_with(bytes, features, mode, instrument, false)
+}
+
+/// [`parse`], except that with `trusted` the function bodies are not
+/// validated (every section still is): for a module Kiln serialised itself
+/// after validating it (`Module::deserialize`).
+pub(crate) fn parse_with(
+    bytes: &[u8],
+    features: WasmFeatures,
+    mode: CompilationMode,
+    instrument: Instrument,
+    trusted: bool,
+) -> Result<Parsed> {
     let mut validator = Validator::new_with_features(features);
     let mut allocs = FuncValidatorAllocations::default();
     let mut info = ModuleInfo::default();
@@ -121,14 +134,13 @@ pub(crate) fn parse(
             let func_index = to_validate.index;
             let mut func_validator = to_validate.into_validator(std::mem::take(&mut allocs));
             match mode {
+                CompilationMode::Lazy if trusted => {}
                 CompilationMode::Lazy => func_validator.validate(&body)?,
                 CompilationMode::Eager => {
                     let types = frozen.get_or_insert_with(|| Arc::new(std::mem::take(&mut types)));
+                    let validator = (!trusted).then_some(&mut func_validator);
                     let func = kiln_interp::translate::translate_function(
-                        types,
-                        func_index,
-                        &body,
-                        Some(&mut func_validator),
+                        types, func_index, &body, validator,
                     )?;
                     compiled.push(func);
                 }
