@@ -2,12 +2,20 @@
 //!
 //! `kiln run` runs a WebAssembly module: a WASI program (its `_start`, with
 //! WASI preview 1 from `kiln-wasi`) or any exported function
-//! (`--invoke`); `kiln compile` precompiles a module into a `.cwasm` file
-//! for `kiln run --allow-precompiled`; `kiln wast` runs `.wast` spec scripts through
-//! [`kiln::wast`]. Options use wasmtime's spellings. This file parses the
-//! command line; `run.rs` holds what `kiln run` does.
+//! (`--invoke`); `kiln FILE ARGS...` without a subcommand is the same as
+//! `kiln run FILE ARGS...`. `kiln compile` precompiles a module into a
+//! `.cwasm` file for `kiln run --allow-precompiled`; `kiln wast` runs
+//! `.wast` spec scripts through [`kiln::wast`]. Options use wasmtime's
+//! spellings, including its option groups `-W`, `-S`, `-C` and `-O`
+//! (`options/`). This file parses the command line; `run.rs`,
+//! `compile.rs` and `wast.rs` hold what the subcommands do.
 
+mod compile;
+mod engine;
+mod options;
+mod report;
 mod run;
+mod wast;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -15,12 +23,28 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub use engine::EngineOptions;
+
 /// Kiln: a WebAssembly runtime.
 #[derive(Parser)]
-#[command(name = "kiln", version, about)]
+#[command(
+    name = "kiln",
+    version,
+    about,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    arg_required_else_help = true,
+    override_usage = "kiln [OPTIONS] <FILE> [ARGS]...\n       kiln <COMMAND>",
+    after_help = "Without a subcommand, `kiln [OPTIONS] FILE [ARGS]...` runs FILE as \
+                  `kiln run` does.\nExamples:\n  kiln hello.wasm arg1 arg2\n  \
+                  kiln --dir . -W timeout=10s prog.wasm\n  \
+                  kiln --invoke fib examples/fib.wat 20"
+)]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    #[command(flatten)]
+    run: run::RunOptions,
 }
 
 #[derive(Subcommand)]
@@ -28,12 +52,18 @@ enum Command {
     /// Run a WebAssembly module: a WASI command's `_start`, or the
     /// function named by `--invoke`.
     ///
-    /// Everything after FILE is passed to the program as its arguments
-    /// (after `argv[0]`, which is FILE). With `--invoke`, the arguments
-    /// are also the function's parameters, converted by their types
+    /// FILE is the module; every argument after it is the program's (its
+    /// `argv` after `argv[0]`, which is FILE's name without directories or
+    /// `--argv0`), so Kiln's options go before FILE. With `--invoke`, the
+    /// arguments are the function's parameters, converted by their types
     /// (integers: decimal or 0x hex; floats: decimal, nan, inf), and its
     /// results are printed one per line. For compatibility with earlier
     /// Kiln versions, `--invoke NAME` may also directly follow FILE.
+    ///
+    /// Exit status: the program's own (`proc_exit(n)` exits with n, a
+    /// returning `_start` with 0); 134 after a trap, as wasmtime (the
+    /// status of an abort); 1 after any other error. A trap's wasm
+    /// backtrace shows at most its first 20 and last 20 frames.
     #[command(
         arg_required_else_help = true,
         override_usage = "kiln run [OPTIONS] <FILE> [ARGS]..."
@@ -47,7 +77,7 @@ enum Command {
         #[command(flatten)]
         engine: EngineOptions,
         /// Compile for an engine that consumes fuel (as `kiln run --fuel`
-        /// does).
+        /// or `-W fuel=N` does).
         #[arg(long)]
         fuel: bool,
         /// Where to write the result (default: FILE with the extension
@@ -58,6 +88,10 @@ enum Command {
         file: PathBuf,
     },
     /// Run `.wast` spec scripts and print a pass/fail report.
+    ///
+    /// A module that fails to compile or instantiate is reported once,
+    /// with the reason; the directives that needed it count as failed
+    /// without a line each.
     Wast {
         #[command(flatten)]
         engine: EngineOptions,
@@ -67,112 +101,19 @@ enum Command {
     },
 }
 
-/// `--strategy`: which tier runs the module's functions
-/// (`kiln::Strategy`).
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum StrategyArg {
-    /// Kiln's default: tiered where the native tier is built.
-    #[default]
-    Auto,
-    /// Start interpreted; move hot functions and loops to native code.
-    Tiered,
-    /// Compile every function to native code with Cranelift first.
-    Cranelift,
-    /// Interpret every function.
-    Interpreter,
-}
-
-/// The engine options `kiln run` and `kiln wast` share.
-#[derive(clap::Args, Debug, Clone)]
-pub struct EngineOptions {
-    /// Which tier runs the module's functions.
-    #[arg(long, value_enum, default_value_t = StrategyArg::Auto)]
-    pub strategy: StrategyArg,
-    /// With tiered execution, the work (roughly: instructions run) after
-    /// which a function is compiled to native code.
-    #[arg(long, value_name = "N")]
-    pub tier_up_budget: Option<u64>,
-}
-
-impl EngineOptions {
-    /// Applies the options to `config`.
-    pub fn configure(&self, config: &mut kiln::Config) {
-        config.strategy(self.strategy.strategy());
-        if let Some(budget) = self.tier_up_budget {
-            config.tier_up_budget(budget);
-        }
-    }
-}
-
-impl StrategyArg {
-    /// The engine strategy.
-    pub fn strategy(self) -> kiln::Strategy {
-        match self {
-            StrategyArg::Auto => kiln::Strategy::Auto,
-            StrategyArg::Tiered => kiln::Strategy::Tiered,
-            StrategyArg::Cranelift => kiln::Strategy::Cranelift,
-            StrategyArg::Interpreter => kiln::Strategy::Interpreter,
-        }
-    }
-}
-
 fn main() -> ExitCode {
-    match Cli::parse().command {
-        Command::Run(options) => run::main(options),
-        Command::Compile {
+    let cli = Cli::parse();
+    match cli.command {
+        None => run::main(cli.run),
+        Some(Command::Run(options)) => run::main(options),
+        Some(Command::Compile {
             engine,
             fuel,
             output,
             file,
-        } => match compile(&engine, fuel, output, &file) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                ExitCode::FAILURE
-            }
-        },
-        Command::Wast { engine, files } => {
-            let mut config = kiln::Config::new();
-            engine.configure(&mut config);
-            let engine = match kiln::Engine::new(&config) {
-                Ok(engine) => engine,
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            let results = kiln::wast::WastRunner::with_engine(engine).run_files(&files);
-            kiln::wast::print_report(&results);
-            if kiln::wast::Totals::of(&results).failed == 0 {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            }
-        }
+        }) => report::exit_status(compile::compile(&engine, fuel, output, &file)),
+        Some(Command::Wast { engine, files }) => wast::main(&engine, &files),
     }
-}
-
-/// `kiln compile`: writes `file` precompiled for the engine the options
-/// describe.
-fn compile(
-    options: &EngineOptions,
-    fuel: bool,
-    output: Option<PathBuf>,
-    file: &std::path::Path,
-) -> anyhow::Result<()> {
-    use anyhow::Context;
-    let mut config = kiln::Config::new();
-    config.consume_fuel(fuel);
-    options.configure(&mut config);
-    let engine = kiln::Engine::new(&config)?;
-    let bytes =
-        std::fs::read(file).with_context(|| format!("failed to read {}", file.display()))?;
-    let compiled = engine
-        .precompile_module(&bytes)
-        .with_context(|| format!("failed to compile {}", file.display()))?;
-    let output = output.unwrap_or_else(|| file.with_extension("cwasm"));
-    std::fs::write(&output, compiled)
-        .with_context(|| format!("failed to write {}", output.display()))
 }
 
 /// Splits `FILE [ARGS...]` as clap collected it into the file and the
@@ -248,24 +189,49 @@ mod tests {
         );
     }
 
+    fn run_options(args: &[&str]) -> run::RunOptions {
+        match Cli::try_parse_from(args).unwrap() {
+            Cli {
+                command: Some(Command::Run(options)),
+                ..
+            } => options,
+            Cli { command: None, run } => run,
+            _ => panic!("{args:?} is not a run"),
+        }
+    }
+
     #[test]
     fn the_command_line_parses_in_both_orders() {
-        let cli = Cli::try_parse_from(["kiln", "run", "--invoke", "fib", "fib.wat", "20"]).unwrap();
-        let Command::Run(options) = cli.command else {
-            panic!("not run")
-        };
+        let options = run_options(&["kiln", "run", "--invoke", "fib", "fib.wat", "20"]);
         assert_eq!(options.invoke.as_deref(), Some("fib"));
         assert_eq!(options.module_and_args, ["fib.wat", "20"]);
 
-        let cli = Cli::try_parse_from([
+        let options = run_options(&[
             "kiln", "run", "--dir", ".::/", "--env", "A=1", "p.wasm", "--env", "x",
-        ])
-        .unwrap();
-        let Command::Run(options) = cli.command else {
-            panic!("not run")
-        };
+        ]);
         assert_eq!(options.dirs, [".::/"]);
         assert_eq!(options.envs, ["A=1"]);
         assert_eq!(options.module_and_args, ["p.wasm", "--env", "x"]);
+    }
+
+    #[test]
+    fn run_is_the_default_subcommand() {
+        let options = run_options(&["kiln", "-W", "fuel=5", "--argv0", "x", "p.wasm", "-W", "y"]);
+        assert_eq!(options.argv0.as_deref(), Some("x"));
+        assert_eq!(options.engine.wasm.len(), 1);
+        assert_eq!(options.module_and_args, ["p.wasm", "-W", "y"]);
+    }
+
+    #[test]
+    fn an_unknown_option_before_the_file_is_a_usage_error() {
+        for args in [
+            &["kiln", "run", "--frobnicate", "p.wasm"][..],
+            &["kiln", "--frobnicate", "p.wasm"],
+            &["kiln", "run", "-Q", "p.wasm"],
+        ] {
+            let err = Cli::try_parse_from(args).err().expect("an error");
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+            assert!(err.to_string().contains("unexpected argument"), "{err}");
+        }
     }
 }

@@ -1,27 +1,38 @@
 //! `kiln run`: load a module, give it WASI, run it, report the outcome.
 //!
 //! Every module is linked against WASI preview 1 (a module that imports
-//! none of it is unaffected). The guest inherits stdin, stdout and stderr,
-//! receives FILE and the trailing arguments as `argv`, only the
-//! environment variables named by `--env`, and only the directories named
-//! by `--dir` (read-write). The process exits with the guest's
-//! `proc_exit` code, 0 when `_start` returns, and 1 after printing the
-//! error — for a trap, its message and wasm backtrace.
+//! none of it is unaffected; `-S cli=n` leaves it out). The guest inherits
+//! stdin, stdout and stderr, receives FILE's name (or `--argv0`) and the
+//! trailing arguments as `argv`, only the environment variables named by
+//! `--env` (all of the host's with `-S inherit-env`), and only the
+//! directories named by `--dir` (read-write). The process exits with the
+//! guest's `proc_exit` code, 0 when `_start` returns, 134 after a trap and
+//! 1 after any other error (see `report.rs`).
 
 use std::ffi::OsString;
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
 use clap::Args;
 use kiln::{
-    Engine, Extern, Func, Instance, Linker, Module, Store, Trap, Val, ValType, WasmBacktrace,
+    Engine, Extern, Func, Instance, Linker, Module, Store, StoreLimits, Trap, Val, ValType,
 };
 use kiln_wasi::{DirPerms, FilePerms, I32Exit, WasiCtx, WasiCtxBuilder};
 
-/// The options of `kiln run`.
+use crate::engine::EngineSettings;
+use crate::options::{self, Settings, Wasi, Wasm};
+use crate::report;
+
+/// The options of `kiln run` (and of `kiln` without a subcommand).
 #[derive(Args, Debug)]
 pub struct RunOptions {
+    #[command(flatten)]
+    pub engine: crate::EngineOptions,
+    /// WASI options (`cli`, `inherit-env`, ...); `-S help` lists them.
+    #[arg(short = 'S', long = "wasi", value_name = "KEY[=VAL[,..]]")]
+    pub wasi: Vec<Settings<Wasi>>,
     /// Give the program the host directory HOST, read-write, under the
     /// name GUEST (default: HOST as written). Repeatable.
     #[arg(long = "dir", value_name = "HOST[::GUEST]")]
@@ -40,29 +51,34 @@ pub struct RunOptions {
     pub preloads: Vec<String>,
     /// Run with N units of fuel (one per instruction, see
     /// `Config::consume_fuel`); running out traps with "all fuel consumed".
+    /// The same as `-W fuel=N`.
     #[arg(long, value_name = "N")]
     pub fuel: Option<u64>,
+    /// The program's `argv[0]` (default: FILE's name, without its
+    /// directories).
+    #[arg(long, value_name = "NAME")]
+    pub argv0: Option<String>,
     /// Accept a module precompiled by `kiln compile` (a `.cwasm` file). Its
     /// contents are trusted (see `Module::deserialize`): only pass files
     /// Kiln wrote.
     #[arg(long)]
     pub allow_precompiled: bool,
-    #[command(flatten)]
-    pub engine: crate::EngineOptions,
-    /// The module (a `.wasm` binary or `.wat` text file), then the
-    /// program's arguments.
+    /// FILE: the module (a `.wasm` binary, `.wat` text, or with
+    /// `--allow-precompiled` a `.cwasm` file); ARGS: everything after it,
+    /// the program's arguments (or `--invoke`'s parameters).
     #[arg(
-        value_name = "FILE",
+        value_name = "FILE> [ARGS",
         required = true,
         trailing_var_arg = true,
-        allow_hyphen_values = true
+        num_args = 1..
     )]
     pub module_and_args: Vec<OsString>,
 }
 
-/// The store's data: the WASI context.
+/// The store's data: the WASI context and the store's limits.
 struct Host {
     wasi: WasiCtx,
+    limits: StoreLimits,
 }
 
 /// Runs `kiln run` and turns the outcome into the process's exit status.
@@ -90,45 +106,11 @@ pub fn main(mut options: RunOptions) -> ExitCode {
                 std::process::exit(code)
             }
             None => {
-                eprint!("{}", error_report(&e));
-                ExitCode::FAILURE
+                eprint!("{}", report::error_report(&e));
+                report::status_of(&e)
             }
         },
     }
-}
-
-/// The text printed for a failed run: the error's chain of messages on one
-/// line, then for a trap its code and the wasm backtrace, innermost frame
-/// first, named from the `name` section where the module has one.
-fn error_report(error: &anyhow::Error) -> String {
-    let backtrace = error.downcast_ref::<WasmBacktrace>();
-    let backtrace_text = backtrace.map(|bt| bt.to_string());
-    let messages: Vec<String> = error
-        .chain()
-        .map(|cause| cause.to_string())
-        .filter(|message| Some(message) != backtrace_text.as_ref())
-        .collect();
-    let mut out = format!("error: {}\n", messages.join(": "));
-    if let Some(trap) = error.downcast_ref::<Trap>() {
-        out += &format!("trap code: {trap:?}\n");
-    }
-    if let Some(backtrace) = backtrace {
-        out += "wasm backtrace:\n";
-        for (i, frame) in backtrace.frames().iter().enumerate() {
-            let module = frame
-                .module()
-                .name()
-                .map(|name| format!("{name}!"))
-                .unwrap_or_default();
-            let func = match frame.func_name() {
-                Some(name) => name.to_string(),
-                None => format!("<wasm function {}>", frame.func_index()),
-            };
-            let offset = frame.module_offset().unwrap_or(0);
-            out += &format!("  {i:>3}: {offset:#8x} - {module}{func}\n");
-        }
-    }
-    out
 }
 
 /// Reads a `.wasm` or `.wat` file and compiles it, or with
@@ -150,18 +132,42 @@ fn load_module(engine: &Engine, path: &Path, allow_precompiled: bool) -> anyhow:
         return unsafe { Module::deserialize(engine, &bytes) }
             .with_context(|| format!("failed to load {}", path.display()));
     }
-    // `wat::parse_bytes` passes binaries through unchanged.
-    let binary =
-        wat::parse_bytes(&bytes).with_context(|| format!("failed to parse {}", path.display()))?;
+    // `wat::parse_bytes` passes binaries through unchanged; a text error
+    // points at the file, line and column.
+    let binary = wat::parse_bytes(&bytes).map_err(|mut e| {
+        e.set_path(path);
+        anyhow::Error::new(e).context(format!("failed to parse {}", path.display()))
+    })?;
     Module::new(engine, &binary).with_context(|| format!("failed to compile {}", path.display()))
 }
 
+/// The program's `argv[0]`: `--argv0`, or FILE's last component (as
+/// wasmtime, so that the host's directories do not leak to the guest).
+fn argv0(options: &RunOptions, file: &Path) -> String {
+    match &options.argv0 {
+        Some(name) => name.clone(),
+        None => file
+            .file_name()
+            .unwrap_or(file.as_os_str())
+            .to_string_lossy()
+            .into_owned(),
+    }
+}
+
 /// Builds the guest's WASI context from the options.
-fn wasi_context(options: &RunOptions, file: &Path, args: &[String]) -> anyhow::Result<WasiCtx> {
+fn wasi_context(
+    options: &RunOptions,
+    wasi: &Wasi,
+    file: &Path,
+    args: &[String],
+) -> anyhow::Result<WasiCtx> {
     let mut builder = WasiCtxBuilder::new();
     builder.inherit_stdio();
-    builder.arg(file.to_string_lossy());
+    builder.arg(argv0(options, file));
     builder.args(args);
+    if wasi.inherit_env == Some(true) {
+        builder.inherit_env();
+    }
     for var in &options.envs {
         match var.split_once('=') {
             Some((name, value)) => {
@@ -183,6 +189,19 @@ fn wasi_context(options: &RunOptions, file: &Path, args: &[String]) -> anyhow::R
     Ok(builder.build())
 }
 
+/// The engine settings with `--fuel` folded into `-W fuel=`.
+fn engine_settings(options: &RunOptions) -> anyhow::Result<EngineSettings> {
+    let mut settings = options.engine.resolve()?;
+    match (options.fuel, settings.wasm.fuel) {
+        (Some(flag), Some(key)) if flag != key => {
+            bail!("--fuel {flag} and -W fuel={key} disagree: give one")
+        }
+        (Some(flag), _) => settings.wasm.fuel = Some(flag),
+        _ => {}
+    }
+    Ok(settings)
+}
+
 /// Runs the module as the options say and returns the formatted results
 /// of the called function (none for a WASI command).
 fn run(options: &RunOptions, file: &Path, args: &[OsString]) -> anyhow::Result<Vec<String>> {
@@ -194,48 +213,123 @@ fn run(options: &RunOptions, file: &Path, args: &[OsString]) -> anyhow::Result<V
                 .ok_or_else(|| anyhow!("argument {a:?} is not UTF-8"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut config = kiln::Config::new();
-    config.consume_fuel(options.fuel.is_some());
-    options.engine.configure(&mut config);
-    let engine = Engine::new(&config)?;
+    let settings = engine_settings(options)?;
+    let wasi: Wasi = options::resolve(&options.wasi)?;
+    let engine = Engine::new(&settings.config()?)?;
     let mut linker: Linker<Host> = Linker::new(&engine);
-    kiln_wasi::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
-    let wasi = wasi_context(options, file, &args)?;
-    let mut store = Store::new(&engine, Host { wasi });
-    if let Some(fuel) = options.fuel {
+    if wasi.cli() {
+        kiln_wasi::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
+    }
+    let host = Host {
+        wasi: wasi_context(options, &wasi, file, &args)?,
+        limits: settings.wasm.store_limits(),
+    };
+    let mut store = Store::new(&engine, host);
+    let w = &settings.wasm;
+    if w.max_memory_size.is_some()
+        || w.max_table_elements.is_some()
+        || w.max_instances.is_some()
+        || w.max_tables.is_some()
+        || w.max_memories.is_some()
+        || w.trap_on_grow_failure.is_some()
+    {
+        store.limiter(|host| &mut host.limits);
+    }
+    if let Some(fuel) = w.fuel {
         store.set_fuel(fuel)?;
     }
 
+    // Compile everything first, so that `timeout` bounds running only.
+    let mut preloads = Vec::new();
     for preload in &options.preloads {
         let (name, path) = preload
             .split_once('=')
             .ok_or_else(|| anyhow!("--preload expects NAME=PATH, got `{preload}`"))?;
         let module = load_module(&engine, Path::new(path), options.allow_precompiled)?;
-        let instance = linker
-            .instantiate(&mut store, &module)
-            .with_context(|| format!("failed to instantiate preloaded module {path}"))?;
-        initialize_reactor(&mut store, instance)?;
-        linker.instance(&mut store, name, instance)?;
+        preloads.push((name, path, module));
     }
+    let modules = Modules {
+        preloads,
+        main: load_module(&engine, file, options.allow_precompiled)?,
+    };
 
-    let module = load_module(&engine, file, options.allow_precompiled)?;
+    if let Some(timeout) = w.timeout {
+        start_timeout(&mut store, timeout);
+    } else if w.epoch_interruption == Some(true) {
+        // Nothing advances the epoch without `timeout`: never interrupt.
+        store.set_epoch_deadline(u64::MAX);
+    }
+    let result = instantiate_and_run(options, w, &mut linker, &mut store, &modules, file, &args);
+    match (result, w.timeout) {
+        (Err(e), Some(timeout)) if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) => {
+            Err(e.context(format!("timed out after {timeout:?}")))
+        }
+        (result, _) => result,
+    }
+}
+
+/// Makes WebAssembly in `store` trap with [`Trap::Interrupt`] once
+/// `timeout` has passed: the store's epoch deadline is the next tick, and
+/// a thread ticks the engine's epoch after `timeout`.
+fn start_timeout(store: &mut Store<Host>, timeout: Duration) {
+    store.set_epoch_deadline(1);
+    let engine = store.engine().clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(timeout);
+        engine.increment_epoch();
+    });
+}
+
+/// The compiled modules of a run.
+struct Modules<'a> {
+    /// `--preload`s: (NAME, PATH, module).
+    preloads: Vec<(&'a str, &'a str, Module)>,
+    /// FILE's module.
+    main: Module,
+}
+
+/// Instantiates the preloads (registering each under its name) and the
+/// main module, then runs `--invoke`'s function or the command's `_start`.
+fn instantiate_and_run(
+    options: &RunOptions,
+    wasm: &Wasm,
+    linker: &mut Linker<Host>,
+    store: &mut Store<Host>,
+    modules: &Modules<'_>,
+    file: &Path,
+    args: &[String],
+) -> anyhow::Result<Vec<String>> {
+    let module = &modules.main;
+    for (name, path, preload) in &modules.preloads {
+        let instance = linker
+            .instantiate(&mut *store, preload)
+            .with_context(|| format!("failed to instantiate preloaded module {path}"))?;
+        initialize_reactor(store, instance)?;
+        linker.instance(&mut *store, name, instance)?;
+    }
+    if wasm.unknown_imports_trap == Some(true) {
+        linker.define_unknown_imports_as_traps(module)?;
+    }
+    if wasm.unknown_imports_default == Some(true) {
+        linker.define_unknown_imports_as_default_values(&mut *store, module)?;
+    }
     let instance = linker
-        .instantiate(&mut store, &module)
+        .instantiate(&mut *store, module)
         .with_context(|| format!("failed to instantiate {}", file.display()))?;
 
     match options.invoke.as_deref() {
         Some(name) => {
             if name != "_initialize" {
-                initialize_reactor(&mut store, instance)?;
+                initialize_reactor(store, instance)?;
             }
-            let func = exported_func(&mut store, instance, name)?;
-            call_with_args(&mut store, func, name, &args)
+            let func = exported_func(store, instance, name)?;
+            call_with_args(store, func, name, args)
         }
         None => {
-            if let Some(start) = instance.get_func(&mut store, "_start") {
-                call(&mut store, start, "_start", &[])
-            } else if let Some(init) = instance.get_func(&mut store, "_initialize") {
-                call(&mut store, init, "_initialize", &[])
+            if let Some(start) = instance.get_func(&mut *store, "_start") {
+                call(store, start, "_start", &[])
+            } else if let Some(init) = instance.get_func(&mut *store, "_initialize") {
+                call(store, init, "_initialize", &[])
             } else {
                 bail!(
                     "{} exports no `_start` function to run: pass --invoke NAME",

@@ -53,11 +53,26 @@ pub struct Failure {
     pub directive: &'static str,
     /// What went wrong, including the error's context chain if there was one.
     pub message: String,
+    /// For a module that failed to compile or instantiate: how many later
+    /// directives failed only because they needed it. They count as
+    /// failures but get no entry of their own.
+    pub dependents: usize,
 }
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}: {}", self.location, self.directive, self.message)
+        write!(f, "{}: {}: {}", self.location, self.directive, self.message)?;
+        match self.dependents {
+            0 => Ok(()),
+            1 => write!(
+                f,
+                " [1 later directive needed this module: counted as failed]"
+            ),
+            n => write!(
+                f,
+                " [{n} later directives needed this module: counted as failed]"
+            ),
+        }
     }
 }
 
@@ -79,14 +94,19 @@ impl fmt::Display for Skipped {
 }
 
 /// The outcome of running one script: every directive counts once, as a
-/// pass or a failure (or, if a skip names it, as neither but listed).
+/// pass or a failure (or, if a skip names it, as neither but listed). A
+/// failure has an entry in `failures` unless it only needed a module that
+/// had failed: then it is added to that module's entry
+/// ([`Failure::dependents`]), so `failed` is the number of entries plus
+/// their dependents.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FileResult {
     /// The script's name as given to the runner.
     pub file: String,
     /// Directives that behaved as the script expects.
     pub passed: usize,
-    /// Directives that did not; `failures` has one entry for each.
+    /// Directives that did not: the entries of `failures` and their
+    /// dependents.
     pub failed: usize,
     /// The failed directives, in script order.
     pub failures: Vec<Failure>,
@@ -159,7 +179,33 @@ impl FileResult {
             location,
             directive,
             message,
+            dependents: 0,
         });
+    }
+
+    /// Records a failing directive that failed only because it needed the
+    /// module whose directive is at `module_line:module_col` and failed: it
+    /// counts on that failure's entry instead of getting its own. If there
+    /// is no such entry, the directive is recorded as [`FileResult::fail`]
+    /// does.
+    pub fn fail_dependent(
+        &mut self,
+        (module_line, module_col): (usize, usize),
+        location: Location,
+        directive: &'static str,
+        message: String,
+    ) {
+        let module = self
+            .failures
+            .iter_mut()
+            .find(|f| f.location.line == module_line && f.location.col == module_col);
+        match module {
+            Some(module) => {
+                module.dependents += 1;
+                self.failed += 1;
+            }
+            None => self.fail(location, directive, message),
+        }
     }
 
     /// Records a skipped directive.
@@ -330,6 +376,32 @@ mod tests {
             r.failures[0].message,
             "trap: 0: frame wasm trap: unreachable"
         );
+    }
+
+    #[test]
+    fn dependents_count_on_the_module_that_failed() {
+        let mut r = FileResult::new("x.wast");
+        let loc = r.location(2, 1);
+        r.fail(loc, "module", "compilation failed: SIMD".into());
+        for line in 3..6 {
+            let loc = r.location(line, 1);
+            r.fail_dependent((2, 1), loc, "assert_return", "needs the module".into());
+        }
+        assert_eq!((r.passed, r.failed, r.failures.len()), (0, 4, 1));
+        assert_eq!(
+            r.failures[0].to_string(),
+            "x.wast:2:1: module: compilation failed: SIMD \
+             [3 later directives needed this module: counted as failed]"
+        );
+        // Without the module's entry, the directive gets its own.
+        let loc = r.location(9, 1);
+        r.fail_dependent((7, 1), loc, "invoke", "needs the module".into());
+        assert_eq!((r.failed, r.failures.len()), (5, 2));
+        assert_eq!(
+            r.failures[1].to_string(),
+            "x.wast:9:1: invoke: needs the module"
+        );
+        assert_eq!(Totals::of(&[r]).failed, 5);
     }
 
     #[test]
