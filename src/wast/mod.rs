@@ -17,9 +17,15 @@
 //!   printed with its reason.
 //! * **A script keeps going after a failure**, so one report shows every
 //!   problem. A `module` directive that fails clears the "current" module so
-//!   the invocations that follow fail loudly instead of running against the
-//!   previous module. A panic inside the engine is caught and recorded as
-//!   the failure of the directive that caused it.
+//!   the invocations that follow fail instead of running against the
+//!   previous module. Those directives failed only because the module did:
+//!   each still counts as a failure, but on the module's report entry
+//!   ([`Failure::dependents`]) rather than with a line of its own, so one
+//!   unsupported module reads as one line, not hundreds. The same holds
+//!   for a `register` of the failed module and for a module that cannot
+//!   link because it imports from a name only the failed module would have
+//!   registered. A panic inside the engine is caught and recorded as the
+//!   failure of the directive that caused it.
 //! * **Imports resolve through a [`Linker`]**: the `spectest` host module is
 //!   defined in it up front, and `register` adds an instance's exports under
 //!   a module name, exactly as the scripts' semantics ask.
@@ -69,7 +75,7 @@ use ::wast::token::{Id, Span};
 use ::wast::{
     QuoteWat, QuoteWatTest, Wast, WastArg, WastDirective, WastExecute, WastInvoke, WastRet, Wat,
 };
-use anyhow::{Context as _, anyhow, bail};
+use anyhow::{Context as _, bail};
 
 use crate::{Engine, Extern, ExternRef, Instance, Linker, Module, Store, Trap, Val};
 
@@ -214,7 +220,13 @@ impl WastRunner {
             cx.position = (line, col);
             match catch_unwind(AssertUnwindSafe(|| cx.run(directive))) {
                 Ok(Ok(())) => result.pass(),
-                Ok(Err(e)) => result.fail(location, kind, format!("{e:#}")),
+                Ok(Err(e)) => match e.downcast_ref::<NeedsFailedModule>() {
+                    Some(needs) => {
+                        let at = needs.at;
+                        result.fail_dependent(at, location, kind, format!("{e:#}"));
+                    }
+                    None => result.fail(location, kind, format!("{e:#}")),
+                },
                 Err(payload) => {
                     let message = payload
                         .downcast_ref::<&str>()
@@ -274,6 +286,55 @@ pub fn directive_name(directive: &WastDirective<'_>) -> &'static str {
     }
 }
 
+/// The error of a directive that failed only because it needed a module
+/// whose directive (at `at`, line and column) had failed: the runner counts
+/// it on that directive's report entry ([`FileResult::fail_dependent`]).
+#[derive(Debug)]
+struct NeedsFailedModule {
+    /// Where the failed module's directive starts.
+    at: (usize, usize),
+    /// What was needed: "the current module", "`$name`", "module `M`".
+    what: String,
+}
+
+impl std::fmt::Display for NeedsFailedModule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} is missing: its module (line {}) failed",
+            self.what, self.at.0
+        )
+    }
+}
+
+impl std::error::Error for NeedsFailedModule {}
+
+/// Where the modules that failed were needed from: for each way a later
+/// directive can refer to a module, the position of the failed directive
+/// that should have provided it (the first failure of a chain, so that
+/// every dependent counts on the entry that explains it).
+#[derive(Default)]
+struct FailedModules {
+    /// The current module, if the last `module` or `module instance` failed.
+    current: Option<(usize, usize)>,
+    /// Instance names (`$name`) whose module failed.
+    instances: HashMap<String, (usize, usize)>,
+    /// `module definition` names whose definition failed.
+    definitions: HashMap<String, (usize, usize)>,
+    /// The last `module definition`, if it failed.
+    last_definition: Option<(usize, usize)>,
+    /// Names a failed module would have been `register`ed under.
+    registered: HashMap<String, (usize, usize)>,
+}
+
+/// The position the failure `error` goes back to: that of the module it
+/// needed if it is a [`NeedsFailedModule`], else `position` (its own).
+fn failure_root(error: &anyhow::Error, position: (usize, usize)) -> (usize, usize) {
+    error
+        .downcast_ref::<NeedsFailedModule>()
+        .map_or(position, |needs| needs.at)
+}
+
 /// The state of one script run: its store, linker and module namespace.
 struct ScriptContext<'t> {
     /// The script, for positions inside error messages.
@@ -294,8 +355,11 @@ struct ScriptContext<'t> {
     /// native-tier statistics are read when the script ends (with tiered
     /// execution, functions move to native code while the script runs).
     modules: Vec<((usize, usize), Module)>,
-    /// Where the directive being run starts (for fallback reports).
+    /// Where the directive being run starts (for fallback reports and
+    /// failed modules).
     position: (usize, usize),
+    /// The modules that failed, by how later directives name them.
+    failed: FailedModules,
 }
 
 /// The outcome of executing an action: `Err` of the outer result is a
@@ -319,6 +383,7 @@ impl<'t> ScriptContext<'t> {
             last_definition: None,
             modules: Vec::new(),
             position: (0, 0),
+            failed: FailedModules::default(),
         })
     }
 
@@ -332,50 +397,59 @@ impl<'t> ScriptContext<'t> {
                 if let Some(name) = name {
                     self.instances.remove(name.name());
                 }
-                let module = self.compile(wat)?;
-                let instance = self
-                    .linker
-                    .instantiate(&mut self.store, &module)
-                    .context("instantiation failed")?;
-                self.bind(name, instance);
-                Ok(())
+                let instance = self.compile(wat).and_then(|module| self.link(&module));
+                self.bind(name, instance)
             }
             WastDirective::ModuleDefinition(wat) => {
-                let name = wat.name();
-                let module = self.compile(wat)?;
-                if let Some(name) = name {
-                    self.definitions
-                        .insert(name.name().to_string(), module.clone());
+                let name = wat.name().map(|id| id.name().to_string());
+                match self.compile(wat) {
+                    Ok(module) => {
+                        if let Some(name) = name {
+                            self.failed.definitions.remove(&name);
+                            self.definitions.insert(name, module.clone());
+                        }
+                        self.last_definition = Some(module);
+                        self.failed.last_definition = None;
+                        Ok(())
+                    }
+                    Err(e) => {
+                        let root = failure_root(&e, self.position);
+                        if let Some(name) = name {
+                            self.definitions.remove(&name);
+                            self.failed.definitions.insert(name, root);
+                        }
+                        self.last_definition = None;
+                        self.failed.last_definition = Some(root);
+                        Err(e)
+                    }
                 }
-                self.last_definition = Some(module);
-                Ok(())
             }
             WastDirective::ModuleInstance {
                 instance, module, ..
             } => {
                 self.current = None;
-                let definition =
-                    match module {
-                        Some(id) => self.definitions.get(id.name()).cloned().ok_or_else(|| {
-                            anyhow!("no module definition named `${}`", id.name())
-                        })?,
-                        None => self
-                            .last_definition
-                            .clone()
-                            .ok_or_else(|| anyhow!("no module definition to instantiate"))?,
-                    };
+                if let Some(name) = instance {
+                    self.instances.remove(name.name());
+                }
                 let new = self
-                    .linker
-                    .instantiate(&mut self.store, &definition)
-                    .context("instantiation failed")?;
-                self.bind(instance, new);
-                Ok(())
+                    .definition(module)
+                    .and_then(|definition| self.link(&definition));
+                self.bind(instance, new)
             }
             WastDirective::Register { name, module, .. } => {
-                let instance = self.instance(module)?;
+                let instance = match self.instance(module) {
+                    Ok(instance) => instance,
+                    Err(e) => {
+                        if let Some(needs) = e.downcast_ref::<NeedsFailedModule>() {
+                            self.failed.registered.insert(name.to_string(), needs.at);
+                        }
+                        return Err(e);
+                    }
+                };
                 self.linker
                     .instance(&mut self.store, name, instance)
                     .with_context(|| format!("failed to register the instance as `{name}`"))?;
+                self.failed.registered.remove(name);
                 Ok(())
             }
             WastDirective::Invoke(invoke) => match self.invoke(&invoke)? {
@@ -436,25 +510,97 @@ impl<'t> ScriptContext<'t> {
         }
     }
 
-    /// Makes `instance` the current one, under `name` too if given.
-    fn bind(&mut self, name: Option<Id<'_>>, instance: Instance) {
-        if let Some(name) = name {
-            self.instances.insert(name.name().to_string(), instance);
+    /// Makes the new instance the current one, under `name` too if given;
+    /// if there is none (its module failed), records where the failure
+    /// happened for the directives that needed it, and returns the error.
+    fn bind(&mut self, name: Option<Id<'_>>, new: anyhow::Result<Instance>) -> anyhow::Result<()> {
+        match new {
+            Ok(instance) => {
+                if let Some(name) = name {
+                    self.instances.insert(name.name().to_string(), instance);
+                    self.failed.instances.remove(name.name());
+                }
+                self.current = Some(instance);
+                self.failed.current = None;
+                Ok(())
+            }
+            Err(e) => {
+                let root = failure_root(&e, self.position);
+                if let Some(name) = name {
+                    self.failed.instances.insert(name.name().to_string(), root);
+                }
+                self.failed.current = Some(root);
+                Err(e)
+            }
         }
-        self.current = Some(instance);
+    }
+
+    /// Instantiates `module`. A link failure of a module that imports from
+    /// a name only a failed module would have registered is that module's
+    /// failure ([`NeedsFailedModule`]).
+    fn link(&mut self, module: &Module) -> anyhow::Result<Instance> {
+        self.linker
+            .instantiate(&mut self.store, module)
+            .map_err(|e| {
+                let needed = module.imports().find_map(|import| {
+                    let at = *self.failed.registered.get(import.module())?;
+                    Some((import.module().to_string(), at))
+                });
+                match (e.downcast_ref::<Trap>(), needed) {
+                    (None, Some((name, at))) => anyhow::Error::new(NeedsFailedModule {
+                        at,
+                        what: format!("module `{name}` (imported)"),
+                    })
+                    .context(format!("instantiation failed: {e:#}")),
+                    _ => e.context("instantiation failed"),
+                }
+            })
     }
 
     /// The instance named `name`, or the current one.
     fn instance(&self, name: Option<Id<'_>>) -> anyhow::Result<Instance> {
         match name {
-            Some(id) => self
-                .instances
-                .get(id.name())
-                .copied()
-                .ok_or_else(|| anyhow!("no instance named `${}`", id.name())),
-            None => self
-                .current
-                .ok_or_else(|| anyhow!("no module is instantiated (did an earlier module fail?)")),
+            Some(id) => match self.instances.get(id.name()) {
+                Some(instance) => Ok(*instance),
+                None => match self.failed.instances.get(id.name()) {
+                    Some(&at) => Err(NeedsFailedModule {
+                        at,
+                        what: format!("instance `${}`", id.name()),
+                    }
+                    .into()),
+                    None => bail!("no instance named `${}`", id.name()),
+                },
+            },
+            None => match (self.current, self.failed.current) {
+                (Some(instance), _) => Ok(instance),
+                (None, Some(at)) => Err(NeedsFailedModule {
+                    at,
+                    what: "the current module".to_string(),
+                }
+                .into()),
+                (None, None) => bail!("no module is instantiated"),
+            },
+        }
+    }
+
+    /// The `module definition` named `name`, or the last one.
+    fn definition(&self, name: Option<Id<'_>>) -> anyhow::Result<Module> {
+        let (found, failed, what) = match name {
+            Some(id) => (
+                self.definitions.get(id.name()),
+                self.failed.definitions.get(id.name()),
+                format!("module definition `${}`", id.name()),
+            ),
+            None => (
+                self.last_definition.as_ref(),
+                self.failed.last_definition.as_ref(),
+                "the last module definition".to_string(),
+            ),
+        };
+        match (found, failed) {
+            (Some(module), _) => Ok(module.clone()),
+            (None, Some(&at)) => Err(NeedsFailedModule { at, what }.into()),
+            (None, None) => bail!("there is no {what} to instantiate"),
         }
     }
 

@@ -135,8 +135,86 @@ fn a_failed_module_is_not_left_current() {
     "#;
     let (passed, failed, messages) = run(script);
     assert_eq!((passed, failed), (1, 2), "{messages:#?}");
+    // The invoke failed because the module did: it counts on its line.
+    assert_eq!(messages.len(), 1, "{messages:#?}");
     assert!(messages[0].contains("instantiation failed"));
-    assert!(messages[1].contains("no module is instantiated"));
+    assert!(
+        messages[0].ends_with("[1 later directive needed this module: counted as failed]"),
+        "{messages:#?}"
+    );
+
+    // With no module at all, the invoke fails on its own line.
+    let (passed, failed, messages) = run(r#"(assert_return (invoke "f") (i32.const 1))"#);
+    assert_eq!((passed, failed), (0, 1), "{messages:#?}");
+    assert!(
+        messages[0].contains("no module is instantiated"),
+        "{messages:#?}"
+    );
+}
+
+#[test]
+fn directives_that_needed_a_failed_module_count_on_its_entry() {
+    let script = r#"
+        (module $m (import "nowhere" "x" (func)) (func (export "f") (result i32) (i32.const 2)))
+        (assert_return (invoke "f") (i32.const 2))
+        (assert_trap (invoke "f") "unreachable")
+        (assert_return (get "g") (i32.const 1))
+        (invoke $m "f")
+        (register "M" $m)
+        (module $user (import "M" "f" (func (result i32))))
+        (assert_return (invoke $user "f") (i32.const 2))
+        (assert_return (invoke "f") (i32.const 2))
+        (module definition $d (func (export "h") (result i32) (i64.const 0)))
+        (module instance $i $d)
+        (assert_return (invoke $i "h") (i32.const 0))
+        (module (func (export "ok") (result i32) (i32.const 5)))
+        (assert_return (invoke "ok") (i32.const 5))
+        (assert_return (invoke "ok") (i32.const 6))
+        (assert_return (invoke $m "f") (i32.const 2))
+        (assert_return (invoke $nobody "f") (i32.const 2))
+    "#;
+    let r = run_script("test.wast", script);
+    let messages: Vec<String> = r.failures.iter().map(|f| f.to_string()).collect();
+    // Every directive counts exactly once: 2 pass, 15 fail.
+    assert_eq!((r.passed, r.failed), (2, 15), "{messages:#?}");
+    // One line each for: the module $m, with 9 dependents (the 8
+    // directives after it up to the definition, including `register`, $user
+    // which imports the name $m would have registered, and the directives
+    // on $user; and `invoke $m` after a later module succeeded); the
+    // invalid definition, with 2 (the instance of it and its invoke); the
+    // wrong result; and the unknown `$nobody`.
+    let lines: Vec<(usize, &str, usize)> = r
+        .failures
+        .iter()
+        .map(|f| (f.location.line, f.directive, f.dependents))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (2, "module", 9),
+            (11, "module definition", 2),
+            (16, "assert_return", 0),
+            (18, "assert_return", 0),
+        ],
+        "{messages:#?}"
+    );
+    assert_eq!(
+        lines.iter().map(|l| 1 + l.2).sum::<usize>(),
+        r.failed,
+        "{messages:#?}"
+    );
+    assert!(
+        messages[0].contains("instantiation failed"),
+        "{messages:#?}"
+    );
+    assert!(
+        messages[2].contains("expected i32 6, got i32 5"),
+        "{messages:#?}"
+    );
+    assert!(
+        messages[3].contains("no instance named `$nobody`"),
+        "{messages:#?}"
+    );
 }
 
 #[test]
