@@ -53,7 +53,7 @@ pub fn error_report(error: &anyhow::Error) -> String {
     if let Some(trap) = error.downcast_ref::<Trap>() {
         out += &format!("trap code: {trap:?}\n");
     }
-    if let Some(backtrace) = backtrace {
+    if let Some(backtrace) = backtrace.filter(|bt| !bt.frames().is_empty()) {
         out += "wasm backtrace:\n";
         let frames = backtrace.frames();
         let shown = |i: usize| {
