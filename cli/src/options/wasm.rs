@@ -298,7 +298,21 @@ impl Group for Wasm {
             help: "every proposal wasmtime implements",
             action: Action::MissingFeature,
         },
+        Key {
+            name: "wmemcheck",
+            value: "[=y|n]",
+            help: "wasmtime's memory checker for malloc/free",
+            action: Action::MissingFeature,
+        },
         missing_proposal("multi-memory", "the multi-memory proposal"),
+        missing_proposal(
+            "relaxed-simd-deterministic",
+            "deterministic relaxed-simd results",
+        ),
+        missing_proposal(
+            "shared-everything-threads",
+            "the shared-everything-threads proposal",
+        ),
         missing_proposal("relaxed-simd", "the relaxed-simd proposal"),
         missing_proposal("tail-call", "the tail-call proposal"),
         missing_proposal("threads", "the threads proposal"),
@@ -312,6 +326,12 @@ impl Group for Wasm {
         missing_proposal("wide-arithmetic", "the wide-arithmetic proposal"),
         missing_proposal("stack-switching", "the stack-switching proposal"),
         missing_proposal("component-model", "the component model"),
+        Key {
+            name: "async-stack-zeroing",
+            value: "[=y|n]",
+            help: "async stacks: Kiln has no async support",
+            action: Action::MissingFeature,
+        },
         Key {
             name: "async-stack-size",
             value: "=N",
