@@ -20,22 +20,40 @@
 //!                                       (ns per request; mode: linker, pre, pre-pooling)
 //! NE  mode message
 //! M   baseline_kib peak_kib
-//! KT  kernel native fallbacks code_bytes compile_ns first_fallback
-//!                                       (Kiln's native tier, per kernel module)
-//! T   native fallbacks code_bytes compile_ns first_fallback
-//!                                       (Kiln's native tier, start-up module;
+//! KT  kernel TIER                       (Kiln's native tier, per kernel module,
+//!                                       after the timed calls)
+//! T   TIER                              (Kiln's native tier, start-up module;
 //!                                       compile_ns: median over the samples)
 //! Z   code_bytes                        (compiled code of a start-up module)
+//! TK  kernel n result median_ns min_ns samples
+//!                                       (total time: Module::new + instantiation
+//!                                       + one call of run(n))
+//! TKE kernel n message
+//! TKT kernel n TIER                     (after the last total-time sample)
+//! TM  file what result median_ns min_ns samples
+//!                                       (total time of a start-up module; what:
+//!                                       `call` or `instantiate`)
+//! TME file message
+//! TMT file TIER
+//! P   exit total_median_ns total_min_ns samples compile_median_ns
+//!                                       (a WASI program, Module::new to the end
+//!                                       of `_start`)
+//! PO  consistent(0|1) stdout_last_line stderr_last_line
+//! PE  message
+//! PT  TIER                              (after the last run)
 //! ```
 //!
-//! `first_fallback` is empty when every function compiled natively, else
-//! `function N: reason` of the first that did not.
+//! `TIER` is `native fallbacks code_bytes compile_ns osr_compiled
+//! osr_entries moved_calls first_fallback`; `first_fallback` is empty when
+//! every function compiled natively, else `function N: reason` of the first
+//! that did not.
 
 use crate::engines::{self, EngineId, Loop, Runtime, Visitor};
 use crate::instantiate::{self, Mode, Target};
 use crate::kernels::{self, Kernel};
 use crate::measure::{Sampling, Stats, proc_status_kib, sample};
 use anyhow::{Context, Result, bail, ensure};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// Host-call loop iterations per sample.
@@ -58,6 +76,61 @@ pub enum Job {
     HostCalls,
     /// Instantiation throughput of a module in every [`Mode`].
     Instantiate(Target),
+    /// Total time (fresh `Module::new`, instantiation, one call) of these
+    /// workloads.
+    Total(Vec<TotalWork>),
+    /// A WASI program, run end to end: the module, the directory
+    /// preopened as `/`, and its arguments (`argv[0]` first).
+    Program(PathBuf, PathBuf, Vec<String>),
+}
+
+/// One workload of the total-time section.
+#[derive(Clone, Debug)]
+pub enum TotalWork {
+    /// A kernel's `run(n)`.
+    Kernel(Kernel, i32),
+    /// A start-up module: its path, the export to call and its arguments.
+    Module(PathBuf, String, Vec<i32>),
+}
+
+impl TotalWork {
+    /// The child's command-line form: `kernel:NAME:N` or
+    /// `module:PATH:EXPORT:ARG,ARG`.
+    pub fn to_arg(&self) -> String {
+        match self {
+            TotalWork::Kernel(k, n) => format!("kernel:{}:{n}", k.name),
+            TotalWork::Module(path, export, args) => {
+                let args: Vec<String> = args.iter().map(i32::to_string).collect();
+                format!(
+                    "module:{}:{export}:{}",
+                    path.to_string_lossy(),
+                    args.join(",")
+                )
+            }
+        }
+    }
+
+    fn parse(arg: &str) -> Result<TotalWork> {
+        if let Some(rest) = arg.strip_prefix("kernel:") {
+            let (name, n) = rest.rsplit_once(':').context("kernel:NAME:N")?;
+            let kernel = kernels::all()
+                .into_iter()
+                .find(|k| k.name == name)
+                .with_context(|| format!("unknown kernel {name}"))?;
+            return Ok(TotalWork::Kernel(kernel, n.parse()?));
+        }
+        if let Some(rest) = arg.strip_prefix("module:") {
+            let (rest, args) = rest.rsplit_once(':').context("module:PATH:EXPORT:ARGS")?;
+            let (path, export) = rest.rsplit_once(':').context("module:PATH:EXPORT:ARGS")?;
+            let args = args
+                .split(',')
+                .filter(|a| !a.is_empty())
+                .map(str::parse)
+                .collect::<Result<Vec<i32>, _>>()?;
+            return Ok(TotalWork::Module(path.into(), export.to_string(), args));
+        }
+        bail!("unknown total-time workload {arg}")
+    }
 }
 
 /// Parses the child's command line (after `--child`) and runs it.
@@ -96,6 +169,15 @@ pub fn main(args: &[String]) -> Result<()> {
             [small] if small == "small" => Job::Instantiate(Target::Small),
             [file, path] if file == "file" => Job::Instantiate(Target::File(path.into())),
             _ => bail!("instantiate needs `small` or `file PATH`"),
+        },
+        "total" => Job::Total(
+            rest.iter()
+                .map(|a| TotalWork::parse(a))
+                .collect::<Result<_>>()?,
+        ),
+        "program" => match rest {
+            [wasm, dir, args @ ..] => Job::Program(wasm.into(), dir.into(), args.to_vec()),
+            _ => bail!("program needs WASM DIR ARGS..."),
         },
         other => bail!("unknown job {other}"),
     };
@@ -193,6 +275,9 @@ fn record_tier(tag: &str, leading: &[&str], tier: &kiln::TierStats) {
         tier.fallbacks.len().to_string(),
         tier.code_bytes.to_string(),
         tier.compile_time.as_nanos().to_string(),
+        tier.osr_compiled.to_string(),
+        tier.osr_entries.to_string(),
+        tier.moved_calls.to_string(),
         first_fallback,
     ];
     let mut all: Vec<&str> = leading.to_vec();
@@ -267,11 +352,13 @@ impl Visitor for WasmJob<'_> {
                 for kernel in &list {
                     let outcome = (|| {
                         let module = rt.compile(kernel.wasm).context("compiling")?;
+                        let mut instance = rt.kernel(&module).context("instantiating")?;
+                        let timed = time_calls(policy, || rt.call(&mut instance, kernel.n));
+                        // After the calls: with tiered execution, what moved.
                         if let Some(tier) = rt.tier_stats(&module) {
                             record_tier("KT", &[kernel.name], &tier);
                         }
-                        let mut instance = rt.kernel(&module).context("instantiating")?;
-                        time_calls(policy, || rt.call(&mut instance, kernel.n))
+                        timed
                     })();
                     record_kernel(kernel, outcome);
                 }
@@ -284,9 +371,190 @@ impl Visitor for WasmJob<'_> {
             Job::Instantiate(_) => {
                 bail!("instantiation throughput is measured by `instantiations`")
             }
+            Job::Total(list) => {
+                for work in &list {
+                    total(rt, work, policy);
+                }
+            }
+            Job::Program(wasm, dir, args) => {
+                if let Err(e) = program(rt, &wasm, &dir, &args, policy) {
+                    record("PE", &[&message(&e)]);
+                }
+            }
         }
         Ok(())
     }
+}
+
+/// Untimed pause after each total-time or program sample, so that work a
+/// sample left behind (an on-stack-replacement entry still compiling on
+/// Kiln's background thread for a module already dropped) does not run
+/// during the next sample.
+pub const SETTLE: Duration = Duration::from_millis(5);
+
+/// Times fresh `Module::new` + instantiation + one call, per sample; the
+/// module is dropped after each (untimed).
+fn total<R: Runtime>(rt: &R, work: &TotalWork, policy: Sampling) {
+    match work {
+        TotalWork::Kernel(kernel, n) => {
+            let n_text = n.to_string();
+            let mut last_tier = None;
+            let mut results = Vec::new();
+            let outcome = sample(policy, || {
+                let start = Instant::now();
+                let module = rt.compile(kernel.wasm).context("compiling")?;
+                let mut instance = rt.kernel(&module).context("instantiating")?;
+                let result = rt.call(&mut instance, *n)?;
+                let elapsed = start.elapsed();
+                results.push(result);
+                last_tier = rt.tier_stats(&module);
+                drop(instance);
+                drop(module);
+                std::thread::sleep(SETTLE);
+                Ok(elapsed)
+            });
+            match outcome {
+                Ok(stats) => {
+                    let first = results[0];
+                    // A result that changes between samples is reported as
+                    // the sentinel the parent cannot mistake for a kernel's.
+                    let consistent = results.iter().all(|&r| r == first);
+                    let expected = kernel.run_native(*n);
+                    let shown = if consistent {
+                        first.to_string()
+                    } else {
+                        "inconsistent".to_string()
+                    };
+                    record(
+                        "TK",
+                        &[
+                            kernel.name,
+                            &n_text,
+                            &shown,
+                            &expected.to_string(),
+                            &stats.median.as_nanos().to_string(),
+                            &stats.min.as_nanos().to_string(),
+                            &stats.count.to_string(),
+                        ],
+                    );
+                    if let Some(tier) = last_tier {
+                        record_tier("TKT", &[kernel.name, &n_text], &tier);
+                    }
+                }
+                Err(e) => record("TKE", &[kernel.name, &n_text, &message(&e)]),
+            }
+        }
+        TotalWork::Module(path, export, args) => {
+            let file = path
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let bytes = match std::fs::read(path) {
+                Ok(bytes) => bytes,
+                Err(e) => return record("TME", &[&file, &format!("cannot read it: {e}")]),
+            };
+            // No export: only Module::new + instantiation are timed.
+            let call = !export.is_empty();
+            let what = if call { "call" } else { "instantiate" };
+            let mut last_tier = None;
+            let mut result = None;
+            let outcome = sample(policy, || {
+                let start = Instant::now();
+                let module = rt.compile(&bytes)?;
+                let mut ready = rt.prepare(&module)?;
+                if call {
+                    result = rt
+                        .instantiate_and_call(&module, &mut ready, export, args)
+                        .with_context(|| format!("calling {export}"))?;
+                } else {
+                    rt.instantiate(&module, &mut ready)?;
+                }
+                let elapsed = start.elapsed();
+                last_tier = rt.tier_stats(&module);
+                drop(ready);
+                drop(module);
+                std::thread::sleep(SETTLE);
+                Ok(elapsed)
+            });
+            match outcome {
+                Ok(stats) => {
+                    record(
+                        "TM",
+                        &[
+                            &file,
+                            what,
+                            &result.map(|r| r.to_string()).unwrap_or_default(),
+                            &stats.median.as_nanos().to_string(),
+                            &stats.min.as_nanos().to_string(),
+                            &stats.count.to_string(),
+                        ],
+                    );
+                    if let Some(tier) = last_tier {
+                        record_tier("TMT", &[&file], &tier);
+                    }
+                }
+                Err(e) => record("TME", &[&file, &message(&e)]),
+            }
+        }
+    }
+}
+
+/// The last non-empty line of some output, for the report.
+fn last_line(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// Runs a WASI program end to end per sample (`Module::new` to the end of
+/// `_start`).
+fn program<R: Runtime>(
+    rt: &R,
+    wasm: &Path,
+    dir: &Path,
+    args: &[String],
+    policy: Sampling,
+) -> Result<()> {
+    let bytes = std::fs::read(wasm).with_context(|| format!("cannot read {}", wasm.display()))?;
+    let mut compiles = Vec::new();
+    let mut outputs: Vec<(i32, Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut last_tier = None;
+    let stats = sample(policy, || {
+        let run = rt.wasi_command(&bytes, args, dir)?;
+        compiles.push(run.compile);
+        outputs.push((run.exit, run.stdout, run.stderr));
+        last_tier = run.tier;
+        std::thread::sleep(SETTLE);
+        Ok(run.total)
+    })?;
+    let (exit, stdout, stderr) = &outputs[0];
+    let consistent = outputs.iter().all(|o| o == &outputs[0]);
+    record(
+        "P",
+        &[
+            &exit.to_string(),
+            &stats.median.as_nanos().to_string(),
+            &stats.min.as_nanos().to_string(),
+            &stats.count.to_string(),
+            &Stats::of(compiles).median.as_nanos().to_string(),
+        ],
+    );
+    record(
+        "PO",
+        &[
+            if consistent { "1" } else { "0" },
+            &last_line(stdout),
+            &last_line(stderr),
+        ],
+    );
+    if let Some(tier) = last_tier {
+        record_tier("PT", &[], &tier);
+    }
+    Ok(())
 }
 
 /// Times `Module::new` and instantiation. The peak memory is taken after

@@ -8,6 +8,7 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 use std::fmt;
+use std::path::Path;
 
 /// Every engine configuration the harness knows, in report order.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -23,6 +24,10 @@ pub enum EngineId {
     /// Kiln's native tier: every function compiled by Cranelift in
     /// `Module::new`.
     KilnCranelift,
+    /// Kiln's tiered execution (`Strategy::Tiered`, what `Strategy::Auto`
+    /// means): the interpreter first, hot functions and loops moved to
+    /// native code compiled on the engine's background thread.
+    KilnTiered,
     /// wasmi, eager compilation.
     WasmiEager,
     /// wasmi, eager validation and lazy translation.
@@ -43,6 +48,10 @@ pub enum EngineId {
     /// [`WasmtimeCranelift`](EngineId::WasmtimeCranelift) with epoch
     /// interruption (kernels only).
     WasmtimeCraneliftEpoch,
+    /// [`KilnTiered`](EngineId::KilnTiered) with a budget that never runs
+    /// out: the interpreter counting work for a compiler that never runs
+    /// (kernels only; the counting overhead against [`Kiln`](EngineId::Kiln)).
+    KilnTieredCold,
 }
 
 /// What an engine checks to be able to interrupt running code: nothing
@@ -68,12 +77,13 @@ pub const EPOCH_DEADLINE: u64 = u64::MAX / 2;
 
 impl EngineId {
     /// Every engine, in report order.
-    pub const ALL: [EngineId; 14] = [
+    pub const ALL: [EngineId; 16] = [
         EngineId::Native,
         EngineId::Wasmparser,
         EngineId::Kiln,
         EngineId::KilnEager,
         EngineId::KilnCranelift,
+        EngineId::KilnTiered,
         EngineId::WasmiEager,
         EngineId::WasmiLazy,
         EngineId::WasmtimeCranelift,
@@ -83,6 +93,7 @@ impl EngineId {
         EngineId::KilnEpoch,
         EngineId::WasmtimeCraneliftFuel,
         EngineId::WasmtimeCraneliftEpoch,
+        EngineId::KilnTieredCold,
     ];
 
     /// The name used on the command line and in the report.
@@ -93,6 +104,8 @@ impl EngineId {
             EngineId::Kiln => "kiln",
             EngineId::KilnEager => "kiln-eager",
             EngineId::KilnCranelift => "kiln-cranelift",
+            EngineId::KilnTiered => "kiln-tiered",
+            EngineId::KilnTieredCold => "kiln-tiered-cold",
             EngineId::WasmiEager => "wasmi-eager",
             EngineId::WasmiLazy => "wasmi-lazy",
             EngineId::WasmtimeCranelift => "wasmtime-cranelift",
@@ -130,6 +143,16 @@ impl EngineId {
                  (`kiln-jit`) in `Module::new`, in parallel on all cores (`Config::parallel_compilation`, \
                  default on)"
             }
+            EngineId::KilnTiered => {
+                "Kiln's tiered execution (`Strategy::Tiered`, what `Strategy::Auto` means), default \
+                 `tier_up_budget` (100,000) and background compilation: functions start in the \
+                 interpreter (lazy translation) and move to Cranelift code once their budget is spent, \
+                 running loops through on-stack replacement"
+            }
+            EngineId::KilnTieredCold => {
+                "`kiln-tiered` with `tier_up_budget(u64::MAX)`: the interpreter runs the tier-up \
+                 counting instructions but the compiler never runs (kernels only)"
+            }
             EngineId::WasmiEager => "wasmi, `CompilationMode::Eager`",
             EngineId::WasmiLazy => {
                 "wasmi, `CompilationMode::LazyTranslation` (its default): validate all, translate on first call"
@@ -152,10 +175,12 @@ impl EngineId {
         }
     }
 
-    /// For the fuel and epoch variants: the engine they add their checks
-    /// to, and which checks. `None` for every other engine.
+    /// For the kernels-only variants: the engine they add their checks
+    /// to, and which checks (none for `kiln-tiered-cold`, which adds the
+    /// tier-up counting to `kiln`). `None` for every other engine.
     pub fn variant_of(self) -> Option<(EngineId, Interrupts)> {
         match self {
+            EngineId::KilnTieredCold => Some((EngineId::Kiln, Interrupts::None)),
             EngineId::KilnFuel => Some((EngineId::Kiln, Interrupts::Fuel)),
             EngineId::KilnEpoch => Some((EngineId::Kiln, Interrupts::Epoch)),
             EngineId::WasmtimeCraneliftFuel => {
@@ -179,6 +204,19 @@ impl EngineId {
     /// (Kiln against wasmtime with Cranelift).
     pub fn measures_instantiation(self) -> bool {
         matches!(self, EngineId::Kiln | EngineId::WasmtimeCranelift)
+    }
+
+    /// Whether the total-time and real-program sections measure this
+    /// engine: Kiln's interpreter, native tier and tiered execution against
+    /// wasmtime with Cranelift.
+    pub fn measures_totals(self) -> bool {
+        matches!(
+            self,
+            EngineId::Kiln
+                | EngineId::KilnCranelift
+                | EngineId::KilnTiered
+                | EngineId::WasmtimeCranelift
+        )
     }
 
     /// Whether this engine runs WebAssembly (and so the instantiation,
@@ -279,6 +317,46 @@ pub trait Runtime {
     fn code_size(&self, _module: &Self::Module) -> Option<usize> {
         None
     }
+    /// Instantiates `module` in `ready` and calls its export `name` with
+    /// `args` (all `i32`); returns its first result, if any, as an `i64`.
+    fn instantiate_and_call(
+        &self,
+        _module: &Self::Module,
+        _ready: &mut Self::Ready,
+        _name: &str,
+        _args: &[i32],
+    ) -> Result<Option<i64>> {
+        bail!("not measured on this engine")
+    }
+    /// Runs a WASI command's `_start` with `args` (`args[0]` is the
+    /// program's name) and host directory `dir` preopened as `/` (read
+    /// only), stdout and stderr captured. Times from `Module::new` to the
+    /// end of `_start`; see [`WasiRun`].
+    fn wasi_command(&self, _wasm: &[u8], _args: &[String], _dir: &Path) -> Result<WasiRun> {
+        bail!("WASI is not measured on this engine")
+    }
+}
+
+/// One run of a WASI command.
+pub struct WasiRun {
+    /// Its exit code (`proc_exit`, or 0 when `_start` returned).
+    pub exit: i32,
+    /// What it wrote to stdout.
+    pub stdout: Vec<u8>,
+    /// What it wrote to stderr.
+    pub stderr: Vec<u8>,
+    /// `Module::new`.
+    pub compile: std::time::Duration,
+    /// From before `Module::new` to the end of `_start`, WASI context and
+    /// linker set-up included.
+    pub total: std::time::Duration,
+    /// Kiln's tier statistics after the run (`None` for other engines).
+    pub tier: Option<kiln::TierStats>,
+}
+
+/// The first result of a call as an `i64`, for the integer types.
+fn first_int<V>(results: &[V], as_int: impl Fn(&V) -> Option<i64>) -> Option<i64> {
+    results.first().and_then(as_int)
 }
 
 /// Something to do with a runtime, whichever it is.
@@ -300,6 +378,10 @@ pub fn with_runtime<V: Visitor>(id: EngineId, visitor: V) -> Result<V::Output> {
         }
         EngineId::KilnEager => visitor.visit(&Kiln::new(KilnKind::Eager, interrupts)?),
         EngineId::KilnCranelift => visitor.visit(&Kiln::new(KilnKind::Cranelift, interrupts)?),
+        EngineId::KilnTiered => visitor.visit(&Kiln::new(KilnKind::Tiered(None), interrupts)?),
+        EngineId::KilnTieredCold => {
+            visitor.visit(&Kiln::new(KilnKind::Tiered(Some(u64::MAX)), interrupts)?)
+        }
         EngineId::WasmiEager => visitor.visit(&Wasmi::new(wasmi::CompilationMode::Eager)),
         EngineId::WasmiLazy => visitor.visit(&Wasmi::new(wasmi::CompilationMode::LazyTranslation)),
         EngineId::WasmtimeCranelift
@@ -337,7 +419,7 @@ pub fn stub_message(module: &str, name: &str) -> String {
 // ---------------------------------------------------------------------------
 // Kiln
 
-/// The three Kiln configurations.
+/// The Kiln configurations.
 #[derive(Copy, Clone, Debug)]
 pub enum KilnKind {
     /// The interpreter, translating each function on its first call.
@@ -347,6 +429,9 @@ pub enum KilnKind {
     /// The native tier: Cranelift compiles every function in `Module::new`,
     /// on all cores.
     Cranelift,
+    /// Tiered execution, lazy translation, background compilation; the
+    /// tier-up budget if not the default.
+    Tiered(Option<u64>),
 }
 
 impl KilnKind {
@@ -367,6 +452,13 @@ impl KilnKind {
                 config.strategy(kiln::Strategy::Cranelift);
                 // The default, stated: wasmtime compiles on all cores too.
                 config.parallel_compilation(true);
+            }
+            KilnKind::Tiered(budget) => {
+                config.strategy(kiln::Strategy::Tiered);
+                config.compilation_mode(kiln::CompilationMode::Lazy);
+                if let Some(budget) = budget {
+                    config.tier_up_budget(budget);
+                }
             }
         }
     }
@@ -493,6 +585,64 @@ impl Runtime for Kiln {
 
     fn code_size(&self, module: &kiln::Module) -> Option<usize> {
         module.tier_stats().map(|t| t.code_bytes)
+    }
+
+    fn instantiate_and_call(
+        &self,
+        module: &kiln::Module,
+        (store, linker): &mut Self::Ready,
+        name: &str,
+        args: &[i32],
+    ) -> Result<Option<i64>> {
+        use kiln::Val;
+        let instance = linker.instantiate(&mut *store, module)?;
+        let func = instance
+            .get_func(&mut *store, name)
+            .with_context(|| format!("no exported function {name}"))?;
+        let params: Vec<Val> = args.iter().map(|&a| Val::I32(a)).collect();
+        let mut results = vec![Val::I32(0); func.ty(&*store).results().len()];
+        func.call(&mut *store, &params, &mut results)?;
+        Ok(first_int(&results, |v| match v {
+            Val::I32(x) => Some(i64::from(*x)),
+            Val::I64(x) => Some(*x),
+            _ => None,
+        }))
+    }
+
+    fn wasi_command(&self, wasm: &[u8], args: &[String], dir: &Path) -> Result<WasiRun> {
+        use kiln_wasi::{DirPerms, FilePerms, I32Exit, MemoryOutputPipe, WasiCtxBuilder};
+        let start = std::time::Instant::now();
+        let module = kiln::Module::new(&self.engine, wasm)?;
+        let compile = start.elapsed();
+        let stdout = MemoryOutputPipe::new(1 << 20);
+        let stderr = MemoryOutputPipe::new(1 << 20);
+        let wasi = WasiCtxBuilder::new()
+            .args(args)
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .preopened_dir(dir, "/", DirPerms::READ, FilePerms::READ)?
+            .build();
+        let mut store = kiln::Store::new(&self.engine, wasi);
+        let mut linker = kiln::Linker::new(&self.engine);
+        kiln_wasi::add_to_linker(&mut linker, |wasi: &mut kiln_wasi::WasiCtx| wasi)?;
+        let instance = linker.instantiate(&mut store, &module)?;
+        let run = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
+        let exit = match run.call(&mut store, ()) {
+            Ok(()) => 0,
+            Err(e) => match e.downcast_ref::<I32Exit>() {
+                Some(I32Exit(code)) => *code,
+                None => return Err(e),
+            },
+        };
+        let total = start.elapsed();
+        Ok(WasiRun {
+            exit,
+            stdout: stdout.contents().to_vec(),
+            stderr: stderr.contents().to_vec(),
+            compile,
+            total,
+            tier: module.tier_stats(),
+        })
     }
 }
 
@@ -753,5 +903,64 @@ impl Runtime for Wasmtime {
     /// The module's `.text` section: every function and trampoline.
     fn code_size(&self, module: &wasmtime::Module) -> Option<usize> {
         Some(module.text().len())
+    }
+
+    fn instantiate_and_call(
+        &self,
+        module: &wasmtime::Module,
+        (store, linker): &mut Self::Ready,
+        name: &str,
+        args: &[i32],
+    ) -> Result<Option<i64>> {
+        use wasmtime::Val;
+        let instance = linker.instantiate(&mut *store, module)?;
+        let func = instance
+            .get_func(&mut *store, name)
+            .with_context(|| format!("no exported function {name}"))?;
+        let params: Vec<Val> = args.iter().map(|&a| Val::I32(a)).collect();
+        let mut results = vec![Val::I32(0); func.ty(&*store).results().len()];
+        func.call(&mut *store, &params, &mut results)?;
+        Ok(first_int(&results, |v| match v {
+            Val::I32(x) => Some(i64::from(*x)),
+            Val::I64(x) => Some(*x),
+            _ => None,
+        }))
+    }
+
+    fn wasi_command(&self, wasm: &[u8], args: &[String], dir: &Path) -> Result<WasiRun> {
+        use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+        use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder, p1};
+        let start = std::time::Instant::now();
+        let module = wasmtime::Module::new(&self.engine, wasm)?;
+        let compile = start.elapsed();
+        let stdout = MemoryOutputPipe::new(1 << 20);
+        let stderr = MemoryOutputPipe::new(1 << 20);
+        let wasi = WasiCtxBuilder::new()
+            .args(args)
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .preopened_dir(dir, "/", FsPerms::ReadOnly)?
+            .build_p1();
+        let mut store = wasmtime::Store::new(&self.engine, wasi);
+        let mut linker = wasmtime::Linker::new(&self.engine);
+        p1::add_to_linker_sync(&mut linker, |wasi: &mut p1::WasiP1Ctx| wasi)?;
+        let instance = linker.instantiate(&mut store, &module)?;
+        let run = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
+        let exit = match run.call(&mut store, ()) {
+            Ok(()) => 0,
+            Err(e) => match e.downcast_ref::<I32Exit>() {
+                Some(I32Exit(code)) => *code,
+                None => return Err(e.into()),
+            },
+        };
+        let total = start.elapsed();
+        Ok(WasiRun {
+            exit,
+            stdout: stdout.contents().to_vec(),
+            stderr: stderr.contents().to_vec(),
+            compile,
+            total,
+            tier: None,
+        })
     }
 }

@@ -6,10 +6,12 @@
 //! cargo run --release --manifest-path bench/Cargo.toml [-- OPTIONS] [KERNEL...]
 //! ```
 //!
-//! The harness measures five things — compute kernels, the overhead of fuel
-//! and epoch checks on them, start-up of large real-world modules,
-//! instantiation throughput (instances per second, Kiln against wasmtime)
-//! and host/wasm call overhead — each engine in its own child process (the
+//! The harness measures compute kernels, the overhead of fuel and epoch
+//! checks and of tiered execution's counting on them, start-up of large
+//! real-world modules, instantiation throughput (instances per second, Kiln
+//! against wasmtime), host/wasm call overhead, total times (fresh
+//! `Module::new` + instantiation + one call, short and long runs) and a real
+//! WASI program end to end — each engine in its own child process (the
 //! same binary, re-run with `--child`), and writes a Markdown report plus
 //! an SVG chart. See `--help` and `docs/benchmarks.md`.
 
@@ -19,6 +21,7 @@ mod engines;
 mod instantiate;
 mod kernels;
 mod measure;
+mod programs;
 mod report;
 
 use anyhow::{Context, Result, bail};
@@ -42,16 +45,23 @@ ARGS:
                          --sections is given)
 
 OPTIONS:
-    --quick              fewer samples (for iterating, not for publishing)
+    --quick              fewer samples (a smoke run, not for publishing; 15-20 min
+                         on 2 cores against 45-60 min for the full run)
     --engines A,B,...    only these engines (native and wasmparser, the references,
                          always run). The fuel and epoch variants (kiln-fuel,
                          kiln-epoch, wasmtime-cranelift-fuel, wasmtime-cranelift-epoch)
-                         run only the kernels, for the fuel and epoch overhead
-                         table; instantiate measures only kiln and
-                         wasmtime-cranelift
-    --sections S,...     any of kernels,startup,instantiate,hostcalls (default: all)
+                         and kiln-tiered-cold run only the kernels, for the
+                         overhead tables; instantiate measures only kiln and
+                         wasmtime-cranelift; total and program only kiln,
+                         kiln-cranelift, kiln-tiered and wasmtime-cranelift
+    --sections S,...     any of kernels,startup,instantiate,hostcalls,total,program
+                         (default: all)
     --modules DIR        start-up modules, also the large modules of instantiate
-                         (default: bench/modules, filled by bench/fetch-modules.sh)
+                         and total (default: bench/modules, filled by
+                         bench/fetch-modules.sh)
+    --programs DIR       the real program and its workload (default:
+                         bench/programs; the program is fetched by
+                         bench/fetch-modules.sh)
     --out FILE           the Markdown report; the chart goes next to it as
                          <stem>-kernels.svg. Default: docs/benchmarks.md for a full
                          run, bench/target/partial/benchmarks.md for a run narrowed
@@ -87,6 +97,11 @@ pub struct Sections {
     pub instantiate: bool,
     /// Host/wasm call overhead.
     pub hostcalls: bool,
+    /// Total time of fresh `Module::new` + instantiation + one call, short
+    /// and long runs.
+    pub total: bool,
+    /// A real WASI program end to end.
+    pub program: bool,
 }
 
 /// The parsed command line.
@@ -105,6 +120,8 @@ pub struct Options {
     pub sections: Sections,
     /// Where the start-up modules are.
     pub modules_dir: PathBuf,
+    /// Where the real program and its workload are.
+    pub programs_dir: PathBuf,
     /// The Markdown report's path.
     pub out: PathBuf,
     /// Whether the run was narrowed in any way.
@@ -123,6 +140,7 @@ fn parse_options(args: &[String]) -> Result<Option<Options>> {
     let mut engines = None;
     let mut sections = None;
     let mut modules_dir = bench_dir().join("modules");
+    let mut programs_dir = bench_dir().join("programs");
     let mut out = None;
     let mut selected = Vec::new();
     let mut it = args.iter();
@@ -168,6 +186,8 @@ fn parse_options(args: &[String]) -> Result<Option<Options>> {
                     startup: false,
                     instantiate: false,
                     hostcalls: false,
+                    total: false,
+                    program: false,
                 };
                 for name in list.split(',').filter(|s| !s.is_empty()) {
                     match name {
@@ -175,14 +195,18 @@ fn parse_options(args: &[String]) -> Result<Option<Options>> {
                         "startup" => s.startup = true,
                         "instantiate" => s.instantiate = true,
                         "hostcalls" => s.hostcalls = true,
+                        "total" => s.total = true,
+                        "program" => s.program = true,
                         _ => bail!(
-                            "unknown section {name:?}; known: kernels, startup, instantiate, hostcalls"
+                            "unknown section {name:?}; known: kernels, startup, instantiate, \
+                             hostcalls, total, program"
                         ),
                     }
                 }
                 sections = Some(s);
             }
             "--modules" => modules_dir = PathBuf::from(value("--modules")?),
+            "--programs" => programs_dir = PathBuf::from(value("--programs")?),
             "--out" => out = Some(PathBuf::from(value("--out")?)),
             flag if flag.starts_with('-') => bail!("unknown option {flag:?} (see --help)"),
             name => {
@@ -201,6 +225,8 @@ fn parse_options(args: &[String]) -> Result<Option<Options>> {
         startup: !filtered,
         instantiate: !filtered,
         hostcalls: !filtered,
+        total: !filtered,
+        program: !filtered,
     });
     let (variants, engines): (Vec<EngineId>, Vec<EngineId>) = engines
         .unwrap_or_else(|| EngineId::ALL.to_vec())
@@ -226,6 +252,7 @@ fn parse_options(args: &[String]) -> Result<Option<Options>> {
         kernels: if filtered { selected } else { all_kernels },
         sections,
         modules_dir,
+        programs_dir,
         out,
         partial,
         command_line,
@@ -242,6 +269,12 @@ pub struct Policies {
     pub instantiate: Sampling,
     /// Host-call loops of one million calls.
     pub hostcalls: Sampling,
+    /// Total time of a kernel (shared by the rounds, like `kernels`).
+    pub total_kernels: Sampling,
+    /// Total time of a start-up module.
+    pub total_modules: Sampling,
+    /// Runs of the real program.
+    pub program: Sampling,
 }
 
 impl Policies {
@@ -262,6 +295,17 @@ impl Policies {
                 },
                 instantiate: three,
                 hostcalls: three,
+                total_kernels: three,
+                total_modules: Sampling {
+                    min: 1,
+                    max: 1,
+                    ..three
+                },
+                program: Sampling {
+                    min: 1,
+                    max: 1,
+                    ..three
+                },
             }
         } else {
             Policies {
@@ -284,6 +328,21 @@ impl Policies {
                     min: 5,
                     max: 15,
                     budget: secs(2),
+                },
+                total_kernels: Sampling {
+                    min: 9,
+                    max: 30,
+                    budget: secs(1),
+                },
+                total_modules: Sampling {
+                    min: 3,
+                    max: 10,
+                    budget: secs(3),
+                },
+                program: Sampling {
+                    min: 3,
+                    max: 5,
+                    budget: secs(10),
                 },
             }
         }
@@ -387,8 +446,17 @@ pub struct TierInfo {
     pub fallbacks: usize,
     /// Bytes of native code.
     pub code_bytes: usize,
-    /// The part of `Module::new` spent compiling to native code.
+    /// The part of `Module::new` spent compiling to native code (with
+    /// tiered execution: the background compile time so far).
     pub compile: Duration,
+    /// With tiered execution: loops an on-stack-replacement entry was
+    /// compiled for.
+    pub osr_compiled: usize,
+    /// With tiered execution: running calls moved to native code at a loop
+    /// header.
+    pub osr_entries: u64,
+    /// With tiered execution: calls moved to native code at their entry.
+    pub moved_calls: u64,
     /// `function N: reason` of the first fallback, if any.
     pub first_fallback: Option<String>,
 }
@@ -397,7 +465,17 @@ impl TierInfo {
     /// Parses the fields of a `T` record (after the tag, and after the
     /// kernel name of a `KT` record).
     fn parse(fields: &[String]) -> Option<TierInfo> {
-        let [native, fallbacks, code_bytes, compile_ns, rest @ ..] = fields else {
+        let [
+            native,
+            fallbacks,
+            code_bytes,
+            compile_ns,
+            osr_compiled,
+            osr_entries,
+            moved_calls,
+            rest @ ..,
+        ] = fields
+        else {
             return None;
         };
         Some(TierInfo {
@@ -405,6 +483,9 @@ impl TierInfo {
             fallbacks: fallbacks.parse().ok()?,
             code_bytes: code_bytes.parse().ok()?,
             compile: Duration::from_nanos(compile_ns.parse().ok()?),
+            osr_compiled: osr_compiled.parse().ok()?,
+            osr_entries: osr_entries.parse().ok()?,
+            moved_calls: moved_calls.parse().ok()?,
             first_fallback: rest.first().filter(|f| !f.is_empty()).cloned(),
         })
     }
@@ -469,6 +550,76 @@ pub struct Results {
     pub load_before: String,
     /// The 1-minute load average when it ended.
     pub load_after: String,
+    /// Total times of the kernels by (engine, kernel, run length).
+    pub totals: HashMap<(EngineId, &'static str, RunLength), Result<KernelRun, String>>,
+    /// What Kiln's tiers did in the total-time runs (after the last
+    /// sample), by (engine, workload): `KERNEL@short`, `KERNEL@long`, a
+    /// start-up module's file name, or `program`.
+    pub total_tiers: HashMap<(EngineId, String), TierInfo>,
+    /// Total times of the start-up modules by (engine, module file).
+    pub module_totals: HashMap<(EngineId, String), Result<ModuleTotal, String>>,
+    /// The real program's runs by engine.
+    pub program: HashMap<EngineId, Result<ProgramRun, String>>,
+    /// The real program, if it was found.
+    pub program_info: Option<programs::ProgramInfo>,
+}
+
+/// Which `n` a total-time run used.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum RunLength {
+    /// The kernel's short `n` (Kiln's interpreter takes ~1–5 ms).
+    Short,
+    /// The kernel's usual `n`.
+    Long,
+}
+
+impl RunLength {
+    /// Both, in report order.
+    pub const ALL: [RunLength; 2] = [RunLength::Short, RunLength::Long];
+
+    /// The `n` of `kernel` for this length.
+    pub fn n(self, kernel: &Kernel) -> i32 {
+        match self {
+            RunLength::Short => kernel.short_n,
+            RunLength::Long => kernel.n,
+        }
+    }
+
+    /// A word for the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunLength::Short => "short",
+            RunLength::Long => "long",
+        }
+    }
+}
+
+/// A start-up module's total time on one engine.
+#[derive(Clone, Debug)]
+pub struct ModuleTotal {
+    /// Whether the export was called (else: `Module::new` + instantiation).
+    pub called: bool,
+    /// What the call returned.
+    pub result: String,
+    /// Timing.
+    pub stats: Stats,
+}
+
+/// The real program on one engine.
+#[derive(Clone, Debug)]
+pub struct ProgramRun {
+    /// Its exit code.
+    pub exit: i32,
+    /// Every run printed the same and exited the same.
+    pub consistent: bool,
+    /// The last line of its stdout.
+    pub stdout: String,
+    /// The last line of its stderr.
+    pub stderr: String,
+    /// Module::new to the end of `_start`.
+    pub total: Stats,
+    /// The median `Module::new`.
+    pub compile: Duration,
 }
 
 /// What a child printed, and how it ended.
@@ -598,6 +749,12 @@ fn parent(args: &[String]) -> Result<()> {
     if options.sections.hostcalls {
         run_hostcalls(&options, &policies, &mut results)?;
     }
+    if options.sections.total {
+        run_totals(&options, &policies, &mut results)?;
+    }
+    if options.sections.program {
+        run_program(&options, &policies, &mut results)?;
+    }
     results.wall = started.elapsed();
     results.load_after = measure::load_average();
 
@@ -669,9 +826,27 @@ fn run_kernels(options: &Options, policies: &Policies, results: &mut Results) ->
     let rounds = if options.quick { 1 } else { KERNEL_ROUNDS };
     eprintln!("kernels ({}, {rounds} rounds):", options.kernels.len());
     let names: Vec<String> = options.kernels.iter().map(|k| k.name.to_string()).collect();
-    let mut engines = vec![EngineId::Native];
-    engines.extend(options.engines.iter().copied());
-    engines.extend(options.variants.iter().copied());
+    // Each kernels-only variant runs right after the engine it varies, so
+    // that the two are measured as close together in time as possible
+    // (their ratio is what the overhead tables report).
+    let mut engines = Vec::new();
+    for base in std::iter::once(EngineId::Native).chain(options.engines.iter().copied()) {
+        engines.push(base);
+        engines.extend(
+            options
+                .variants
+                .iter()
+                .copied()
+                .filter(|v| v.variant_of().is_some_and(|(b, _)| b == base)),
+        );
+    }
+    let orphans: Vec<EngineId> = options
+        .variants
+        .iter()
+        .copied()
+        .filter(|v| !engines.contains(v))
+        .collect();
+    engines.extend(orphans);
     // Each round takes its share of the samples.
     let policy = Sampling {
         min: policies.kernels.min.div_ceil(rounds).max(1),
@@ -1139,5 +1314,398 @@ fn run_instantiate(options: &Options, policies: &Policies, results: &mut Results
             }
         }
     }
+    Ok(())
+}
+
+/// The start-up modules' exports the total-time section calls after
+/// instantiating them (file, export, arguments, what it is): small calls
+/// that reach no import, so that the trapping stub imports allow them.
+pub const MODULE_CALLS: &[(&str, &str, &[i32], &str)] = &[
+    (
+        "sql-wasm.wasm",
+        "Ia",
+        &[16],
+        "`Ia(16)`: `malloc(16)` (sql.js's `_malloc`, minified)",
+    ),
+    (
+        "swc.wasm",
+        "__wbindgen_export_0",
+        &[16, 1],
+        "`__wbindgen_export_0(16, 1)`: wasm-bindgen's allocator",
+    ),
+    (
+        "lightningcss.wasm",
+        "napi_wasm_malloc",
+        &[16],
+        "`napi_wasm_malloc(16)`",
+    ),
+    (
+        "esbuild.wasm",
+        "getsp",
+        &[],
+        "`getsp()`: Go's stack-pointer getter (`run` needs the JS host)",
+    ),
+];
+
+/// The call the total-time section makes on a start-up module, if any.
+pub fn module_call(file: &str) -> Option<(&'static str, &'static [i32], &'static str)> {
+    MODULE_CALLS
+        .iter()
+        .find(|(f, ..)| *f == file)
+        .map(|&(_, export, args, what)| (export, args, what))
+}
+
+/// `KERNEL@short` / `KERNEL@long`: the workload key of a kernel's total
+/// time in [`Results::total_tiers`].
+pub fn total_key(kernel: &str, length: RunLength) -> String {
+    format!("{kernel}@{}", length.name())
+}
+
+/// The engines of the total-time and program sections that were selected.
+fn total_engines(options: &Options) -> Vec<EngineId> {
+    options
+        .engines
+        .iter()
+        .copied()
+        .filter(|e| e.measures_totals())
+        .collect()
+}
+
+fn run_totals(options: &Options, policies: &Policies, results: &mut Results) -> Result<()> {
+    let engines = total_engines(options);
+    if engines.is_empty() {
+        results.problems.push(
+            "total time: none of kiln, kiln-cranelift, kiln-tiered, wasmtime-cranelift was selected"
+                .into(),
+        );
+        return Ok(());
+    }
+    let rounds = if options.quick { 1 } else { KERNEL_ROUNDS };
+    eprintln!(
+        "total time, kernels ({} × short and long n, {rounds} rounds):",
+        options.kernels.len()
+    );
+    let policy = Sampling {
+        min: policies.total_kernels.min.div_ceil(rounds).max(1),
+        max: policies.total_kernels.max.div_ceil(rounds).max(1),
+        budget: policies.total_kernels.budget / rounds as u32,
+    };
+    // (kernel, length, the child's argument), in the order a child runs them.
+    let mut work: Vec<(Kernel, RunLength, String)> = Vec::new();
+    for length in RunLength::ALL {
+        for kernel in &options.kernels {
+            let arg = child::TotalWork::Kernel(*kernel, length.n(kernel)).to_arg();
+            work.push((*kernel, length, arg));
+        }
+    }
+    let mut per_round: HashMap<(EngineId, &'static str, RunLength), Vec<KernelRun>> =
+        HashMap::new();
+    for round in 0..rounds {
+        let mut order = engines.clone();
+        order.rotate_left(round % engines.len());
+        for &engine in &order {
+            // A child that dies (a crash in the engine) loses only the
+            // workload it was running: the rest run again in a new child.
+            let mut pending: &[(Kernel, RunLength, String)] = &work;
+            while !pending.is_empty() {
+                let args: Vec<String> = pending.iter().map(|(_, _, a)| a.clone()).collect();
+                let run = run_child(engine, "total", policy, &args)?;
+                let mut reported: Vec<(&str, String)> = Vec::new();
+                for record in &run.records {
+                    if let [tag, name, n, ..] = record.as_slice()
+                        && (tag == "TK" || tag == "TKE")
+                    {
+                        reported.push((name.as_str(), n.clone()));
+                    }
+                    total_record(options, engine, record, results, &mut per_round);
+                }
+                let Some(failure) = run.failure else { break };
+                let unreported = pending.iter().position(|(k, l, _)| {
+                    !reported
+                        .iter()
+                        .any(|(name, n)| *name == k.name && *n == l.n(k).to_string())
+                });
+                let Some(at) = unreported else {
+                    results
+                        .problems
+                        .push(format!("total time: {failure} after its last workload"));
+                    break;
+                };
+                let (kernel, length, _) = &pending[at];
+                results.problems.push(format!(
+                    "total time {} (n = {}): {failure}; the kernels after it ran again in a new \
+                     process",
+                    kernel.name,
+                    length.n(kernel)
+                ));
+                results
+                    .totals
+                    .insert((engine, kernel.name, *length), Err(failure));
+                pending = &pending[at + 1..];
+            }
+        }
+    }
+    for (key, runs) in per_round {
+        if matches!(results.totals.get(&key), Some(Err(_))) {
+            continue;
+        }
+        results.totals.insert(key, Ok(combine_rounds(runs)));
+    }
+
+    // The start-up modules: one child per engine and module.
+    if results.modules.is_empty() {
+        results.modules = find_modules(&options.modules_dir)?;
+    }
+    let modules: Vec<ModuleInfo> = results
+        .modules
+        .iter()
+        .filter(|m| m.skipped.is_none())
+        .cloned()
+        .collect();
+    if modules.is_empty() {
+        results.problems.push(format!(
+            "total time: no start-up modules in {}: run bench/fetch-modules.sh first",
+            display_path(&options.modules_dir)
+        ));
+        return Ok(());
+    }
+    for module in &modules {
+        eprintln!(
+            "total time, {} ({:.1} MB):",
+            module.file,
+            module.size as f64 / 1e6
+        );
+        let work = match module_call(&module.file) {
+            Some((export, args, _)) => {
+                child::TotalWork::Module(module.path.clone(), export.to_string(), args.to_vec())
+            }
+            None => child::TotalWork::Module(module.path.clone(), String::new(), Vec::new()),
+        };
+        for &engine in &engines {
+            let run = run_child(engine, "total", policies.total_modules, &[work.to_arg()])?;
+            let mut outcome = None;
+            for record in &run.records {
+                match record.as_slice() {
+                    [tag, _file, what, result, rest @ ..] if tag == "TM" => {
+                        if let Some(stats) = parse_stats(rest) {
+                            outcome = Some(Ok(ModuleTotal {
+                                called: what == "call",
+                                result: result.clone(),
+                                stats,
+                            }));
+                        }
+                    }
+                    [tag, _file, message] if tag == "TME" => {
+                        results
+                            .problems
+                            .push(format!("total time {}: {engine}: {message}", module.file));
+                        outcome.get_or_insert_with(|| Err(message.clone()));
+                    }
+                    [tag, _file, rest @ ..] if tag == "TMT" => {
+                        if let Some(tier) = TierInfo::parse(rest) {
+                            results
+                                .total_tiers
+                                .insert((engine, module.file.clone()), tier);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(failure) = run.failure {
+                results
+                    .problems
+                    .push(format!("total time {}: {failure}", module.file));
+                outcome.get_or_insert(Err(failure));
+            }
+            results.module_totals.insert(
+                (engine, module.file.clone()),
+                outcome.unwrap_or_else(|| Err("no result reported".into())),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Takes one record of a kernels total-time child into `results`.
+fn total_record(
+    options: &Options,
+    engine: EngineId,
+    record: &[String],
+    results: &mut Results,
+    per_round: &mut HashMap<(EngineId, &'static str, RunLength), Vec<KernelRun>>,
+) {
+    let length_of = |kernel: &Kernel, n: &str| {
+        RunLength::ALL
+            .into_iter()
+            .find(|l| l.n(kernel).to_string() == n)
+    };
+    match record {
+        [tag, name, n, result, expected, rest @ ..] if tag == "TK" => {
+            let Some(kernel) = options.kernels.iter().find(|k| k.name == name) else {
+                return;
+            };
+            let (Some(length), Some(stats)) = (length_of(kernel, n), parse_stats(rest)) else {
+                return;
+            };
+            let key = (engine, kernel.name, length);
+            if result != expected {
+                results.mismatches += 1;
+                results.problems.push(format!(
+                    "**MISMATCH** total time {} (n = {n}): {engine} returned {result} but \
+                     native code returns {expected} (an engine bug)",
+                    kernel.name
+                ));
+                results
+                    .totals
+                    .insert(key, Err(format!("wrong result {result}")));
+                return;
+            }
+            per_round.entry(key).or_default().push(KernelRun {
+                result: result.parse().unwrap_or_default(),
+                consistent: true,
+                stats,
+            });
+        }
+        [tag, name, n, message] if tag == "TKE" => {
+            let Some(kernel) = options.kernels.iter().find(|k| k.name == name) else {
+                return;
+            };
+            let Some(length) = length_of(kernel, n) else {
+                return;
+            };
+            results.problems.push(format!(
+                "total time {} (n = {n}): {engine} failed: {message}",
+                kernel.name
+            ));
+            results
+                .totals
+                .insert((engine, kernel.name, length), Err(message.clone()));
+        }
+        [tag, name, n, rest @ ..] if tag == "TKT" => {
+            let Some(kernel) = options.kernels.iter().find(|k| k.name == name) else {
+                return;
+            };
+            let (Some(length), Some(tier)) = (length_of(kernel, n), TierInfo::parse(rest)) else {
+                return;
+            };
+            results
+                .total_tiers
+                .insert((engine, total_key(kernel.name, length)), tier);
+        }
+        _ => {}
+    }
+}
+
+fn run_program(options: &Options, policies: &Policies, results: &mut Results) -> Result<()> {
+    let info = programs::find(&options.programs_dir);
+    let engines = total_engines(options);
+    if let Some(why) = &info.skipped {
+        results
+            .problems
+            .push(format!("real program: not measured: {why}"));
+        results.program_info = Some(info);
+        return Ok(());
+    }
+    eprintln!(
+        "real program: {} {} ({:.2} MB):",
+        info.file,
+        info.args[1..].join(" "),
+        info.size as f64 / 1e6
+    );
+    let mut extra = vec![
+        info.path.to_string_lossy().into_owned(),
+        info.dir.to_string_lossy().into_owned(),
+    ];
+    extra.extend(info.args.iter().cloned());
+    for &engine in &engines {
+        let run = run_child(engine, "program", policies.program, &extra)?;
+        let mut outcome: Option<Result<ProgramRun, String>> = None;
+        let mut output = None;
+        for record in &run.records {
+            match record.as_slice() {
+                [tag, exit, median, min, count, compile] if tag == "P" => {
+                    let (Ok(exit), Some(total), Ok(compile)) = (
+                        exit.parse(),
+                        parse_stats(&[median.clone(), min.clone(), count.clone()]),
+                        compile.parse(),
+                    ) else {
+                        continue;
+                    };
+                    outcome = Some(Ok(ProgramRun {
+                        exit,
+                        consistent: true,
+                        stdout: String::new(),
+                        stderr: String::new(),
+                        total,
+                        compile: Duration::from_nanos(compile),
+                    }));
+                }
+                [tag, consistent, stdout, stderr] if tag == "PO" => {
+                    output = Some((consistent == "1", stdout.clone(), stderr.clone()));
+                }
+                [tag, message] if tag == "PE" => outcome = Some(Err(message.clone())),
+                [tag, rest @ ..] if tag == "PT" => {
+                    if let Some(tier) = TierInfo::parse(rest) {
+                        if let Some(problem) = tier.problem(engine, &info.file) {
+                            results.problems.push(problem);
+                        }
+                        results.total_tiers.insert((engine, "program".into()), tier);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let (Some(Ok(run)), Some((consistent, stdout, stderr))) = (&mut outcome, output) {
+            run.consistent = consistent;
+            run.stdout = stdout;
+            run.stderr = stderr;
+        }
+        if let Some(failure) = run.failure {
+            outcome.get_or_insert(Err(failure));
+        }
+        let outcome = outcome.unwrap_or_else(|| Err("no result reported".into()));
+        match &outcome {
+            Err(e) => results
+                .problems
+                .push(format!("real program: {engine} failed: {e}")),
+            Ok(run) if !run.consistent || run.stdout != info.expected_stdout => {
+                results.mismatches += 1;
+                results.problems.push(format!(
+                    "**MISMATCH** real program: {engine} printed {:?} (exit {}{}), expected {:?}",
+                    run.stdout,
+                    run.exit,
+                    if run.consistent {
+                        ""
+                    } else {
+                        ", and not the same on every run"
+                    },
+                    info.expected_stdout
+                ));
+            }
+            Ok(_) => {}
+        }
+        results.program.insert(engine, outcome);
+    }
+    // Every engine must also end the same way: the exit code (Boolector's
+    // is 20 for `unsat`) and the last line of stderr as well.
+    let ended: Vec<(EngineId, i32, String)> = engines
+        .iter()
+        .filter_map(|e| match results.program.get(e) {
+            Some(Ok(run)) => Some((*e, run.exit, run.stderr.clone())),
+            _ => None,
+        })
+        .collect();
+    if let Some((first, exit, stderr)) = ended.first() {
+        for (e, other_exit, other_stderr) in &ended[1..] {
+            if other_exit != exit || other_stderr != stderr {
+                results.mismatches += 1;
+                results.problems.push(format!(
+                    "**MISMATCH** real program: {e} exited {other_exit} (stderr {other_stderr:?}) \
+                     but {first} exited {exit} (stderr {stderr:?})"
+                ));
+            }
+        }
+    }
+    results.program_info = Some(info);
     Ok(())
 }
