@@ -110,6 +110,30 @@ fn a_long_loop_in_one_call_finishes_in_native_code() {
     assert_eq!(module.tier_stats().unwrap().osr_entries, 1);
 }
 
+/// The OSR entry's buffer holds the frame's locals, then the operand
+/// stack. Here there are no locals but a result, and a value waits below
+/// the loop: the entry must find it right after the (zero) locals.
+#[test]
+fn an_osr_entry_finds_the_values_below_the_loop_when_there_are_no_locals() {
+    const BELOW: &str = r#"(module
+      (global $n (mut i32) (i32.const 0))
+      (func (export "below") (result i32)
+        (i32.const 7)
+        (loop $l
+          (global.set $n (i32.add (global.get $n) (i32.const 1)))
+          (br_if $l (i32.lt_u (global.get $n) (i32.const 1000000))))
+        (i32.add (i32.const 1))))"#;
+    let engine = engine(10_000, true);
+    let module = Module::new(&engine, BELOW).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let below = instance
+        .get_typed_func::<(), i32>(&mut store, "below")
+        .unwrap();
+    assert_eq!(below.call(&mut store, ()).unwrap(), 8);
+    assert_eq!(module.tier_stats().unwrap().osr_entries, 1);
+}
+
 #[test]
 fn a_budget_of_zero_compiles_at_the_first_call() {
     let engine = engine(0, true);

@@ -168,8 +168,32 @@ impl TierState {
         heat.get(&job).copied().unwrap_or(0)
     }
 
+    /// Whether `job` has a result already (code, or a failure).
+    fn finished(&self, job: Job) -> bool {
+        match job.loop_index {
+            None => self.funcs[job.def_index as usize].get().is_some(),
+            Some(loop_index) => {
+                let osr = self.osr.lock().unwrap_or_else(|e| e.into_inner());
+                !matches!(
+                    osr.get(&(job.def_index, loop_index)),
+                    None | Some(OsrSlot::Pending)
+                )
+            }
+        }
+    }
+
     /// Compiles `job` and publishes the result.
+    ///
+    /// Published code is never replaced: a store may be running it. A job
+    /// can reach here twice (a caller that saw it pending asks again just
+    /// after it finished, and it is queued anew), so a finished job is
+    /// skipped, and a result that loses a race is dropped unpublished.
     fn compile(&self, job: Job) {
+        if self.finished(job) {
+            let mut heat = self.heat.lock().unwrap_or_else(|e| e.into_inner());
+            heat.remove(&job);
+            return;
+        }
         // The adapters first: native code may call non-native functions as
         // soon as it runs.
         self.adapters
@@ -201,7 +225,12 @@ impl TierState {
                     Err(_) => OsrSlot::Failed,
                 };
                 let mut osr = self.osr.lock().unwrap_or_else(|e| e.into_inner());
-                osr.insert((job.def_index, loop_index), slot);
+                let published = osr
+                    .entry((job.def_index, loop_index))
+                    .or_insert(OsrSlot::Pending);
+                if matches!(published, OsrSlot::Pending) {
+                    *published = slot;
+                }
             }
         }
         let mut heat = self.heat.lock().unwrap_or_else(|e| e.into_inner());
@@ -436,5 +465,54 @@ fn work(queue: Weak<TierQueue>) {
         drop(queue);
         // A panic in the compiler leaves the function interpreted.
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tier.compile(job)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Engine, Module, Strategy};
+
+    const LOOP: &str = r#"(module
+      (func (export "sum") (param i32) (result i64) (local i64)
+        (loop $l
+          (local.set 1 (i64.add (local.get 1) (i64.extend_i32_u (local.get 0))))
+          (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+          (br_if $l (local.get 0)))
+        (local.get 1)))"#;
+
+    /// A job can be queued again just after it finished (a caller saw it
+    /// pending, then asked). Compiling it again must leave the published
+    /// code alone: a store may be running it, and replacing it would unmap
+    /// it under that store's feet.
+    #[test]
+    fn a_finished_job_compiled_again_keeps_the_published_code() {
+        let mut config = Config::new();
+        config
+            .strategy(Strategy::Tiered)
+            .tier_up_synchronously(true);
+        let engine = Engine::new(&config).unwrap();
+        let module = Module::new(&engine, LOOP).unwrap();
+        let tier = module.tier().expect("tiered").clone();
+
+        let osr = Job {
+            def_index: 0,
+            loop_index: Some(0),
+        };
+        let first = tier.osr_entry(0, 0).expect("compiled synchronously");
+        tier.compile(osr);
+        let again = tier.osr_entry(0, 0).expect("still there");
+        assert!(Arc::ptr_eq(&first, &again), "the OSR entry was replaced");
+
+        let func = Job {
+            def_index: 0,
+            loop_index: None,
+        };
+        tier.compile(func);
+        let entry = tier.native(0).expect("compiled").wasm_call();
+        tier.compile(func);
+        assert_eq!(tier.native(0).expect("still there").wasm_call(), entry);
+        // Nothing is left queued or counted for the finished jobs.
+        assert!(tier.heat.lock().unwrap().is_empty());
     }
 }

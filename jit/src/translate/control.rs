@@ -160,11 +160,12 @@ impl Translator<'_, '_> {
         self.stack.truncate(height);
         if let Some(osr) = osr {
             self.enter_at_loop(osr, header, &carried, &params);
-            for (i, (var, _)) in carried.iter().enumerate() {
-                self.stack[i] = self.b.use_var(*var);
-            }
         }
         self.enter_with_params(header);
+        // Read in the header, where both ways in meet.
+        for (i, (var, _)) in carried.iter().enumerate() {
+            self.stack[i] = self.b.use_var(*var);
+        }
         self.frames.push(Frame {
             kind: FrameKind::Loop,
             dest: header,
@@ -197,6 +198,8 @@ impl Translator<'_, '_> {
             let v = self.b.ins().load(ty, vm_flags(), osr.buffer, slot(i));
             self.b.def_var(var, v);
         }
+        // The interpreter's frame keeps its locals in its first
+        // `max(locals, results)` slots (results are returned there).
         let results = self.env.func_type(self.func_index).results().len();
         let first_stack = self.locals.len().max(results);
         for (i, (var, ty)) in carried.iter().enumerate() {
