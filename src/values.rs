@@ -47,6 +47,14 @@ macro_rules! accessors {
 }
 
 impl Val {
+    /// The null reference of `heap_type`.
+    pub fn null_ref(heap_type: &HeapType) -> Val {
+        match heap_type {
+            HeapType::Func => Val::FuncRef(None),
+            HeapType::Extern => Val::ExternRef(None),
+        }
+    }
+
     /// The null `funcref`.
     pub fn null_func_ref() -> Val {
         Val::FuncRef(None)

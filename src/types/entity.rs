@@ -178,6 +178,12 @@ impl MemoryType {
         kiln_vm::WASM_PAGE_SIZE
     }
 
+    /// The base-2 logarithm of [`MemoryType::page_size`]: 16 (64 KiB pages;
+    /// Kiln has no custom page sizes).
+    pub fn page_size_log2(&self) -> u8 {
+        kiln_vm::WASM_PAGE_SIZE.trailing_zeros() as u8
+    }
+
     /// Converts a memory type read by wasmparser.
     pub(crate) fn from_wasmparser(ty: wasmparser::MemoryType) -> Result<MemoryType> {
         if ty.memory64 {
