@@ -65,6 +65,10 @@ pub mod wast;
 
 pub use anyhow::{Error, Result, bail, ensure, format_err};
 pub use kiln_vm::ValRaw;
+/// The wasmparser crate Kiln validates modules with, re-exported as
+/// wasmtime does (its types, such as [`WasmFeatures`], appear in Kiln's
+/// API).
+pub use wasmparser;
 pub use wasmparser::WasmFeatures;
 
 /// Error handling, as in wasmtime's `error` module: Kiln's errors are

@@ -11,7 +11,6 @@ use kiln::{
     Config, Engine, Instance, Module, OptLevel, Store, Strategy, Trap, WasmBacktrace,
     WasmBacktraceDetails, WasmFeatures,
 };
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::num::NonZeroUsize;
 use tiers::Tier;
 
@@ -26,6 +25,9 @@ fn tiers() -> Vec<Tier> {
 }
 
 type Toggle = fn(&mut Config, bool) -> &mut Config;
+
+/// Applies one setting to a configuration.
+type Apply = fn(&mut Config) -> &mut Config;
 
 /// Every proposal toggle Kiln cannot run yet, with the name its error
 /// must give.
@@ -292,7 +294,7 @@ fn generate_address_map_decides_whether_frames_have_offsets() {
 
 #[test]
 fn settings_kiln_cannot_honour_make_engine_new_fail() {
-    let cases: [(&str, fn(&mut Config) -> &mut Config); 3] = [
+    let cases: [(&str, Apply); 3] = [
         ("debug_info(true)", |c| c.debug_info(true)),
         ("memory_may_move(false)", |c| c.memory_may_move(false)),
         ("cranelift_nan_canonicalization(true)", |c| {
@@ -378,7 +380,10 @@ fn settings_for_mechanisms_kiln_lacks_are_accepted_and_change_nothing() {
     }
 }
 
+/// A digest of what makes `engine`'s serialised modules loadable.
+#[cfg(feature = "jit")]
 fn hash(engine: &Engine) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
     let mut hasher = DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
     hasher.finish()

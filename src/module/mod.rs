@@ -348,6 +348,13 @@ impl Module {
         Arc::ptr_eq(&a.inner, &b.inner)
     }
 
+    /// Prepares the copy-on-write images memories would start from. Kiln
+    /// writes data segments into each new memory at instantiation and has
+    /// no such images, so there is nothing to prepare: always `Ok`.
+    pub fn initialize_copy_on_write_image(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// The module's imports, in order (the order `Instance::new` expects).
     pub fn imports(&self) -> impl ExactSizeIterator<Item = ImportType<'_>> + '_ {
         self.inner.info.imports.iter().map(|import| {

@@ -111,6 +111,12 @@ impl TableType {
         self.maximum
     }
 
+    /// Whether the table is indexed with 64-bit indices (the memory64
+    /// proposal's `table64`): never in Kiln, which refuses such tables.
+    pub fn is_64(&self) -> bool {
+        false
+    }
+
     /// Converts a table type read by wasmparser.
     pub(crate) fn from_wasmparser(ty: wasmparser::TableType) -> Result<TableType> {
         if ty.table64 {
