@@ -184,14 +184,15 @@ impl Engine {
 
     /// Whether `bytes` are a serialised module (which
     /// [`Module::deserialize`](crate::Module::deserialize) may still refuse,
-    /// if it was written for another engine configuration). Kiln has no
+    /// if it was written for another engine configuration). Looks only at
+    /// the bytes, so it needs no engine, as in wasmtime. Kiln has no
     /// component model, so never [`Precompiled::Component`].
-    pub fn detect_precompiled(&self, bytes: &[u8]) -> Option<Precompiled> {
+    pub fn detect_precompiled(bytes: &[u8]) -> Option<Precompiled> {
         crate::module::serialize::is_serialized(bytes).then_some(Precompiled::Module)
     }
 
     /// [`Engine::detect_precompiled`] on the start of the file at `path`.
-    pub fn detect_precompiled_file(&self, path: impl AsRef<Path>) -> Result<Option<Precompiled>> {
+    pub fn detect_precompiled_file(path: impl AsRef<Path>) -> Result<Option<Precompiled>> {
         let path = path.as_ref();
         let mut start = [0; crate::module::serialize::MAGIC.len()];
         let mut file = std::fs::File::open(path)
@@ -207,7 +208,7 @@ impl Engine {
                 }
             }
         }
-        Ok(self.detect_precompiled(&start[..read]))
+        Ok(Engine::detect_precompiled(&start[..read]))
     }
 
     /// A value whose hash is the same for two engines exactly when a module

@@ -56,12 +56,12 @@ impl Val {
     }
 
     /// The null `funcref`.
-    pub fn null_func_ref() -> Val {
+    pub const fn null_func_ref() -> Val {
         Val::FuncRef(None)
     }
 
     /// The null `externref`.
-    pub fn null_extern_ref() -> Val {
+    pub const fn null_extern_ref() -> Val {
         Val::ExternRef(None)
     }
 

@@ -169,8 +169,8 @@ proposal_toggles! {
     /// (wasmtime: on), and enabling it makes `Engine::new` fail.
     wasm_relaxed_simd => RELAXED_SIMD;
     /// The threads proposal: shared memories and atomic instructions. Not
-    /// supported by Kiln yet: off by default (wasmtime: on), and enabling it
-    /// makes `Engine::new` fail.
+    /// supported by Kiln yet: off by default (wasmtime: on with its
+    /// default `threads` feature), and enabling it makes `Engine::new` fail.
     wasm_threads => THREADS;
     /// The shared-everything-threads proposal. Not supported by Kiln: off
     /// by default (as in wasmtime), and enabling it makes `Engine::new`
@@ -185,7 +185,7 @@ proposal_toggles! {
     /// makes `Engine::new` fail.
     wasm_multi_memory => MULTI_MEMORY;
     /// The 64-bit memory proposal. Not supported by Kiln yet: off by
-    /// default (wasmtime: on), and enabling it makes `Engine::new` fail.
+    /// default (as in wasmtime), and enabling it makes `Engine::new` fail.
     wasm_memory64 => MEMORY64;
     /// The extended-constant-expressions proposal. Not supported by Kiln
     /// yet: off by default (wasmtime: on), and enabling it makes

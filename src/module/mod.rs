@@ -140,7 +140,7 @@ impl Module {
     /// [`Engine::precompile_module`]) and not changed since.
     pub unsafe fn from_trusted_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
         let path = path.as_ref();
-        if engine.detect_precompiled_file(path)?.is_some() {
+        if Engine::detect_precompiled_file(path)?.is_some() {
             // SAFETY: the caller vouches for the file, as `deserialize_file`
             // requires.
             unsafe { Module::deserialize_file(engine, path) }
