@@ -74,6 +74,16 @@ impl<'a, T: 'static> Caller<'a, T> {
             .export(store.id, name)
     }
 
+    /// The calling instance's index in the store, if WebAssembly called.
+    pub(crate) fn caller_index(&self) -> Option<u32> {
+        self.caller
+    }
+
+    /// The store's untyped part.
+    pub(crate) fn store_opaque(&self) -> &crate::store::StoreOpaque {
+        self.store.opaque()
+    }
+
     /// The id of the store.
     pub(crate) fn store_id(&self) -> StoreId {
         self.store.opaque().id

@@ -98,7 +98,7 @@ pub use limits::{
 };
 pub use linker::{Linker, UnknownImportError};
 pub use memory::{Memory, MemoryAccessError};
-pub use module::{Module, TierStats};
+pub use module::{Module, ModuleExport, TierStats};
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
 pub use table::Table;
 pub use trap::{FrameInfo, Trap, WasmBacktrace};

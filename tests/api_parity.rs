@@ -218,3 +218,51 @@ fn error_macros_and_module_match_wasmtimes() {
     let ok: kiln::error::Result<u32> = "1".parse::<u32>().map_err(kiln::error::Error::from);
     assert_eq!(ok.unwrap(), 1);
 }
+
+#[test]
+fn module_export_indices_find_exports_of_their_own_module_only() {
+    let engine = Engine::default();
+    let wat = r#"(module
+        (import "host" "peek" (func $peek (result i32)))
+        (global (export "g") i32 (i32.const 41))
+        (func (export "answer") (result i32) (i32.add (call $peek) (i32.const 1))))"#;
+    let module = Module::new(&engine, wat).unwrap();
+    let twin = Module::new(&engine, wat).unwrap();
+    let g = module.get_export_index("g").unwrap();
+    assert!(module.get_export_index("missing").is_none());
+    // The host function reads global `g` of its caller through the index
+    // of `module`: found for instances of `module`, not of its twin.
+    let mut linker = kiln::Linker::new(&engine);
+    linker
+        .func_wrap(
+            "host",
+            "peek",
+            move |mut caller: kiln::Caller<'_, ()>| match caller.get_module_export(&g) {
+                Some(kiln::Extern::Global(global)) => global.get(&mut caller).unwrap_i32(),
+                Some(_) => panic!("`g` is a global"),
+                None => -1000,
+            },
+        )
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let other = linker.instantiate(&mut store, &twin).unwrap();
+    let global = instance.get_module_export(&mut store, &g).unwrap();
+    assert_eq!(
+        global.into_global().unwrap().get(&mut store).unwrap_i32(),
+        41
+    );
+    assert!(other.get_module_export(&mut store, &g).is_none());
+    let answer = |i: Instance, store: &mut Store<()>| {
+        i.get_typed_func::<(), i32>(&mut *store, "answer")
+            .unwrap()
+            .call(store, ())
+            .unwrap()
+    };
+    assert_eq!(answer(instance, &mut store), 42);
+    assert_eq!(answer(other, &mut store), -999);
+    // The index of a function export gives the function.
+    let f = module.get_export_index("answer").unwrap();
+    let func = instance.get_module_export(&mut store, &f).unwrap();
+    assert!(func.into_func().is_some());
+}

@@ -7,6 +7,7 @@
 //! every function to bytecode. A module is immutable afterwards and cheap to
 //! clone, so one module can be instantiated in many stores, on many threads.
 
+mod export_index;
 mod info;
 pub(crate) mod native;
 pub(crate) mod parse;
@@ -25,6 +26,7 @@ cfg_if::cfg_if! {
 }
 mod plan;
 
+pub use export_index::ModuleExport;
 pub(crate) use info::{ConstExpr, EntityIndex, ModuleInfo};
 pub use native::TierStats;
 pub(crate) use plan::{ElemInit, ElemItems, Offset, SegmentPlan};
@@ -80,6 +82,8 @@ pub struct Module {
 }
 
 struct ModuleInner {
+    /// Unique among the modules of this process (see `export_index.rs`).
+    id: u64,
     engine: Engine,
     info: ModuleInfo,
     /// The type section, registered in the engine.
@@ -306,6 +310,7 @@ impl Module {
 
         Ok(Module {
             inner: Arc::new(ModuleInner {
+                id: export_index::next_module_id(),
                 engine: engine.clone(),
                 info,
                 types,
