@@ -266,3 +266,23 @@ fn module_export_indices_find_exports_of_their_own_module_only() {
     let func = instance.get_module_export(&mut store, &f).unwrap();
     assert!(func.into_func().is_some());
 }
+
+#[test]
+fn typed_func_new_unchecked_calls_like_typed() {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        "(module (func (export \"mul\") (param i64 i64) (result i64) (i64.mul (local.get 0) (local.get 1))))",
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let func = instance.get_func(&mut store, "mul").unwrap();
+    assert!(func.typed::<(i64, i64), i64>(&store).is_ok());
+    // SAFETY: `typed` accepts the same types just above.
+    let mul = unsafe { kiln::TypedFunc::<(i64, i64), i64>::new_unchecked(&store, func) };
+    assert_eq!(mul.call(&mut store, (6, -7)).unwrap(), -42);
+    // Calls still check the store.
+    let mut other = Store::new(&engine, ());
+    assert!(mul.call(&mut other, (1, 1)).is_err());
+}

@@ -219,7 +219,7 @@ impl Func {
                 list(&results)
             );
         }
-        Ok(TypedFunc::new_unchecked(*self))
+        Ok(TypedFunc::from_checked(*self))
     }
 
     /// The `Func` for a `VMFuncRef` of store `store`.

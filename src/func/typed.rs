@@ -3,7 +3,7 @@
 
 use super::wasm_ty::{WasmParams, WasmResults};
 use crate::runtime::call::invoke;
-use crate::{AsContextMut, Func};
+use crate::{AsContext, AsContextMut, Func};
 use anyhow::Result;
 use kiln_vm::ValRaw;
 use smallvec::{SmallVec, smallvec};
@@ -63,11 +63,26 @@ impl<Params, Results> std::fmt::Debug for TypedFunc<Params, Results> {
 
 impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
     /// Wraps `func`, whose signature the caller has checked.
-    pub(crate) fn new_unchecked(func: Func) -> Self {
+    pub(crate) fn from_checked(func: Func) -> Self {
         TypedFunc {
             func,
             _signature: PhantomData,
         }
+    }
+
+    /// [`Func::typed`] without the signature check: `func` is assumed to
+    /// take `Params` and return `Results`. `store` is not used (it is in
+    /// the signature because wasmtime's has it); calls still check that
+    /// the function belongs to the store they run in.
+    ///
+    /// # Safety
+    ///
+    /// `func.typed::<Params, Results>(store)` must succeed: calling a
+    /// `TypedFunc` whose types do not match the function's reads and writes
+    /// argument and result slots with the wrong types.
+    pub unsafe fn new_unchecked(store: impl AsContext, func: Func) -> TypedFunc<Params, Results> {
+        let _ = store;
+        TypedFunc::from_checked(func)
     }
 
     /// The underlying function.
