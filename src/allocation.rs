@@ -261,6 +261,34 @@ impl PoolingAllocationConfig {
     }
 }
 
+/// Declares wasmtime's `get_*` accessors, one per setting above.
+macro_rules! pooling_getters {
+    ($($getter:ident: $field:ident -> $ty:ty;)*) => {
+        impl PoolingAllocationConfig {
+            $(
+                #[doc = concat!(
+                    "The configured [`PoolingAllocationConfig::", stringify!($field), "`]."
+                )]
+                pub fn $getter(&self) -> $ty {
+                    self.$field
+                }
+            )*
+        }
+    };
+}
+
+pooling_getters! {
+    get_total_core_instances: total_core_instances -> u32;
+    get_total_memories: total_memories -> u32;
+    get_total_tables: total_tables -> u32;
+    get_max_memory_size: max_memory_size -> usize;
+    get_table_elements: table_elements -> usize;
+    get_max_memories_per_module: max_memories_per_module -> u32;
+    get_max_tables_per_module: max_tables_per_module -> u32;
+    get_max_core_instance_size: max_core_instance_size -> usize;
+    get_max_unused_warm_slots: max_unused_warm_slots -> u32;
+}
+
 /// Instantiation failed because every pool slot of one kind (core
 /// instances, memories or tables) is in use; see
 /// [`PoolingAllocationConfig`]. Returned inside an

@@ -7,7 +7,36 @@
 use crate::store::StoreId;
 use crate::{AsContext, AsContextMut, Engine, Extern, StoreContext, StoreContextMut};
 
-/// The context of a host function call.
+/// The context of a host function call: the store's data and the calling
+/// instance's exports.
+///
+/// ```
+/// # fn main() -> kiln::Result<()> {
+/// use kiln::{Caller, Engine, Linker, Module, Store};
+///
+/// let engine = Engine::default();
+/// let mut linker = Linker::new(&engine);
+/// // Reads a string out of the calling instance's memory into the store's data.
+/// linker.func_wrap("host", "say", |mut caller: Caller<'_, Vec<String>>, ptr: u32, len: u32| {
+///     let memory = caller.get_export("memory").and_then(|e| e.into_memory()).unwrap();
+///     let bytes = memory.data(&caller)[ptr as usize..][..len as usize].to_vec();
+///     caller.data_mut().push(String::from_utf8(bytes)?);
+///     kiln::Result::<()>::Ok(())
+/// })?;
+/// let module = Module::new(&engine, r#"
+///     (module
+///       (import "host" "say" (func $say (param i32 i32)))
+///       (memory (export "memory") 1)
+///       (data (i32.const 8) "hi there")
+///       (func (export "run") (call $say (i32.const 8) (i32.const 8))))
+/// "#)?;
+/// let mut store = Store::new(&engine, Vec::new());
+/// let instance = linker.instantiate(&mut store, &module)?;
+/// instance.get_typed_func::<(), ()>(&mut store, "run")?.call(&mut store, ())?;
+/// assert_eq!(store.data(), &["hi there"]);
+/// # Ok(())
+/// # }
+/// ```
 pub struct Caller<'a, T: 'static> {
     store: StoreContextMut<'a, T>,
     /// The calling instance's index in the store, if WebAssembly called.
@@ -43,6 +72,16 @@ impl<'a, T: 'static> Caller<'a, T> {
             .instances
             .get(self.caller? as usize)?
             .export(store.id, name)
+    }
+
+    /// The calling instance's index in the store, if WebAssembly called.
+    pub(crate) fn caller_index(&self) -> Option<u32> {
+        self.caller
+    }
+
+    /// The store's untyped part.
+    pub(crate) fn store_opaque(&self) -> &crate::store::StoreOpaque {
+        self.store.opaque()
     }
 
     /// The id of the store.

@@ -87,6 +87,26 @@ impl Engine {
         Arc::ptr_eq(&a.inner, &b.inner)
     }
 
+    /// A handle to this engine that does not keep it alive.
+    pub fn weak(&self) -> EngineWeak {
+        EngineWeak {
+            inner: Arc::downgrade(&self.inner),
+        }
+    }
+
+    /// Whether this engine runs code on wasmtime's portable Pulley
+    /// interpreter: never in Kiln (its interpreter is its own, see
+    /// [`Strategy::Interpreter`](crate::Strategy::Interpreter)).
+    pub fn is_pulley(&self) -> bool {
+        false
+    }
+
+    /// Prepares the calling thread's thread-local state for running
+    /// WebAssembly ahead of the first call. Kiln keeps no per-thread state
+    /// for running code (it installs no signal handlers), so there is
+    /// nothing to prepare and this does nothing.
+    pub fn tls_eager_initialize() {}
+
     /// The WebAssembly features the validator accepts.
     pub(crate) fn features(&self) -> WasmFeatures {
         self.inner.features
@@ -164,14 +184,15 @@ impl Engine {
 
     /// Whether `bytes` are a serialised module (which
     /// [`Module::deserialize`](crate::Module::deserialize) may still refuse,
-    /// if it was written for another engine configuration). Kiln has no
+    /// if it was written for another engine configuration). Looks only at
+    /// the bytes, so it needs no engine, as in wasmtime. Kiln has no
     /// component model, so never [`Precompiled::Component`].
-    pub fn detect_precompiled(&self, bytes: &[u8]) -> Option<Precompiled> {
+    pub fn detect_precompiled(bytes: &[u8]) -> Option<Precompiled> {
         crate::module::serialize::is_serialized(bytes).then_some(Precompiled::Module)
     }
 
     /// [`Engine::detect_precompiled`] on the start of the file at `path`.
-    pub fn detect_precompiled_file(&self, path: impl AsRef<Path>) -> Result<Option<Precompiled>> {
+    pub fn detect_precompiled_file(path: impl AsRef<Path>) -> Result<Option<Precompiled>> {
         let path = path.as_ref();
         let mut start = [0; crate::module::serialize::MAGIC.len()];
         let mut file = std::fs::File::open(path)
@@ -187,7 +208,7 @@ impl Engine {
                 }
             }
         }
-        Ok(self.detect_precompiled(&start[..read]))
+        Ok(Engine::detect_precompiled(&start[..read]))
     }
 
     /// A value whose hash is the same for two engines exactly when a module
@@ -218,6 +239,28 @@ impl Engine {
                 )
             }
         }
+    }
+}
+
+/// A reference to an [`Engine`] that does not keep it alive (see
+/// [`Engine::weak`]); the default one refers to no engine.
+#[derive(Clone, Default)]
+pub struct EngineWeak {
+    inner: std::sync::Weak<EngineInner>,
+}
+
+impl EngineWeak {
+    /// The engine, if a clone of it still exists.
+    pub fn upgrade(&self) -> Option<Engine> {
+        self.inner.upgrade().map(|inner| Engine { inner })
+    }
+}
+
+impl fmt::Debug for EngineWeak {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EngineWeak")
+            .field("alive", &(self.inner.strong_count() > 0))
+            .finish()
     }
 }
 

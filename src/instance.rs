@@ -10,6 +10,42 @@ use crate::{
 use anyhow::{Result, anyhow};
 
 /// An instance of a module, owned by a store.
+///
+/// [`Instance::new`] takes the imports in the module's import order (a
+/// [`Linker`](crate::Linker) resolves them by name instead), allocates the
+/// instance's memories, tables and globals in the store, and runs the
+/// start function. Exports are then looked up by name:
+///
+/// ```
+/// # fn main() -> kiln::Result<()> {
+/// use kiln::{Engine, Instance, Module, Store, Val};
+///
+/// let engine = Engine::default();
+/// let module = Module::new(&engine, r#"
+///     (module
+///       (global $count (export "count") (mut i32) (i32.const 0))
+///       (func $start (global.set $count (i32.const 100)))
+///       (func (export "bump") (result i32)
+///         (global.set $count (i32.add (global.get $count) (i32.const 1)))
+///         (global.get $count))
+///       (start $start))
+/// "#)?;
+/// let mut store = Store::new(&engine, ());
+/// let instance = Instance::new(&mut store, &module, &[])?;
+/// let count = instance.get_global(&mut store, "count").unwrap();
+/// assert_eq!(count.get(&mut store).unwrap_i32(), 100); // the start function ran
+/// let bump = instance.get_typed_func::<(), i32>(&mut store, "bump")?;
+/// assert_eq!(bump.call(&mut store, ())?, 101);
+/// count.set(&mut store, Val::I32(7))?;
+/// assert_eq!(bump.call(&mut store, ())?, 8);
+/// assert!(instance.get_func(&mut store, "missing").is_none());
+/// // Each instance has its own state.
+/// let other = Instance::new(&mut store, &module, &[])?;
+/// let other_count = other.get_global(&mut store, "count").unwrap();
+/// assert_eq!(other_count.get(&mut store).unwrap_i32(), 100);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Copy, Clone, Debug)]
 pub struct Instance {
     store: StoreId,

@@ -44,6 +44,7 @@ mod config;
 mod engine;
 mod externals;
 mod externref;
+mod frame_symbol;
 mod func;
 mod global;
 mod instance;
@@ -62,17 +63,31 @@ mod values;
 #[cfg(feature = "wast")]
 pub mod wast;
 
-pub use anyhow::{Error, Result};
+pub use anyhow::{Error, Result, bail, ensure, format_err};
 pub use kiln_vm::ValRaw;
+/// The wasmparser crate Kiln validates modules with, re-exported as
+/// wasmtime does (its types, such as [`WasmFeatures`], appear in Kiln's
+/// API).
+pub use wasmparser;
+pub use wasmparser::WasmFeatures;
+
+/// Error handling, as in wasmtime's `error` module: Kiln's errors are
+/// [`anyhow`] errors, so this re-exports anyhow's error type, its
+/// `Result`, the `Context` extension trait and the `bail!`, `ensure!` and
+/// `format_err!` macros.
+pub mod error {
+    pub use anyhow::{Context, Error, Result, bail, ensure, format_err};
+}
 
 pub use allocation::{
     InstanceAllocationStrategy, PoolConcurrencyLimitError, PoolingAllocationConfig,
 };
 pub use caller::Caller;
-pub use config::{CompilationMode, Config, OptLevel, Strategy};
-pub use engine::{Engine, Precompiled};
+pub use config::{CompilationMode, Config, OptLevel, Strategy, WasmBacktraceDetails};
+pub use engine::{Engine, EngineWeak, Precompiled};
 pub use externals::{Export, Extern};
 pub use externref::ExternRef;
+pub use frame_symbol::FrameSymbol;
 pub use func::{Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
 pub use global::Global;
 pub use instance::Instance;
@@ -83,7 +98,7 @@ pub use limits::{
 };
 pub use linker::{Linker, UnknownImportError};
 pub use memory::{Memory, MemoryAccessError};
-pub use module::{Module, TierStats};
+pub use module::{Module, ModuleExport, TierStats};
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
 pub use table::Table;
 pub use trap::{FrameInfo, Trap, WasmBacktrace};

@@ -16,6 +16,47 @@ use anyhow::{Result, bail};
 use std::fmt;
 
 /// A WebAssembly linear memory, owned by a store.
+///
+/// The host sees its bytes as a slice ([`Memory::data`],
+/// [`Memory::data_mut`]) or copies them with bounds-checked
+/// [`Memory::read`] and [`Memory::write`]; WebAssembly and the host see
+/// each other's writes at once.
+///
+/// ```
+/// # fn main() -> kiln::Result<()> {
+/// use kiln::{Engine, Instance, Module, Store};
+///
+/// let engine = Engine::default();
+/// let module = Module::new(&engine, r#"
+///     (module
+///       (memory (export "mem") 1 3)
+///       (func (export "sum") (param i32 i32) (result i32)  ;; bytes [ptr, ptr + len)
+///         (local $total i32)
+///         (block $done
+///           (loop $next
+///             (br_if $done (i32.eqz (local.get 1)))
+///             (local.set $total (i32.add (local.get $total) (i32.load8_u (local.get 0))))
+///             (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+///             (local.set 1 (i32.sub (local.get 1) (i32.const 1)))
+///             (br $next)))
+///         (local.get $total)))
+/// "#)?;
+/// let mut store = Store::new(&engine, ());
+/// let instance = Instance::new(&mut store, &module, &[])?;
+/// let memory = instance.get_memory(&mut store, "mem").unwrap();
+/// memory.write(&mut store, 1000, &[1, 2, 3, 4])?;
+/// let sum = instance.get_typed_func::<(i32, i32), i32>(&mut store, "sum")?;
+/// assert_eq!(sum.call(&mut store, (1000, 4))?, 10);
+///
+/// assert_eq!(memory.size(&store), 1); // in 64 KiB pages
+/// assert_eq!(memory.grow(&mut store, 2)?, 1); // returns the old size
+/// assert!(memory.grow(&mut store, 1).is_err()); // the maximum is 3 pages
+/// // Accesses past the end fail instead of panicking.
+/// let end = memory.data_size(&store);
+/// assert!(memory.read(&store, end - 2, &mut [0; 4]).is_err());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Copy, Clone, Debug)]
 pub struct Memory {
     store: StoreId,

@@ -17,6 +17,30 @@ use std::fmt;
 
 /// Why WebAssembly execution stopped: `Trap::MemoryOutOfBounds`,
 /// `Trap::UnreachableCodeReached`, ... Displays as `wasm trap: <message>`.
+///
+/// A trap reaches the host as the `Err` of the call, which downcasts to
+/// the `Trap`; the store and instance stay usable afterwards.
+///
+/// ```
+/// # fn main() -> kiln::Result<()> {
+/// use kiln::{Engine, Instance, Module, Store, Trap};
+///
+/// let engine = Engine::default();
+/// let module = Module::new(&engine, r#"
+///     (module
+///       (memory 1)
+///       (func (export "peek") (param i32) (result i32) (i32.load (local.get 0))))
+/// "#)?;
+/// let mut store = Store::new(&engine, ());
+/// let instance = Instance::new(&mut store, &module, &[])?;
+/// let peek = instance.get_typed_func::<u32, i32>(&mut store, "peek")?;
+/// let err = peek.call(&mut store, 70_000).unwrap_err();
+/// assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::MemoryOutOfBounds));
+/// assert!(format!("{err:?}").contains("wasm trap: out of bounds memory access"));
+/// assert_eq!(peek.call(&mut store, 0)?, 0);
+/// # Ok(())
+/// # }
+/// ```
 pub use kiln_vm::TrapCode as Trap;
 
 /// The WebAssembly frames live when a trap happened, innermost first.
@@ -122,17 +146,30 @@ impl fmt::Display for WasmBacktrace {
     }
 }
 
-/// The error returned for trap `code` with the executor's `frames`.
+/// The error returned for trap `code` with the executor's `frames`
+/// (innermost first), of which the engine's
+/// `Config::wasm_backtrace_max_frames` are kept.
 pub(crate) fn trap_error(
     store: &StoreOpaque,
     code: Trap,
     frames: &[kiln_vm::FrameInfo],
 ) -> anyhow::Error {
     let error = anyhow::Error::new(code);
+    let knobs = &store.engine.config().knobs;
+    let Some(max) = knobs.backtrace_max_frames else {
+        return error;
+    };
+    let frames = &frames[..frames.len().min(max.get())];
     if frames.is_empty() {
         return error;
     }
-    error.context(WasmBacktrace::from_vm_frames(store, frames))
+    let mut backtrace = WasmBacktrace::from_vm_frames(store, frames);
+    if !knobs.generate_address_map {
+        for frame in &mut backtrace.frames {
+            frame.func_start = None;
+        }
+    }
+    error.context(backtrace)
 }
 
 #[cfg(test)]

@@ -47,13 +47,21 @@ macro_rules! accessors {
 }
 
 impl Val {
+    /// The null reference of `heap_type`.
+    pub fn null_ref(heap_type: &HeapType) -> Val {
+        match heap_type {
+            HeapType::Func => Val::FuncRef(None),
+            HeapType::Extern => Val::ExternRef(None),
+        }
+    }
+
     /// The null `funcref`.
-    pub fn null_func_ref() -> Val {
+    pub const fn null_func_ref() -> Val {
         Val::FuncRef(None)
     }
 
     /// The null `externref`.
-    pub fn null_extern_ref() -> Val {
+    pub const fn null_extern_ref() -> Val {
         Val::ExternRef(None)
     }
 

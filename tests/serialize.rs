@@ -244,9 +244,12 @@ fn detects_precompiled_bytes_and_files() {
     let engine = Engine::default();
     let bytes = engine.precompile_module(PROGRAM.as_bytes()).unwrap();
     let wasm = wat::parse_str(PROGRAM).unwrap();
-    assert_eq!(engine.detect_precompiled(&bytes), Some(Precompiled::Module));
-    assert_eq!(engine.detect_precompiled(&wasm), None);
-    assert_eq!(engine.detect_precompiled(b""), None);
+    assert_eq!(
+        Engine::detect_precompiled(&bytes),
+        Some(Precompiled::Module)
+    );
+    assert_eq!(Engine::detect_precompiled(&wasm), None);
+    assert_eq!(Engine::detect_precompiled(b""), None);
 
     let dir = std::env::temp_dir().join(format!("kiln-serialize-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -255,12 +258,12 @@ fn detects_precompiled_bytes_and_files() {
     std::fs::write(&cwasm, &bytes).unwrap();
     std::fs::write(&wasm_file, &wasm).unwrap();
     assert_eq!(
-        engine.detect_precompiled_file(&cwasm).unwrap(),
+        Engine::detect_precompiled_file(&cwasm).unwrap(),
         Some(Precompiled::Module)
     );
-    assert_eq!(engine.detect_precompiled_file(&wasm_file).unwrap(), None);
+    assert_eq!(Engine::detect_precompiled_file(&wasm_file).unwrap(), None);
     let missing = dir.join("missing.cwasm");
-    let err = engine.detect_precompiled_file(&missing).unwrap_err();
+    let err = Engine::detect_precompiled_file(&missing).unwrap_err();
     assert!(format!("{err}").contains("missing.cwasm"), "{err}");
 
     // SAFETY: written by `precompile_module` above.

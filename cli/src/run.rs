@@ -118,7 +118,7 @@ pub fn main(mut options: RunOptions) -> ExitCode {
 fn load_module(engine: &Engine, path: &Path, allow_precompiled: bool) -> anyhow::Result<Module> {
     let bytes =
         std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))?;
-    if engine.detect_precompiled(&bytes).is_some() {
+    if kiln::Engine::detect_precompiled(&bytes).is_some() {
         if !allow_precompiled {
             bail!(
                 "{} is a precompiled module: running one needs `--allow-precompiled` \

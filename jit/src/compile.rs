@@ -240,10 +240,17 @@ impl Compiler {
         )
     }
 
-    /// Cranelift for the host machine at `opt_level`.
+    /// Cranelift for the host machine at `opt_level`, with its IR verifier
+    /// on in debug builds of Kiln.
     pub fn new(opt_level: OptLevel) -> Result<Compiler> {
+        Compiler::with_verifier(opt_level, cfg!(debug_assertions))
+    }
+
+    /// Cranelift for the host machine at `opt_level`, running Cranelift's
+    /// IR verifier on every function if `verify` (slower compilation).
+    pub fn with_verifier(opt_level: OptLevel, verify: bool) -> Result<Compiler> {
         Ok(Compiler {
-            isa: host_isa(opt_level.cranelift_name())?,
+            isa: host_isa(opt_level.cranelift_name(), verify)?,
         })
     }
 

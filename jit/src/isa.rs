@@ -5,13 +5,14 @@ use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 
 /// Cranelift for the machine this runs on, optimising at `opt_level`
-/// (`"none"`, `"speed"` or `"speed_and_size"`).
+/// (`"none"`, `"speed"` or `"speed_and_size"`), checking its IR with
+/// Cranelift's verifier if `verify`.
 ///
 /// The settings that matter for Kiln's ABI: no stack probes and no unwind
 /// info (native frames are left by ordinary returns, see the crate docs),
 /// multiple return values allowed in any number (a function returns its
-/// status and all its results). The IR verifier runs in debug builds.
-pub(crate) fn host_isa(opt_level: &str) -> Result<OwnedTargetIsa> {
+/// status and all its results).
+pub(crate) fn host_isa(opt_level: &str, verify: bool) -> Result<OwnedTargetIsa> {
     let mut flags = settings::builder();
     let set = |flags: &mut settings::Builder, name: &str, value: &str| {
         flags
@@ -25,11 +26,7 @@ pub(crate) fn host_isa(opt_level: &str) -> Result<OwnedTargetIsa> {
     set(
         &mut flags,
         "enable_verifier",
-        if cfg!(debug_assertions) {
-            "true"
-        } else {
-            "false"
-        },
+        if verify { "true" } else { "false" },
     )?;
     let isa = cranelift_native::builder()
         .map_err(|e| anyhow!("Cranelift does not support this machine: {e}"))?;

@@ -24,7 +24,40 @@ use kiln_vm::{VMFuncRef, ValRaw};
 use smallvec::{SmallVec, smallvec};
 use std::ptr::NonNull;
 
-/// A function owned by a store.
+/// A function owned by a store: exported by an instance, or defined by the
+/// host with [`Func::wrap`] (typed closure) or [`Func::new`] (dynamic
+/// signature). [`Func::call`] checks `Val`s against its type on every call;
+/// [`Func::typed`] checks once and gives a faster [`TypedFunc`].
+///
+/// ```
+/// # fn main() -> kiln::Result<()> {
+/// use kiln::{Engine, Func, FuncType, Instance, Module, Store, Val, ValType};
+///
+/// let engine = Engine::default();
+/// let mut store = Store::new(&engine, ());
+/// // A host function with a signature known only at run time...
+/// let ty = FuncType::new(&engine, [ValType::I32, ValType::I32], [ValType::I32]);
+/// let max = Func::new(&mut store, ty, |_caller, params, results| {
+///     results[0] = Val::I32(params[0].unwrap_i32().max(params[1].unwrap_i32()));
+///     Ok(())
+/// });
+/// // ...imported by a module and called from WebAssembly.
+/// let module = Module::new(&engine, r#"
+///     (module
+///       (import "" "max" (func $max (param i32 i32) (result i32)))
+///       (func (export "clamp_low") (param i32) (result i32)
+///         (call $max (local.get 0) (i32.const 10))))
+/// "#)?;
+/// let instance = Instance::new(&mut store, &module, &[max.into()])?;
+/// let clamp_low = instance.get_func(&mut store, "clamp_low").unwrap();
+/// let mut results = [Val::I32(0)];
+/// clamp_low.call(&mut store, &[Val::I32(3)], &mut results)?;
+/// assert_eq!(results[0].unwrap_i32(), 10);
+/// // Arguments of the wrong type are an error.
+/// assert!(clamp_low.call(&mut store, &[Val::I64(3)], &mut results).is_err());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Copy, Clone, Debug)]
 pub struct Func {
     store: StoreId,
@@ -37,6 +70,35 @@ pub struct Func {
 unsafe impl Send for Func {}
 // SAFETY: as above.
 unsafe impl Sync for Func {}
+
+/// wasmtime's fallible constructors and type test; the rest is below.
+impl Func {
+    /// [`Func::new`], returning a `Result` as wasmtime's allocation-aware
+    /// constructor does. Kiln's never fails.
+    pub fn try_new<T: 'static>(
+        store: impl AsContextMut<Data = T>,
+        ty: FuncType,
+        func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<Func> {
+        Ok(Func::new(store, ty, func))
+    }
+
+    /// [`Func::wrap`], returning a `Result` as wasmtime's allocation-aware
+    /// constructor does. Kiln's never fails.
+    pub fn try_wrap<T: 'static, Params, Results>(
+        store: impl AsContextMut<Data = T>,
+        func: impl IntoFunc<T, Params, Results>,
+    ) -> Result<Func> {
+        Ok(Func::wrap(store, func))
+    }
+
+    /// Whether this function may be used where a function of type `ty` is
+    /// expected (its type [`matches`](FuncType::matches) `ty`). Panics if
+    /// the function does not belong to `store`.
+    pub fn matches_ty(&self, store: impl AsContext, ty: &FuncType) -> bool {
+        self.ty(store).matches(ty)
+    }
+}
 
 impl Func {
     /// A host function of type `ty` implemented by `func`, which receives
@@ -157,7 +219,7 @@ impl Func {
                 list(&results)
             );
         }
-        Ok(TypedFunc::new_unchecked(*self))
+        Ok(TypedFunc::from_checked(*self))
     }
 
     /// The `Func` for a `VMFuncRef` of store `store`.

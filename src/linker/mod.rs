@@ -220,14 +220,14 @@ impl<T: 'static> Linker<T> {
     /// ```
     pub fn define_unknown_imports_as_default_values(
         &mut self,
-        store: &mut impl AsContextMut<Data = T>,
+        mut store: impl AsContextMut<Data = T>,
         module: &Module,
     ) -> Result<()> {
         for import in module.imports() {
             if self.lookup(import.module(), import.name()).is_some() {
                 continue;
             }
-            let definition = self.default_value(store, &import).with_context(|| {
+            let definition = self.default_value(&mut store, &import).with_context(|| {
                 format!(
                     "no default value exists for `{}::{}` with type `{}`",
                     import.module(),

@@ -7,6 +7,7 @@
 //! every function to bytecode. A module is immutable afterwards and cheap to
 //! clone, so one module can be instantiated in many stores, on many threads.
 
+mod export_index;
 mod info;
 pub(crate) mod native;
 pub(crate) mod parse;
@@ -25,6 +26,7 @@ cfg_if::cfg_if! {
 }
 mod plan;
 
+pub use export_index::ModuleExport;
 pub(crate) use info::{ConstExpr, EntityIndex, ModuleInfo};
 pub use native::TierStats;
 pub(crate) use plan::{ElemInit, ElemItems, Offset, SegmentPlan};
@@ -42,12 +44,46 @@ use std::ptr::NonNull;
 use std::sync::{Arc, OnceLock};
 
 /// A compiled WebAssembly module.
+///
+/// `Module::new` validates the binary (or text) once; the module can then
+/// be instantiated any number of times, in any store of its engine, and
+/// cloned cheaply. Its imports and exports can be inspected without
+/// instantiating it:
+///
+/// ```
+/// # fn main() -> kiln::Result<()> {
+/// use kiln::{Engine, ExternType, Module};
+///
+/// let engine = Engine::default();
+/// let module = Module::new(&engine, r#"
+///     (module $calc
+///       (import "env" "scale" (global i32))
+///       (memory (export "heap") 2)
+///       (func (export "square") (param i64) (result i64)
+///         local.get 0 local.get 0 i64.mul))
+/// "#)?;
+/// assert_eq!(module.name(), Some("calc"));
+/// let import = module.imports().next().unwrap();
+/// assert_eq!((import.module(), import.name()), ("env", "scale"));
+/// let exports: Vec<&str> = module.exports().map(|e| e.name()).collect();
+/// assert_eq!(exports, ["heap", "square"]);
+/// match module.get_export("heap") {
+///     Some(ExternType::Memory(memory)) => assert_eq!(memory.minimum(), 2),
+///     other => panic!("unexpected {other:?}"),
+/// }
+/// // Bytes that are not WebAssembly are an error, not a panic.
+/// assert!(Module::new(&engine, b"\0asm garbage").is_err());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Module {
     inner: Arc<ModuleInner>,
 }
 
 struct ModuleInner {
+    /// Unique among the modules of this process (see `export_index.rs`).
+    id: u64,
     engine: Engine,
     info: ModuleInfo,
     /// The type section, registered in the engine.
@@ -95,6 +131,26 @@ impl Module {
         let bytes =
             std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))?;
         Module::new(engine, &bytes).with_context(|| format!("failed to compile {}", path.display()))
+    }
+
+    /// The module in the file at `path`, which is either WebAssembly
+    /// (compiled as by [`Module::from_file`]) or a module serialised by
+    /// Kiln (loaded as by [`Module::deserialize_file`]).
+    ///
+    /// # Safety
+    ///
+    /// As for [`Module::deserialize_file`]: a serialised module is trusted,
+    /// so it must have been written by [`Module::serialize`] (or
+    /// [`Engine::precompile_module`]) and not changed since.
+    pub unsafe fn from_trusted_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
+        let path = path.as_ref();
+        if Engine::detect_precompiled_file(path)?.is_some() {
+            // SAFETY: the caller vouches for the file, as `deserialize_file`
+            // requires.
+            unsafe { Module::deserialize_file(engine, path) }
+        } else {
+            Module::from_file(engine, path)
+        }
     }
 
     /// The module in a form [`Module::deserialize`] loads faster than
@@ -254,6 +310,7 @@ impl Module {
 
         Ok(Module {
             inner: Arc::new(ModuleInner {
+                id: export_index::next_module_id(),
                 engine: engine.clone(),
                 info,
                 types,
@@ -288,6 +345,19 @@ impl Module {
     /// The engine the module was compiled for.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// Whether `a` and `b` are the same module (clones of one another), not
+    /// merely modules with the same contents.
+    pub fn same(a: &Module, b: &Module) -> bool {
+        Arc::ptr_eq(&a.inner, &b.inner)
+    }
+
+    /// Prepares the copy-on-write images memories would start from. Kiln
+    /// writes data segments into each new memory at instantiation and has
+    /// no such images, so there is nothing to prepare: always `Ok`.
+    pub fn initialize_copy_on_write_image(&self) -> Result<()> {
+        Ok(())
     }
 
     /// The module's imports, in order (the order `Instance::new` expects).

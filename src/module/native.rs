@@ -108,7 +108,10 @@ cfg_if::cfg_if! {
                     crate::OptLevel::Speed => kiln_jit::OptLevel::Speed,
                     crate::OptLevel::SpeedAndSize => kiln_jit::OptLevel::SpeedAndSize,
                 };
-                Ok(Some(NativeCompiler(kiln_jit::Compiler::new(level)?)))
+                let verify = config.cranelift_verifier();
+                Ok(Some(NativeCompiler(kiln_jit::Compiler::with_verifier(
+                    level, verify,
+                )?)))
             }
 
             /// What the native tier needs to know about a validated module.

@@ -9,7 +9,7 @@
 //! them, so stores of other engines pay nothing.
 
 use super::opaque::StoreOpaque;
-use super::{Store, StoreContextMut};
+use super::{Store, StoreContext, StoreContextMut};
 use anyhow::{Result, bail};
 
 impl StoreOpaque {
@@ -118,4 +118,12 @@ impl<T: 'static> Store<T> {
 
 impl<T: 'static> StoreContextMut<'_, T> {
     interrupt_methods!(opaque, opaque_mut);
+}
+
+impl<T: 'static> StoreContext<'_, T> {
+    /// The fuel the store has left; fails if the engine does not consume
+    /// fuel (see [`Store::get_fuel`]).
+    pub fn get_fuel(&self) -> Result<u64> {
+        self.opaque().get_fuel()
+    }
 }

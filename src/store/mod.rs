@@ -74,6 +74,12 @@ impl<T: 'static> Store<T> {
         }
     }
 
+    /// [`Store::new`], returning a `Result` as wasmtime's allocation-aware
+    /// constructor does. Kiln's never fails.
+    pub fn try_new(engine: &Engine, data: T) -> anyhow::Result<Store<T>> {
+        Ok(Store::new(engine, data))
+    }
+
     /// The embedder's data.
     pub fn data(&self) -> &T {
         &self.inner_ref().data

@@ -111,6 +111,12 @@ impl TableType {
         self.maximum
     }
 
+    /// Whether the table is indexed with 64-bit indices (the memory64
+    /// proposal's `table64`): never in Kiln, which refuses such tables.
+    pub fn is_64(&self) -> bool {
+        false
+    }
+
     /// Converts a table type read by wasmparser.
     pub(crate) fn from_wasmparser(ty: wasmparser::TableType) -> Result<TableType> {
         if ty.table64 {
@@ -176,6 +182,12 @@ impl MemoryType {
     /// The page size in bytes.
     pub fn page_size(&self) -> u64 {
         kiln_vm::WASM_PAGE_SIZE
+    }
+
+    /// The base-2 logarithm of [`MemoryType::page_size`]: 16 (64 KiB pages;
+    /// Kiln has no custom page sizes).
+    pub fn page_size_log2(&self) -> u8 {
+        kiln_vm::WASM_PAGE_SIZE.trailing_zeros() as u8
     }
 
     /// Converts a memory type read by wasmparser.

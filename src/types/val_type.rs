@@ -18,6 +18,54 @@ pub enum HeapType {
     Extern,
 }
 
+impl HeapType {
+    /// Whether this is `extern`, the type of host references.
+    pub fn is_extern(&self) -> bool {
+        *self == HeapType::Extern
+    }
+
+    /// Whether this is `func`, the type of every function reference.
+    pub fn is_func(&self) -> bool {
+        *self == HeapType::Func
+    }
+
+    /// Whether this is an abstract heap type (not a concrete function, struct
+    /// or array type): always, since Kiln has no concrete heap types.
+    pub fn is_abstract(&self) -> bool {
+        true
+    }
+
+    /// Whether this is a concrete (indexed) heap type: never in Kiln.
+    pub fn is_concrete(&self) -> bool {
+        false
+    }
+
+    /// The top of this type's hierarchy: `func` and `extern` are each their
+    /// own top.
+    pub fn top(&self) -> HeapType {
+        *self
+    }
+
+    /// Whether this is the top of its hierarchy: always, for the two heap
+    /// types Kiln has.
+    pub fn is_top(&self) -> bool {
+        true
+    }
+
+    /// Whether a reference to `self` may be used where one to `other` is
+    /// expected: only the same type, since `func` and `extern` are unrelated.
+    pub fn matches(&self, other: &HeapType) -> bool {
+        self == other
+    }
+
+    /// Whether `a` and `b` are exactly the same heap type.
+    // wasmtime's name for this associated function; it is not `PartialEq::eq`.
+    #[allow(clippy::should_implement_trait)]
+    pub fn eq(a: &HeapType, b: &HeapType) -> bool {
+        a == b
+    }
+}
+
 impl fmt::Display for HeapType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -203,6 +251,16 @@ impl ValType {
         a == b
     }
 
+    /// The value a local or table slot of this type starts with (zero, or
+    /// null), or `None` for a type without one: a non-nullable reference,
+    /// and `v128`, which Kiln's [`Val`](crate::Val) cannot hold.
+    pub fn default_value(&self) -> Option<crate::Val> {
+        match self {
+            ValType::Ref(r) if !r.is_nullable() => None,
+            ty => crate::Val::default_for_ty(ty),
+        }
+    }
+
     /// Converts a value type read by wasmparser.
     pub(crate) fn from_wasmparser(ty: wasmparser::ValType) -> Result<ValType> {
         Ok(match ty {
@@ -213,6 +271,12 @@ impl ValType {
             wasmparser::ValType::V128 => ValType::V128,
             wasmparser::ValType::Ref(r) => ValType::Ref(RefType::from_wasmparser(r)?),
         })
+    }
+}
+
+impl From<RefType> for ValType {
+    fn from(ty: RefType) -> ValType {
+        ValType::Ref(ty)
     }
 }
 

@@ -6,8 +6,16 @@
 //! translated to bytecode up front or on their first call, which tier runs
 //! them ([`Strategy`]), and how instances are allocated.
 
+mod features;
+mod getters;
+mod knobs;
+
+pub use knobs::WasmBacktraceDetails;
+
 use crate::InstanceAllocationStrategy;
 use anyhow::{Result, bail};
+use features::Proposals;
+use knobs::Knobs;
 use wasmparser::WasmFeatures;
 
 /// When function bodies are translated to Kiln bytecode.
@@ -78,10 +86,11 @@ pub enum OptLevel {
 /// [`Engine::new`](crate::Engine::new), not here.
 #[derive(Clone, Debug)]
 pub struct Config {
-    pub(crate) multi_value: bool,
-    pub(crate) bulk_memory: bool,
-    pub(crate) reference_types: bool,
-    pub(crate) simd: bool,
+    /// The `wasm_*` proposal toggles (see `features.rs`).
+    pub(crate) proposals: Proposals,
+    /// Backtrace, debugging, memory and code-generation settings (see
+    /// `knobs.rs`).
+    pub(crate) knobs: Knobs,
     pub(crate) max_wasm_stack: usize,
     pub(crate) consume_fuel: bool,
     pub(crate) epoch_interruption: bool,
@@ -120,13 +129,12 @@ impl Default for Config {
 
 impl Config {
     /// The default configuration: the WebAssembly 2.0 feature set without
-    /// SIMD, a 512 KiB WebAssembly stack, lazy translation.
+    /// SIMD, a 512 KiB WebAssembly stack, lazy translation, backtraces of
+    /// up to 20 frames.
     pub fn new() -> Config {
         Config {
-            multi_value: true,
-            bulk_memory: true,
-            reference_types: true,
-            simd: false,
+            proposals: Proposals::default(),
+            knobs: Knobs::default(),
             max_wasm_stack: 512 * 1024,
             consume_fuel: false,
             epoch_interruption: false,
@@ -139,35 +147,6 @@ impl Config {
             tier_up_budget: DEFAULT_TIER_UP_BUDGET,
             tier_up_synchronously: false,
         }
-    }
-
-    /// Enables or disables the multi-value proposal (functions and blocks
-    /// with several results). On by default.
-    pub fn wasm_multi_value(&mut self, enable: bool) -> &mut Self {
-        self.multi_value = enable;
-        self
-    }
-
-    /// Enables or disables the bulk-memory proposal (`memory.copy`,
-    /// passive segments, ...). On by default; reference types require it.
-    pub fn wasm_bulk_memory(&mut self, enable: bool) -> &mut Self {
-        self.bulk_memory = enable;
-        self
-    }
-
-    /// Enables or disables the reference-types proposal (`externref`,
-    /// multiple tables, `table.*` instructions). On by default.
-    pub fn wasm_reference_types(&mut self, enable: bool) -> &mut Self {
-        self.reference_types = enable;
-        self
-    }
-
-    /// Enables or disables the SIMD proposal. Kiln does not implement SIMD
-    /// yet: it is off by default and enabling it makes
-    /// [`Engine::new`](crate::Engine::new) fail.
-    pub fn wasm_simd(&mut self, enable: bool) -> &mut Self {
-        self.simd = enable;
-        self
     }
 
     /// The most bytes of stack WebAssembly code in one store may use (the
@@ -265,7 +244,6 @@ impl Config {
         self
     }
 
-    /// Checks the combination of settings.
     /// Which tier runs functions (default [`Strategy::Auto`]).
     pub fn strategy(&mut self, strategy: Strategy) -> &mut Self {
         self.strategy = strategy;
@@ -341,6 +319,7 @@ impl Config {
         self.effective_strategy() == Strategy::Tiered
     }
 
+    /// Checks the combination of settings.
     pub(crate) fn validate(&self) -> Result<()> {
         if (self.native() || self.tiered()) && !crate::module::native::AVAILABLE {
             bail!(
@@ -349,23 +328,13 @@ impl Config {
                 self.strategy
             );
         }
-        if self.simd {
-            bail!("the WebAssembly SIMD proposal is not supported by Kiln");
-        }
-        if self.reference_types && !self.bulk_memory {
-            bail!("feature 'reference_types' requires 'bulk_memory' to be enabled");
-        }
-        Ok(())
+        self.proposals.validate()?;
+        self.knobs.validate()
     }
 
     /// The feature set the validator accepts.
     pub(crate) fn features(&self) -> WasmFeatures {
-        let mut features = WasmFeatures::WASM2;
-        features.set(WasmFeatures::SIMD, self.simd);
-        features.set(WasmFeatures::MULTI_VALUE, self.multi_value);
-        features.set(WasmFeatures::BULK_MEMORY, self.bulk_memory);
-        features.set(WasmFeatures::REFERENCE_TYPES, self.reference_types);
-        features
+        self.proposals.features()
     }
 }
 
