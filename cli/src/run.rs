@@ -1,7 +1,8 @@
 //! `kiln run`: load a module, give it WASI, run it, report the outcome.
 //!
-//! Every module is linked against WASI preview 1 (a module that imports
-//! none of it is unaffected). The guest inherits stdin, stdout and stderr,
+//! Every module is linked against WASI preview 1 and, as wasmtime's CLI
+//! does, the older `wasi_unstable` (a module that imports neither is
+//! unaffected). The guest inherits stdin, stdout and stderr,
 //! receives FILE and the trailing arguments as `argv`, only the
 //! environment variables named by `--env`, and only the directories named
 //! by `--dir` (read-write). The process exits with the guest's
@@ -200,6 +201,7 @@ fn run(options: &RunOptions, file: &Path, args: &[OsString]) -> anyhow::Result<V
     let engine = Engine::new(&config)?;
     let mut linker: Linker<Host> = Linker::new(&engine);
     kiln_wasi::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
+    kiln_wasi::add_wasi_unstable_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
     let wasi = wasi_context(options, file, &args)?;
     let mut store = Store::new(&engine, Host { wasi });
     if let Some(fuel) = options.fuel {
