@@ -19,12 +19,16 @@
 //! Runaway recursion still ends in `Trap::StackOverflow`, only later.
 
 /// How many times `max_wasm_stack` interpreted frames may use. Measured:
-/// `wasi/tests/programs/deep_parse.c` needs 3.2 times wasmtime's bytes per
-/// level in the interpreter, GCC's cc1 up to about 4.5.
+/// `wasi/tests/programs/deep_parse.c` (clang -O2) needs 3.2 times
+/// wasmtime's bytes per level of recursion in the interpreter, GCC's cc1
+/// (parsing nested parentheses) 1.9 times; 8 leaves room for functions with
+/// many more locals than live values.
 pub(crate) const INTERPRETER_SCALE: usize = 8;
 
 /// How many times `max_wasm_stack` native frames may use. Measured: Kiln's
-/// Cranelift frames for `deep_parse.c` are 1.2 times wasmtime's.
+/// Cranelift frames for `deep_parse.c` are 1.2 times wasmtime's. The native
+/// budget is only a limit: the thread's own stack must hold it (else the
+/// limit stops short of the thread's end, see `stack_limit`).
 pub(crate) const NATIVE_SCALE: usize = 2;
 
 /// Bytes the interpreter's value and frame stacks may grow to.
