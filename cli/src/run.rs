@@ -1,7 +1,8 @@
 //! `kiln run`: load a module, give it WASI, run it, report the outcome.
 //!
-//! Every module is linked against WASI preview 1 (a module that imports
-//! none of it is unaffected; `-S cli=n` leaves it out). The guest inherits
+//! Every module is linked against WASI preview 1 and, as wasmtime's CLI
+//! does, the older `wasi_unstable` (a module that imports neither is
+//! unaffected; `-S cli=n` leaves both out, `-S preview0=n` the older one). The guest inherits
 //! stdin, stdout and stderr, receives FILE's name (or `--argv0`) and the
 //! trailing arguments as `argv`, only the environment variables named by
 //! `--env` (all of the host's with `-S inherit-env`), and only the
@@ -219,6 +220,9 @@ fn run(options: &RunOptions, file: &Path, args: &[OsString]) -> anyhow::Result<V
     let mut linker: Linker<Host> = Linker::new(&engine);
     if wasi.cli() {
         kiln_wasi::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
+    }
+    if wasi.preview0() {
+        kiln_wasi::add_wasi_unstable_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
     }
     let host = Host {
         wasi: wasi_context(options, &wasi, file, &args)?,

@@ -149,10 +149,15 @@ impl Config {
         }
     }
 
-    /// The most bytes of stack WebAssembly code in one store may use (the
-    /// interpreter's value and frame stacks together). Exceeding it traps
-    /// with [`Trap::StackOverflow`](crate::Trap::StackOverflow). Default
-    /// 512 KiB.
+    /// How much stack WebAssembly code in one store may use, in bytes of
+    /// wasmtime's native frames; deeper recursion traps with
+    /// [`Trap::StackOverflow`](crate::Trap::StackOverflow). Default 512 KiB.
+    ///
+    /// Kiln's frames are larger than wasmtime's for the same code, so that
+    /// whatever fits under wasmtime fits under Kiln too, interpreted frames
+    /// may use 8 times this many bytes (on the interpreter's own stacks)
+    /// and native frames 2 times (below the first entry into wasm, as far
+    /// as the thread's stack allows).
     pub fn max_wasm_stack(&mut self, size: usize) -> &mut Self {
         self.max_wasm_stack = size;
         self

@@ -26,5 +26,6 @@ pub(crate) mod memory_buffer;
 pub(crate) mod mmap;
 pub(crate) mod pooling;
 pub(crate) mod stable_box;
+pub(crate) mod stack_budget;
 pub(crate) mod stack_limit;
 pub(crate) mod table;

@@ -10,6 +10,7 @@ use crate::runtime::global::GlobalRecord;
 use crate::runtime::instance::InstanceData;
 use crate::runtime::memory::MemoryObject;
 use crate::runtime::stable_box::{ErasedBox, StableBox};
+use crate::runtime::stack_budget;
 use crate::runtime::table::TableObject;
 use crate::{Engine, Func, ResourceLimiter};
 use anyhow::{Result, bail};
@@ -91,12 +92,15 @@ impl StoreOpaque {
     /// An empty store in `engine`.
     pub(crate) fn new(engine: &Engine) -> StoreOpaque {
         let max_wasm_stack = engine.config().max_wasm_stack;
-        let interp_stacks = StoreStacks::new(max_wasm_stack);
+        let interp_stacks = StoreStacks::new(stack_budget::interpreter(max_wasm_stack));
         StoreOpaque {
             id: StoreId::allocate(),
             engine: engine.clone(),
             vm: {
-                let mut vm = VMStoreContext::new(max_wasm_stack, interp_stacks.as_vm());
+                let mut vm = VMStoreContext::new(
+                    stack_budget::native(max_wasm_stack),
+                    interp_stacks.as_vm(),
+                );
                 vm.epoch_ptr = engine.epoch_ptr();
                 // As in wasmtime: with epochs on, the deadline starts at 0
                 // (already reached) until the embedder sets one.

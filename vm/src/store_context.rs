@@ -48,9 +48,9 @@ pub struct VMStoreContext {
     /// prologue traps with [`TrapCode::StackOverflow`] below it. Set by the
     /// outermost host → wasm entry (0 while none is live).
     pub stack_limit: usize,
-    /// `Config::max_wasm_stack` in bytes: the interpreter's value and frame
-    /// stacks together may not grow beyond it, nor native frames below the
-    /// entry's stack pointer.
+    /// Bytes of native stack wasm frames may use below the outermost
+    /// entry's stack pointer: `Config::max_wasm_stack` scaled by `kiln`'s
+    /// `stack_budget` (the interpreter's stacks have a budget of their own).
     pub max_wasm_stack: usize,
     /// Type-erased pointer to the embedding's store (`kiln`'s `StoreInner<T>`),
     /// for host-function trampolines.
@@ -84,8 +84,8 @@ impl VMStoreContext {
     pub const OFFSET_MAX_WASM_STACK: u32 =
         core::mem::offset_of!(VMStoreContext, max_wasm_stack) as u32;
 
-    /// A fresh context allowing `max_wasm_stack` bytes of WebAssembly
-    /// stack. `interp` is the interpreter's stack object for the store
+    /// A fresh context allowing `max_wasm_stack` bytes of native
+    /// WebAssembly stack. `interp` is the interpreter's stack object for the store
     /// (null if the store never runs interpreted code).
     pub fn new(max_wasm_stack: usize, interp: *mut VMInterpStack) -> Self {
         VMStoreContext {

@@ -254,9 +254,95 @@ impl Fdstat {
     }
 }
 
+/// The numbers of the older `wasi_unstable` ABI (WASI snapshot 0) where
+/// they differ from preview 1; everything not here is the same.
+///
+/// Snapshot 0 has no `sock_accept` (function or right), orders `whence`
+/// differently, counts hard links in 32 bits (so `filestat` is 56 bytes
+/// with `size` at offset 24), and gives a clock subscription an
+/// `identifier` field of its own before the clock id (so a subscription is
+/// 56 bytes).
+pub mod unstable {
+    use super::Filestat;
+
+    /// The import module name of every snapshot 0 function.
+    pub const MODULE: &str = "wasi_unstable";
+
+    /// `whence` in snapshot 0 (preview 1: set 0, cur 1, end 2).
+    pub mod whence {
+        #![allow(missing_docs)]
+        pub const CUR: u8 = 0;
+        pub const END: u8 = 1;
+        pub const SET: u8 = 2;
+    }
+
+    /// Every right snapshot 0 defines (preview 1 adds `sock_accept`, bit 29).
+    pub const RIGHTS_ALL: u64 = (1 << 29) - 1;
+
+    /// Sizes of the structures whose layout differs from preview 1.
+    pub mod size {
+        #![allow(missing_docs)]
+        pub const FILESTAT: u32 = 56;
+        pub const SUBSCRIPTION: u32 = 56;
+    }
+
+    /// Offsets inside a clock subscription (from the subscription's
+    /// start): `identifier` (u64), `id` (u32), `timeout` (u64),
+    /// `precision` (u64), `flags` (u16).
+    pub mod subscription_clock {
+        #![allow(missing_docs)]
+        pub const IDENTIFIER: u32 = 16;
+        pub const ID: u32 = 24;
+        pub const TIMEOUT: u32 = 32;
+        pub const PRECISION: u32 = 40;
+        pub const FLAGS: u32 = 48;
+    }
+
+    /// `filestat` as snapshot 0 lays it out: a link count above
+    /// `u32::MAX` is written as `u32::MAX`.
+    pub fn filestat_bytes(stat: &Filestat) -> [u8; size::FILESTAT as usize] {
+        let mut out = [0u8; size::FILESTAT as usize];
+        out[0..8].copy_from_slice(&stat.dev.to_le_bytes());
+        out[8..16].copy_from_slice(&stat.ino.to_le_bytes());
+        out[16] = stat.filetype;
+        let nlink = u32::try_from(stat.nlink).unwrap_or(u32::MAX);
+        out[20..24].copy_from_slice(&nlink.to_le_bytes());
+        out[24..32].copy_from_slice(&stat.size.to_le_bytes());
+        out[32..40].copy_from_slice(&stat.atim.to_le_bytes());
+        out[40..48].copy_from_slice(&stat.mtim.to_le_bytes());
+        out[48..56].copy_from_slice(&stat.ctim.to_le_bytes());
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snapshot0_filestat_has_a_32_bit_link_count() {
+        let stat = Filestat {
+            dev: 1,
+            ino: 2,
+            filetype: filetype::DIRECTORY,
+            nlink: u64::from(u32::MAX) + 5,
+            size: 0x1122_3344_5566_7788,
+            atim: 5,
+            mtim: 6,
+            ctim: 7,
+        };
+        let bytes = unstable::filestat_bytes(&stat);
+        assert_eq!(bytes[16], filetype::DIRECTORY);
+        assert_eq!(
+            u32::from_le_bytes(bytes[20..24].try_into().unwrap()),
+            u32::MAX
+        );
+        assert_eq!(
+            u64::from_le_bytes(bytes[24..32].try_into().unwrap()),
+            0x1122_3344_5566_7788
+        );
+        assert_eq!(u64::from_le_bytes(bytes[48..56].try_into().unwrap()), 7);
+    }
 
     #[test]
     fn structures_have_the_witx_layout() {

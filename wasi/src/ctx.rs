@@ -303,6 +303,15 @@ impl WasiCtxBuilder {
             table,
         }
     }
+
+    /// Builds the context as a [`WasiP1Ctx`](crate::p1::WasiP1Ctx), the
+    /// type wasmtime-wasi's preview 1 names use
+    /// ([`p1::add_to_linker_sync`](crate::p1::add_to_linker_sync)); the
+    /// same as [`build`](WasiCtxBuilder::build) otherwise, leaving the
+    /// builder empty.
+    pub fn build_p1(&mut self) -> crate::p1::WasiP1Ctx {
+        crate::p1::WasiP1Ctx::new(self.build())
+    }
 }
 
 impl fmt::Debug for WasiCtxBuilder {

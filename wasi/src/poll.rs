@@ -11,6 +11,7 @@
 use crate::abi::{clockid, eventrwflags, eventtype, size, subclockflags};
 use crate::memory::GuestMemory;
 use crate::preview1::{Result, clock_now};
+use crate::snapshot::Snapshot;
 use crate::stdio::InputStream;
 use crate::table::Object;
 use crate::{Errno, WasiCtx};
@@ -74,11 +75,12 @@ impl WasiCtx {
         events_ptr: u32,
         nsubscriptions: u32,
         nevents_ptr: u32,
+        snap: Snapshot,
     ) -> Result {
         if nsubscriptions == 0 {
             return Err(Errno::Inval);
         }
-        mem.array_range(subs_ptr, nsubscriptions, size::SUBSCRIPTION)?;
+        mem.array_range(subs_ptr, nsubscriptions, snap.subscription_size())?;
         mem.array_range(events_ptr, nsubscriptions, size::EVENT)?;
         mem.check_writable(nevents_ptr, 4)?;
 
@@ -87,14 +89,15 @@ impl WasiCtx {
         // Subscriptions to data on the inherited stdin: userdata.
         let mut stdin_waits = Vec::new();
         for i in 0..nsubscriptions {
-            let base = subs_ptr + i * size::SUBSCRIPTION;
+            let base = subs_ptr + i * snap.subscription_size();
+            let clock = snap.clock_fields();
             let userdata = mem.read_u64(base)?;
             let tag = mem.read_u8(base + 8)?;
             match tag {
                 eventtype::CLOCK => {
-                    let id = mem.read_u32(base + 16)?;
-                    let timeout = mem.read_u64(base + 24)?;
-                    let flags = mem.read_u16(base + 40)?;
+                    let id = mem.read_u32(base + clock.id)?;
+                    let timeout = mem.read_u64(base + clock.timeout)?;
+                    let flags = mem.read_u16(base + clock.flags)?;
                     match deadline(id, timeout, flags) {
                         Ok(deadline) => timers.push(Timer { userdata, deadline }),
                         Err(e) => events.push(Event::error(userdata, tag, e)),

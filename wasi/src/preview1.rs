@@ -10,6 +10,7 @@
 use crate::abi::{self, Fdstat, Filestat, clockid, fdflags, lookupflags, rights, size};
 use crate::fs::{self, OpenRequest, Opened};
 use crate::memory::GuestMemory;
+use crate::snapshot::Snapshot;
 use crate::table::{Descriptor, DirObject, FileObject, Object};
 use crate::{Errno, WasiCtx};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -212,13 +213,19 @@ impl WasiCtx {
         }
     }
 
-    pub(crate) fn fd_fdstat_get(&self, mem: &mut GuestMemory<'_>, fd: u32, out: u32) -> Result {
+    pub(crate) fn fd_fdstat_get(
+        &self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        out: u32,
+        snap: Snapshot,
+    ) -> Result {
         let desc = self.table.get(fd)?;
         let stat = Fdstat {
             filetype: desc.filetype(),
             flags: desc.flags,
-            rights_base: desc.rights_base,
-            rights_inheriting: desc.rights_inheriting,
+            rights_base: snap.rights(desc.rights_base),
+            rights_inheriting: snap.rights(desc.rights_inheriting),
         };
         mem.write(out, &stat.to_bytes())
     }
@@ -250,8 +257,14 @@ impl WasiCtx {
         Ok(())
     }
 
-    pub(crate) fn fd_filestat_get(&self, mem: &mut GuestMemory<'_>, fd: u32, out: u32) -> Result {
-        mem.check_writable(out, size::FILESTAT)?;
+    pub(crate) fn fd_filestat_get(
+        &self,
+        mem: &mut GuestMemory<'_>,
+        fd: u32,
+        out: u32,
+        snap: Snapshot,
+    ) -> Result {
+        mem.check_writable(out, snap.filestat_size())?;
         let desc = self.table.get(fd)?;
         desc.require(rights::FD_FILESTAT_GET)?;
         let stat = match &desc.object {
@@ -262,7 +275,7 @@ impl WasiCtx {
                 ..Filestat::default()
             },
         };
-        mem.write(out, &stat.to_bytes())
+        snap.write_filestat(mem, out, &stat)
     }
 
     pub(crate) fn fd_filestat_set_size(&self, fd: u32, size: u64) -> Result {
@@ -572,6 +585,7 @@ impl WasiCtx {
         Ok(desc.dir()?.dir.create_dir(path)?)
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn path_filestat_get(
         &self,
         mem: &mut GuestMemory<'_>,
@@ -580,8 +594,9 @@ impl WasiCtx {
         path: u32,
         path_len: u32,
         out: u32,
+        snap: Snapshot,
     ) -> Result {
-        mem.check_writable(out, size::FILESTAT)?;
+        mem.check_writable(out, snap.filestat_size())?;
         let stat = {
             let (desc, path) =
                 self.dir_and_path(mem, fd, rights::PATH_FILESTAT_GET, path, path_len)?;
@@ -593,7 +608,7 @@ impl WasiCtx {
             };
             fs::filestat_of(&meta)
         };
-        mem.write(out, &stat.to_bytes())
+        snap.write_filestat(mem, out, &stat)
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -10,12 +10,20 @@ pub struct Wasi {
     pub cli: Option<bool>,
     /// `inherit-env`: pass the host's environment (before `--env`).
     pub inherit_env: Option<bool>,
+    /// `preview0`: also link the older `wasi_unstable` names (default on,
+    /// with `cli`).
+    pub preview0: Option<bool>,
 }
 
 impl Wasi {
     /// Whether the program is linked against WASI preview 1.
     pub fn cli(&self) -> bool {
         self.cli.unwrap_or(true)
+    }
+
+    /// Whether the program is linked against `wasi_unstable` as well.
+    pub fn preview0(&self) -> bool {
+        self.cli() && self.preview0.unwrap_or(true)
     }
 }
 
@@ -76,7 +84,15 @@ impl Group for Wasi {
             help: "choose wasmtime's WASI preview 1 implementation: Kiln has one",
             action: Action::Ignored(|v| flag(v).map(drop)),
         },
-        missing_switch("preview0", "the `wasi_unstable` imports"),
+        Key {
+            name: "preview0",
+            value: "[=y|n]",
+            help: "also link the older `wasi_unstable` imports (default on, with `cli`)",
+            action: Action::Set(|w, v| {
+                w.preview0 = Some(flag(v)?);
+                Ok(())
+            }),
+        },
         missing_switch("cli-exit-with-code", "the unstable exit-with-code API"),
         missing_switch("threads", "wasi-threads"),
         missing_switch("nn", "wasi-nn"),
@@ -133,5 +149,8 @@ mod tests {
         assert_eq!(wasi("preview2=n").unwrap(), Wasi::default());
         assert_eq!(wasi("tcp=n,http=no").unwrap(), Wasi::default());
         assert!(wasi("http").unwrap_err().contains("wasi-http"));
+        assert!(Wasi::default().preview0());
+        assert!(!wasi("preview0=n").unwrap().preview0());
+        assert!(!wasi("cli=n").unwrap().preview0());
     }
 }
