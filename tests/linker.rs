@@ -355,7 +355,7 @@ fn a_command_gets_a_fresh_instance_per_call() -> kiln::Result<()> {
     assert_eq!(call_i32(&mut store, bump)?, 101);
     assert_eq!(store.data(), &[101, 101, 101]);
     // Tolerated non-function exports are not defined.
-    assert!(linker.get(&mut store, "cmd", "memory").is_none());
+    assert!(linker.get(&mut store, "cmd", "memory").is_err());
     // The command's functions are callable from other modules too.
     let user = Module::new(
         &engine,
@@ -385,10 +385,10 @@ fn command_exports_and_imports_are_checked_up_front() -> kiln::Result<()> {
         .unwrap_err();
     assert_eq!(err.to_string(), "command export 'state' is not a function");
     // Nothing was defined.
-    assert!(linker.get(&mut store, "cmd", "_start").is_none());
+    assert!(linker.get(&mut store, "cmd", "_start").is_err());
     linker.allow_unknown_exports(true);
     linker.module(&mut store, "cmd", &unknown_export)?;
-    assert!(linker.get(&mut store, "cmd", "state").is_none());
+    assert!(linker.get(&mut store, "cmd", "state").is_err());
 
     // A "memory" export that is not a memory is not tolerated.
     let odd = Module::new(
@@ -563,8 +563,8 @@ fn iter_get_get_by_import_and_get_default() -> kiln::Result<()> {
             .into_memory()
             .is_some()
     );
-    assert!(linker.get(&mut store, "n", "nope").is_none());
-    assert!(linker.get(&mut store, "nope", "mem").is_none());
+    assert!(linker.get(&mut store, "n", "nope").is_err());
+    assert!(linker.get(&mut store, "nope", "mem").is_err());
 
     let module = Module::new(
         &engine,

@@ -571,7 +571,7 @@ impl<T: 'static> Linker<T> {
     /// linker.func_wrap("wasi_snapshot_preview1", "proc_exit", |_code: i32| {})?;
     /// linker.alias("wasi_snapshot_preview1", "proc_exit", "wasi_unstable", "proc_exit")?;
     /// let mut store = kiln::Store::new(&engine, ());
-    /// assert!(linker.get(&mut store, "wasi_unstable", "proc_exit").is_some());
+    /// assert!(linker.get(&mut store, "wasi_unstable", "proc_exit").is_ok());
     /// assert!(linker.alias("nope", "nope", "a", "b").is_err());
     /// # Ok(())
     /// # }
@@ -603,8 +603,8 @@ impl<T: 'static> Linker<T> {
     /// linker.func_wrap("env", "a", || {})?.func_wrap("env", "b", || {})?;
     /// linker.alias_module("env", "env2")?;
     /// let mut store = kiln::Store::new(&engine, ());
-    /// assert!(linker.get(&mut store, "env2", "a").is_some());
-    /// assert!(linker.get(&mut store, "env2", "b").is_some());
+    /// assert!(linker.get(&mut store, "env2", "a").is_ok());
+    /// assert!(linker.get(&mut store, "env2", "b").is_ok());
     /// # Ok(())
     /// # }
     /// ```
@@ -751,8 +751,9 @@ impl<T: 'static> Linker<T> {
             })
     }
 
-    /// The definition of `module::name`, if any; a host function is placed
-    /// into `store` the first time (later calls return the same function).
+    /// The definition of `module::name`, or an error naming it if the
+    /// linker has none (as in wasmtime 48); a host function is placed into
+    /// `store` the first time (later calls return the same function).
     ///
     /// ```
     /// # fn main() -> kiln::Result<()> {
@@ -762,7 +763,7 @@ impl<T: 'static> Linker<T> {
     /// let mut store = kiln::Store::new(&engine, ());
     /// let f = linker.get(&mut store, "env", "f").unwrap().into_func().unwrap();
     /// assert_eq!(f.typed::<(), i32>(&store)?.call(&mut store, ())?, 3);
-    /// assert!(linker.get(&mut store, "env", "g").is_none());
+    /// assert!(linker.get(&mut store, "env", "g").is_err());
     /// # Ok(())
     /// # }
     /// ```
@@ -771,9 +772,11 @@ impl<T: 'static> Linker<T> {
         mut store: impl AsContextMut<Data = T>,
         module: &str,
         name: &str,
-    ) -> Option<Extern> {
-        let definition = self.lookup(module, name)?;
-        Some(definition.to_extern(&mut store.as_context_mut()))
+    ) -> Result<Extern> {
+        let definition = self
+            .lookup(module, name)
+            .ok_or_else(|| anyhow!("missing definition for `{module}::{name}`"))?;
+        Ok(definition.to_extern(&mut store.as_context_mut()))
     }
 
     /// The definition that would satisfy `import` (looked up by its names;
@@ -797,7 +800,7 @@ impl<T: 'static> Linker<T> {
         store: impl AsContextMut<Data = T>,
         import: &ImportType<'_>,
     ) -> Option<Extern> {
-        self.get(store, import.module(), import.name())
+        self.get(store, import.module(), import.name()).ok()
     }
 
     /// The "default export" of `module`: the function defined as
@@ -822,12 +825,12 @@ impl<T: 'static> Linker<T> {
         mut store: impl AsContextMut<Data = T>,
         module: &str,
     ) -> Result<Func> {
-        if let Some(item) = self.get(&mut store, module, "") {
+        if let Ok(item) = self.get(&mut store, module, "") {
             return item
                 .into_func()
                 .ok_or_else(|| anyhow!("default export in '{module}' is not a function"));
         }
-        if let Some(item) = self.get(&mut store, module, "_start") {
+        if let Ok(item) = self.get(&mut store, module, "_start") {
             return item
                 .into_func()
                 .ok_or_else(|| anyhow!("`_start` in '{module}' is not a function"));
