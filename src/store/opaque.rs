@@ -76,6 +76,10 @@ pub(crate) struct StoreOpaque {
     pub(crate) host_func_cache: HashMap<usize, (Arc<dyn Any + Send + Sync>, Func)>,
     /// The embedder's resource limiter (`Store::limiter`).
     pub(crate) limiter: Option<LimiterHook>,
+    /// The epoch deadline callback (`Store::epoch_deadline_callback`).
+    pub(crate) epoch_hook: Option<super::hooks::EpochHook>,
+    /// The call hook (`Store::call_hook`).
+    pub(crate) call_hook: Option<super::hooks::CallHookFn>,
     /// Instances created so far, and the most allowed.
     pub(crate) instance_count: usize,
     pub(crate) instance_limit: usize,
@@ -115,6 +119,8 @@ impl StoreOpaque {
             pending_panic: None,
             host_func_cache: HashMap::new(),
             limiter: None,
+            epoch_hook: None,
+            call_hook: None,
             instance_count: 0,
             instance_limit: DEFAULT_INSTANCE_LIMIT,
             memory_count: 0,

@@ -1,0 +1,349 @@
+//! Parts of wasmtime's API an embedding uses and Kiln provides under the
+//! same names, exercised the way a wasmtime user writes them: epoch
+//! deadline callbacks, call hooks, fuel from host functions, stack
+//! captures, table and memory helpers, `externref` data, and the errors
+//! host misuse gets.
+//!
+//! Everything that touches execution runs in every tier
+//! (`tests/common/tiers.rs`), and the tiers must agree.
+
+// The tiers are compared with native code, the `jit` feature.
+#![cfg(feature = "jit")]
+
+#[path = "common/tiers.rs"]
+mod tiers;
+
+use kiln::{
+    CallHook, Caller, Config, Engine, Extern, Func, Instance, Linker, Module, Store, Trap,
+    UpdateDeadline,
+};
+use std::sync::{Arc, Mutex};
+use tiers::{Tier, engine_with, module, same_in_every_tier};
+
+/// A loop calling nothing, `n` iterations, returning `n`.
+const COUNT: &str = r#"(module
+  (memory (export "memory") 1)
+  (func $count (export "count") (param $n i32) (result i32) (local $i i32)
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l)))
+    (local.get $i))
+  (func $outer (export "outer") (param i32) (result i32)
+    (call $count (local.get 0))))"#;
+
+fn epoch_engine(tier: Tier) -> Engine {
+    engine_with(tier, |c| {
+        c.epoch_interruption(true);
+    })
+}
+
+fn count_instance<T>(tier: Tier, store: &mut Store<T>) -> Instance {
+    let module = module(tier, store.engine(), COUNT);
+    Instance::new(&mut *store, &module, &[]).unwrap()
+}
+
+#[test]
+fn epoch_callback_runs_at_each_check_and_continues() {
+    // Continue(0) leaves the deadline reached, so the callback runs at every
+    // check: the entries of `outer` and `count`, and each of the loop's
+    // 11 header visits (10 iterations and the exit).
+    let seen = same_in_every_tier("epoch callback, Continue(0)", |tier| {
+        let mut store = Store::new(&epoch_engine(tier), 0u32);
+        let instance = count_instance(tier, &mut store);
+        store.epoch_deadline_callback(|mut cx| {
+            *cx.data_mut() += 1;
+            Ok(UpdateDeadline::Continue(0))
+        });
+        let outer = instance
+            .get_typed_func::<i32, i32>(&mut store, "outer")
+            .unwrap();
+        let result = outer.call(&mut store, 10).unwrap();
+        (result, *store.data())
+    });
+    assert_eq!(seen, (10, 13));
+}
+
+#[test]
+fn epoch_callback_continue_moves_the_deadline() {
+    same_in_every_tier("epoch callback, Continue(1)", |tier| {
+        let mut store = Store::new(&epoch_engine(tier), 0u32);
+        let instance = count_instance(tier, &mut store);
+        store.epoch_deadline_callback(|mut cx| {
+            *cx.data_mut() += 1;
+            Ok(UpdateDeadline::Continue(1))
+        });
+        let count = instance
+            .get_typed_func::<i32, i32>(&mut store, "count")
+            .unwrap();
+        // Reached at the entry only: the deadline is then one tick ahead
+        // and the epoch does not move.
+        assert_eq!(count.call(&mut store, 1000).unwrap(), 1000);
+        assert_eq!(*store.data(), 1);
+        store.engine().increment_epoch();
+        assert_eq!(count.call(&mut store, 5).unwrap(), 5);
+        assert_eq!(*store.data(), 2);
+    });
+}
+
+#[test]
+fn epoch_callback_error_is_the_calls_error() {
+    let failure = same_in_every_tier("epoch callback error", |tier| {
+        let mut store = Store::new(&epoch_engine(tier), 0u32);
+        let instance = count_instance(tier, &mut store);
+        store.epoch_deadline_callback(|mut cx| {
+            *cx.data_mut() += 1;
+            if *cx.data() == 5 {
+                anyhow::bail!("deadline callback gave up");
+            }
+            Ok(UpdateDeadline::Continue(0))
+        });
+        let outer = instance
+            .get_typed_func::<i32, i32>(&mut store, "outer")
+            .unwrap();
+        let err = outer.call(&mut store, 1_000_000).unwrap_err();
+        assert!(err.downcast_ref::<Trap>().is_none(), "{err:?}");
+        (tiers::failure(&err).message, *store.data())
+    });
+    assert_eq!(failure, ("deadline callback gave up".to_string(), 5));
+}
+
+#[test]
+fn epoch_callback_interrupt_traps_with_a_backtrace() {
+    let failure = same_in_every_tier("epoch callback Interrupt", |tier| {
+        let mut store = Store::new(&epoch_engine(tier), 0u32);
+        let instance = count_instance(tier, &mut store);
+        store.epoch_deadline_callback(|mut cx| {
+            *cx.data_mut() += 1;
+            Ok(if *cx.data() < 4 {
+                UpdateDeadline::Continue(0)
+            } else {
+                UpdateDeadline::Interrupt
+            })
+        });
+        let outer = instance
+            .get_typed_func::<i32, i32>(&mut store, "outer")
+            .unwrap();
+        let err = outer.call(&mut store, 1_000_000).unwrap_err();
+        tiers::failure(&err)
+    });
+    assert_eq!(failure.trap, Some(Trap::Interrupt));
+    assert_eq!(failure.names(), ["count", "outer"]);
+}
+
+#[test]
+fn epoch_callback_yield_is_an_error_in_sync_calls() {
+    same_in_every_tier("epoch callback Yield", |tier| {
+        let mut store = Store::new(&epoch_engine(tier), ());
+        let instance = count_instance(tier, &mut store);
+        store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
+        let count = instance
+            .get_typed_func::<i32, i32>(&mut store, "count")
+            .unwrap();
+        let err = count.call(&mut store, 3).unwrap_err();
+        assert!(err.to_string().contains("Yield"), "{err:?}");
+        // Back to trapping.
+        store.epoch_deadline_trap();
+        let err = count.call(&mut store, 3).unwrap_err();
+        assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::Interrupt));
+    });
+}
+
+#[test]
+fn epoch_callback_may_grow_memory_running_code_uses() {
+    // The callback grows the memory the running code has cached (native
+    // code keeps memory 0's length in a register): the store must reload it.
+    let wat = r#"(module
+      (memory (export "memory") 1)
+      (func (export "f") (result i32)
+        (loop $l (br_if $l (i32.lt_u (memory.size) (i32.const 2))))
+        (i32.store (i32.const 70000) (i32.const 7))
+        (i32.load (i32.const 70000))))"#;
+    same_in_every_tier("epoch callback grows memory", |tier| {
+        let engine = epoch_engine(tier);
+        let mut store = Store::new(&engine, None::<kiln::Memory>);
+        let module = module(tier, &engine, wat);
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let memory = instance.get_memory(&mut store, "memory").unwrap();
+        *store.data_mut() = Some(memory);
+        store.epoch_deadline_callback(|mut cx| {
+            let memory = cx.data().unwrap();
+            if memory.size(&cx) < 2 {
+                memory.grow(&mut cx, 1)?;
+            }
+            Ok(UpdateDeadline::Continue(0))
+        });
+        let f = instance.get_typed_func::<(), i32>(&mut store, "f").unwrap();
+        assert_eq!(f.call(&mut store, ()).unwrap(), 7);
+    });
+}
+
+/// A module calling host import `host.f` twice from its export `run`.
+const CALLS_HOST: &str = r#"(module
+  (import "host" "f" (func $f (param i32)))
+  (func (export "run")
+    (call $f (i32.const 1))
+    (call $f (i32.const 2))))"#;
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+fn hooked_store(tier: Tier, log: &Log, fail_on: Option<CallHook>) -> (Store<()>, Func) {
+    let engine = engine_with(tier, |_| {});
+    let module = module(tier, &engine, CALLS_HOST);
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    let host_log = log.clone();
+    linker
+        .func_wrap("host", "f", move |_: Caller<'_, ()>, x: i32| {
+            host_log.lock().unwrap().push(format!("host {x}"));
+        })
+        .unwrap();
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let hook_log = log.clone();
+    store.call_hook(move |_, hook| {
+        hook_log.lock().unwrap().push(format!("{hook:?}"));
+        assert_eq!(
+            hook.entering_host(),
+            matches!(hook, CallHook::ReturningFromWasm | CallHook::CallingHost)
+        );
+        assert_eq!(hook.exiting_host(), !hook.entering_host());
+        if Some(hook) == fail_on {
+            anyhow::bail!("hook refused {hook:?}");
+        }
+        Ok(())
+    });
+    let run = instance.get_func(&mut store, "run").unwrap();
+    (store, run)
+}
+
+#[test]
+fn call_hooks_see_every_transition() {
+    let log = same_in_every_tier("call hooks", |tier| {
+        let log = Log::default();
+        let (mut store, run) = hooked_store(tier, &log, None);
+        run.call(&mut store, &[], &mut []).unwrap();
+        let log = log.lock().unwrap().clone();
+        log
+    });
+    assert_eq!(
+        log,
+        [
+            "CallingWasm",
+            "CallingHost",
+            "host 1",
+            "ReturningFromHost",
+            "CallingHost",
+            "host 2",
+            "ReturningFromHost",
+            "ReturningFromWasm"
+        ]
+    );
+}
+
+#[test]
+fn a_call_hook_error_aborts_the_call() {
+    for (fail_on, expected) in [
+        (CallHook::CallingWasm, &["CallingWasm"][..]),
+        (
+            CallHook::CallingHost,
+            &["CallingWasm", "CallingHost", "ReturningFromWasm"][..],
+        ),
+        (
+            CallHook::ReturningFromHost,
+            &[
+                "CallingWasm",
+                "CallingHost",
+                "host 1",
+                "ReturningFromHost",
+                "ReturningFromWasm",
+            ][..],
+        ),
+        (
+            CallHook::ReturningFromWasm,
+            &[
+                "CallingWasm",
+                "CallingHost",
+                "host 1",
+                "ReturningFromHost",
+                "CallingHost",
+                "host 2",
+                "ReturningFromHost",
+                "ReturningFromWasm",
+            ][..],
+        ),
+    ] {
+        let (message, log) = same_in_every_tier("call hook error", |tier| {
+            let log = Log::default();
+            let (mut store, run) = hooked_store(tier, &log, Some(fail_on));
+            let err = run.call(&mut store, &[], &mut []).unwrap_err();
+            let log = log.lock().unwrap().clone();
+            (tiers::failure(&err).message, log)
+        });
+        assert_eq!(message, format!("hook refused {fail_on:?}"));
+        assert_eq!(log, expected, "failing on {fail_on:?}");
+    }
+}
+
+#[test]
+fn host_functions_read_and_set_fuel_through_the_caller() {
+    let wat = r#"(module
+      (import "host" "refuel" (func $refuel))
+      (func (export "run") (result i32) (local $i i32)
+        (call $refuel)
+        (loop $l
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (i32.const 100))))
+        (local.get $i)))"#;
+    let (seen_in_host, left) = same_in_every_tier("fuel from the caller", |tier| {
+        let engine = engine_with(tier, |c| {
+            c.consume_fuel(true);
+        });
+        let module = module(tier, &engine, wat);
+        let mut store = Store::new(&engine, 0u64);
+        let mut linker = Linker::new(&engine);
+        linker
+            .func_wrap("host", "refuel", |mut caller: Caller<'_, u64>| {
+                let fuel = caller.get_fuel()?;
+                *caller.data_mut() = fuel;
+                caller.set_fuel(10_000)
+            })
+            .unwrap();
+        let instance = linker.instantiate(&mut store, &module).unwrap();
+        let run = instance
+            .get_typed_func::<(), i32>(&mut store, "run")
+            .unwrap();
+        // Without the refuel, 20 units would not last 100 iterations.
+        store.set_fuel(20).unwrap();
+        assert_eq!(run.call(&mut store, ()).unwrap(), 100);
+        (*store.data(), store.get_fuel().unwrap())
+    });
+    assert!(
+        seen_in_host < 20,
+        "the call itself costs fuel: {seen_in_host}"
+    );
+    assert!(left < 10_000 - 100, "the loop ran on the new fuel: {left}");
+
+    // Without fuel configured, both are errors.
+    let mut store = Store::<()>::default();
+    let f = Func::wrap(&mut store, |mut caller: Caller<'_, ()>| {
+        assert!(caller.get_fuel().is_err());
+        assert!(caller.set_fuel(1).is_err());
+    });
+    f.call(&mut store, &[], &mut []).unwrap();
+}
+
+#[test]
+fn store_default_uses_a_default_engine_and_data() {
+    let mut store: Store<Vec<u8>> = Store::default();
+    assert!(store.data().is_empty());
+    store.data_mut().push(1);
+    let module = Module::new(store.engine(), r#"(module (func (export "f")))"#).unwrap();
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    assert!(matches!(
+        instance.get_export(&mut store, "f"),
+        Some(Extern::Func(_))
+    ));
+    assert_eq!(store.into_data(), [1]);
+    let _ = Config::new();
+}
