@@ -1633,14 +1633,23 @@ fn references_through_native_code() {
         assert!(keep.call(&mut store, (Some(one), 0)).unwrap().is_none());
         let back = keep.call(&mut store, (Some(two), 3)).unwrap().unwrap();
         assert_eq!(
-            back.data(&store).unwrap().downcast_ref::<String>().unwrap(),
+            back.data(&store)
+                .unwrap()
+                .unwrap()
+                .downcast_ref::<String>()
+                .unwrap(),
             "one"
         );
         let last = inst.get_global(&mut store, "last").unwrap();
         let last = last.get(&mut store);
         let last = last.unwrap_externref().unwrap();
         assert_eq!(
-            *last.data(&store).unwrap().downcast_ref::<u64>().unwrap(),
+            *last
+                .data(&store)
+                .unwrap()
+                .unwrap()
+                .downcast_ref::<u64>()
+                .unwrap(),
             2
         );
         let is_null = inst

@@ -14,8 +14,8 @@
 mod tiers;
 
 use kiln::{
-    CallHook, Caller, Config, Engine, Extern, Func, Instance, Linker, Module, Store, Trap,
-    UpdateDeadline,
+    CallHook, Caller, Config, Engine, Extern, ExternRef, Func, Instance, Linker, Module, Ref,
+    RefType, Store, Table, TableType, Trap, UpdateDeadline,
 };
 use std::sync::{Arc, Mutex};
 use tiers::{Tier, engine_with, module, same_in_every_tier};
@@ -346,4 +346,178 @@ fn store_default_uses_a_default_engine_and_data() {
     ));
     assert_eq!(store.into_data(), [1]);
     let _ = Config::new();
+}
+
+#[test]
+fn memory_page_size() {
+    let mut store = Store::<()>::default();
+    let memory = kiln::Memory::new(&mut store, kiln::MemoryType::new(1, None)).unwrap();
+    assert_eq!(memory.page_size(&store), 65536);
+    assert_eq!(memory.page_size_log2(&store), 16);
+    assert_eq!(memory.data_size(&store) as u64, memory.page_size(&store));
+}
+
+/// Functions `$a`/`$b` returning 1/2 in slots 0/1 of an exported table of
+/// four, and `call` calling slot `i` through `call_indirect`.
+const TABLE: &str = r#"(module
+  (type $t (func (result i32)))
+  (table $tab (export "table") 4 funcref)
+  (func $a (result i32) (i32.const 1))
+  (func $b (result i32) (i32.const 2))
+  (elem (i32.const 0) $a $b)
+  (func (export "call") (param i32) (result i32)
+    (call_indirect (type $t) (local.get 0))))"#;
+
+#[test]
+fn table_copy_and_fill_are_seen_by_running_code() {
+    let results = same_in_every_tier("Table::copy/fill", |tier| {
+        let engine = engine_with(tier, |_| {});
+        let module = module(tier, &engine, TABLE);
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let table = instance.get_table(&mut store, "table").unwrap();
+        let call = instance
+            .get_typed_func::<i32, i32>(&mut store, "call")
+            .unwrap();
+        let calls = |store: &mut Store<()>| -> Vec<Result<i32, Option<Trap>>> {
+            (0..4)
+                .map(|i| {
+                    call.call(&mut *store, i)
+                        .map_err(|e| e.downcast_ref::<Trap>().copied())
+                })
+                .collect()
+        };
+        let mut seen = vec![calls(&mut store)];
+        // Overlapping copy within one table: [a b - -] -> [a a b -].
+        Table::copy(&mut store, &table, 1, &table, 0, 2).unwrap();
+        seen.push(calls(&mut store));
+        // Fill with a host function.
+        let host = Func::wrap(&mut store, || 7i32);
+        table.fill(&mut store, 2, host.into(), 2).unwrap();
+        seen.push(calls(&mut store));
+        // Copy from another table (of the same store).
+        let other = Table::new(
+            &mut store,
+            TableType::new(RefType::FUNCREF, 2, None),
+            Ref::Func(None),
+        )
+        .unwrap();
+        Table::copy(&mut store, &table, 0, &other, 0, 1).unwrap();
+        seen.push(calls(&mut store));
+        seen
+    });
+    let null = Err(Some(Trap::IndirectCallToNull));
+    assert_eq!(
+        results,
+        [
+            vec![Ok(1), Ok(2), null, null],
+            vec![Ok(1), Ok(1), Ok(2), null],
+            vec![Ok(1), Ok(1), Ok(7), Ok(7)],
+            vec![null, Ok(1), Ok(7), Ok(7)],
+        ]
+    );
+}
+
+#[test]
+fn table_copy_and_fill_refuse_bad_arguments() {
+    let mut store = Store::<()>::default();
+    let funcs = Table::new(
+        &mut store,
+        TableType::new(RefType::FUNCREF, 4, None),
+        Ref::Func(None),
+    )
+    .unwrap();
+    let externs = Table::new(
+        &mut store,
+        TableType::new(RefType::EXTERNREF, 4, None),
+        Ref::Extern(None),
+    )
+    .unwrap();
+    let f = Func::wrap(&mut store, || {});
+    funcs.set(&mut store, 0, f.into()).unwrap();
+
+    // Out of bounds, including overflowing ranges: nothing is copied.
+    for (dst, src, len) in [
+        (3, 0, 2),
+        (0, 3, 2),
+        (0, 0, 5),
+        (u64::MAX, 0, 1),
+        (0, 1, u64::MAX),
+    ] {
+        let err = Table::copy(&mut store, &funcs, dst, &funcs, src, len).unwrap_err();
+        assert!(err.to_string().contains("out of bounds"), "{err}");
+    }
+    assert!(funcs.get(&mut store, 0).unwrap().unwrap_func().is_some());
+    assert!(funcs.get(&mut store, 3).unwrap().is_null());
+    // Zero elements at the end is fine.
+    Table::copy(&mut store, &funcs, 4, &funcs, 4, 0).unwrap();
+
+    let err = Table::copy(&mut store, &externs, 0, &funcs, 0, 1).unwrap_err();
+    assert!(err.to_string().contains("type mismatch"), "{err}");
+    let err = funcs.fill(&mut store, 0, Ref::Extern(None), 1).unwrap_err();
+    assert!(err.to_string().contains("type mismatch"), "{err}");
+    let err = funcs.fill(&mut store, 3, Ref::Func(None), 2).unwrap_err();
+    assert!(err.to_string().contains("out of bounds"), "{err}");
+
+    // Another store's table, or another store's function as the value.
+    let mut other = Store::<()>::default();
+    let foreign = Table::new(
+        &mut other,
+        TableType::new(RefType::FUNCREF, 4, None),
+        Ref::Func(None),
+    )
+    .unwrap();
+    let foreign_f = Func::wrap(&mut other, || {});
+    for err in [
+        Table::copy(&mut store, &funcs, 0, &foreign, 0, 1).unwrap_err(),
+        Table::copy(&mut store, &foreign, 0, &funcs, 0, 1).unwrap_err(),
+        funcs.fill(&mut store, 0, foreign_f.into(), 1).unwrap_err(),
+        foreign.fill(&mut store, 0, Ref::Func(None), 1).unwrap_err(),
+    ] {
+        assert!(err.to_string().contains("cross-`Store`"), "{err}");
+    }
+}
+
+#[test]
+fn externref_data_as_in_wasmtime() {
+    let mut store = Store::<()>::default();
+    let r = ExternRef::new(&mut store, String::from("host object")).unwrap();
+    let data: Option<&(dyn std::any::Any + Send + Sync)> = r.data(&store).unwrap();
+    assert_eq!(
+        data.and_then(|d| d.downcast_ref::<String>())
+            .map(String::as_str),
+        Some("host object")
+    );
+    if let Some(s) = r
+        .data_mut(&mut store)
+        .unwrap()
+        .and_then(|d| d.downcast_mut::<String>())
+    {
+        s.push('!');
+    }
+    let data = r.data(&store).unwrap().unwrap();
+    assert_eq!(data.downcast_ref::<String>().unwrap(), "host object!");
+
+    let other = Store::<()>::default();
+    let err = r.data(&other).unwrap_err();
+    assert!(err.to_string().contains("cross-`Store`"), "{err}");
+}
+
+#[test]
+fn linker_get_returns_an_option() {
+    let engine = Engine::default();
+    let mut linker = Linker::<()>::new(&engine);
+    linker.func_wrap("env", "seven", || 7i32).unwrap();
+    let mut store = Store::new(&engine, ());
+    let found: Option<Extern> = linker.get(&mut store, "env", "seven");
+    let f = found.and_then(Extern::into_func).unwrap();
+    assert_eq!(
+        f.typed::<(), i32>(&store)
+            .unwrap()
+            .call(&mut store, ())
+            .unwrap(),
+        7
+    );
+    assert!(linker.get(&mut store, "env", "eight").is_none());
+    assert!(linker.get(&mut store, "other", "seven").is_none());
 }

@@ -183,7 +183,7 @@ impl Func {
     /// Fails unless the function belongs to store `store`.
     pub(crate) fn check_store(&self, store: StoreId) -> Result<()> {
         if self.store != store {
-            bail!("function used with the wrong store: it belongs to another `Store`");
+            bail!("function used with the wrong store: cross-`Store` values are not supported");
         }
         Ok(())
     }

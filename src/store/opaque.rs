@@ -180,7 +180,7 @@ impl StoreOpaque {
     /// Fails unless a handle tagged `owner` belongs to this store.
     pub(crate) fn check(&self, owner: StoreId, what: &str) -> Result<()> {
         if owner != self.id {
-            bail!("{what} used with the wrong store: it belongs to another `Store`");
+            bail!("{what} used with the wrong store: cross-`Store` values are not supported");
         }
         Ok(())
     }
@@ -191,7 +191,7 @@ impl StoreOpaque {
     pub(crate) fn assert_owns(&self, owner: StoreId, what: &str) {
         assert!(
             owner == self.id,
-            "{what} used with the wrong store: it belongs to another `Store`"
+            "{what} used with the wrong store: cross-`Store` values are not supported"
         );
     }
 
