@@ -15,7 +15,7 @@ mod tiers;
 
 use kiln::{
     CallHook, Caller, Config, Engine, Extern, ExternRef, Func, Instance, Linker, Module, Ref,
-    RefType, Store, Table, TableType, Trap, UpdateDeadline,
+    RefType, Store, Table, TableType, Trap, UpdateDeadline, WasmBacktrace,
 };
 use std::sync::{Arc, Mutex};
 use tiers::{Tier, engine_with, module, same_in_every_tier};
@@ -520,4 +520,122 @@ fn linker_get_returns_an_option() {
     );
     assert!(linker.get(&mut store, "env", "eight").is_none());
     assert!(linker.get(&mut store, "other", "seven").is_none());
+}
+
+/// `run` → `middle` → `reenter` (host) → `inner` → `capture` (host), and
+/// `run_trap` → `middle_trap` → `reenter_trap` (host) → `boom` → `deep`,
+/// which traps.
+const NESTED: &str = r#"(module $nested
+  (import "host" "capture" (func $capture))
+  (import "host" "reenter" (func $reenter (param i32)))
+  (func $inner (export "inner") (call $capture))
+  (func $deep (unreachable))
+  (func $boom (export "boom") (call $deep))
+  (func $middle (param i32) (call $reenter (local.get 0)))
+  (func $run (export "run") (param i32)
+    (local $i i32)
+    (loop $l
+      (call $middle (local.get 0))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 3))))))"#;
+
+/// The function names of a backtrace (`?` for unnamed ones).
+fn names(trace: &WasmBacktrace) -> Vec<String> {
+    trace
+        .frames()
+        .iter()
+        .map(|f| f.func_name().unwrap_or("?").to_string())
+        .collect()
+}
+
+/// Runs `run(which)` 20 times (so that tiered code moves to native code
+/// along the way), where `which` 0 reenters `inner` and 1 reenters `boom`;
+/// returns what every capture saw and every call's outcome.
+fn nested_scenario(tier: Tier, which: i32) -> (Vec<Vec<String>>, Vec<tiers::Outcome>) {
+    let engine = engine_with(tier, |_| {});
+    let module = module(tier, &engine, NESTED);
+    let mut store = Store::new(&engine, Vec::<Vec<String>>::new());
+    let mut linker = Linker::new(&engine);
+    linker
+        .func_wrap(
+            "host",
+            "capture",
+            |mut caller: Caller<'_, Vec<Vec<String>>>| {
+                let seen = names(&WasmBacktrace::capture(&caller));
+                assert_eq!(seen, names(&WasmBacktrace::force_capture(&caller)));
+                caller.data_mut().push(seen);
+            },
+        )
+        .unwrap();
+    linker
+        .func_wrap(
+            "host",
+            "reenter",
+            |mut caller: Caller<'_, Vec<Vec<String>>>, which: i32| {
+                let name = if which == 0 { "inner" } else { "boom" };
+                let f = caller.get_export(name).unwrap().into_func().unwrap();
+                f.call(&mut caller, &[], &mut [])
+            },
+        )
+        .unwrap();
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let run = instance.get_func(&mut store, "run").unwrap();
+    let outcomes = (0..20)
+        .map(|_| tiers::outcome(run.call(&mut store, &[kiln::Val::I32(which)], &mut []), &[]))
+        .collect();
+    // Outside any call there is nothing on the stack.
+    assert!(WasmBacktrace::capture(&store).frames().is_empty());
+    (store.into_data(), outcomes)
+}
+
+#[test]
+fn backtrace_capture_lists_the_frames_of_every_activation() {
+    let (captures, outcomes) =
+        same_in_every_tier("WasmBacktrace::capture", |tier| nested_scenario(tier, 0));
+    assert_eq!(captures.len(), 60);
+    for seen in &captures {
+        assert_eq!(seen, &["inner", "middle", "run"]);
+    }
+    assert!(outcomes.iter().all(|o| o.is_ok()), "{outcomes:?}");
+}
+
+#[test]
+fn a_trap_through_a_host_function_keeps_the_outer_frames() {
+    let (_, outcomes) = same_in_every_tier("trap through host", |tier| nested_scenario(tier, 1));
+    for outcome in outcomes {
+        let failure = outcome.unwrap_err();
+        assert_eq!(failure.trap, Some(Trap::UnreachableCodeReached));
+        assert_eq!(failure.names(), ["deep", "boom", "middle", "run"]);
+    }
+}
+
+#[test]
+fn backtrace_capture_in_the_epoch_callback() {
+    let seen = same_in_every_tier("capture in the epoch callback", |tier| {
+        let mut store = Store::new(&epoch_engine(tier), Vec::new());
+        let instance = count_instance(tier, &mut store);
+        store.epoch_deadline_callback(|mut cx| {
+            let seen = names(&WasmBacktrace::capture(&cx));
+            cx.data_mut().push(seen);
+            Ok(UpdateDeadline::Continue(0))
+        });
+        let outer = instance
+            .get_typed_func::<i32, i32>(&mut store, "outer")
+            .unwrap();
+        for _ in 0..10 {
+            outer.call(&mut store, 3).unwrap();
+        }
+        store.into_data()
+    });
+    // Per call: `outer`'s entry, `count`'s entry, its loop header 4 times.
+    let one_call = [
+        vec!["outer"],
+        vec!["count", "outer"],
+        vec!["count", "outer"],
+        vec!["count", "outer"],
+        vec!["count", "outer"],
+        vec!["count", "outer"],
+    ];
+    let expected: Vec<Vec<&str>> = (0..10).flat_map(|_| one_call.clone()).collect();
+    assert_eq!(seen, expected);
 }

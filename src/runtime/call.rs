@@ -69,7 +69,14 @@ pub(crate) unsafe fn invoke(
             std::panic::resume_unwind(payload);
         }
         Err(match reason {
-            UnwindReason::Trap(code) => trap_error(store, code, &frames),
+            UnwindReason::Trap(code) => {
+                // A call nested in WebAssembly (from a host function): the
+                // frames of the activations it is nested in belong to the
+                // trap's backtrace too.
+                let mut frames = frames;
+                frames.extend(super::backtrace::live_frames(store));
+                trap_error(store, code, &frames)
+            }
             UnwindReason::Host(error) => error,
         })
     };
