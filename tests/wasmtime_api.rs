@@ -639,3 +639,89 @@ fn backtrace_capture_in_the_epoch_callback() {
     let expected: Vec<Vec<&str>> = (0..10).flat_map(|_| one_call.clone()).collect();
     assert_eq!(seen, expected);
 }
+
+#[test]
+fn caller_get_export_works_from_the_start_function() {
+    let wat = r#"(module
+      (import "host" "peek" (func $peek (param i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 16) "\2a")
+      (func $start (call $peek (i32.const 16)))
+      (start $start))"#;
+    let seen = same_in_every_tier("get_export from start", |tier| {
+        let engine = engine_with(tier, |_| {});
+        let module = module(tier, &engine, wat);
+        let mut store = Store::new(&engine, None::<u8>);
+        let mut linker = Linker::new(&engine);
+        linker
+            .func_wrap(
+                "host",
+                "peek",
+                |mut caller: Caller<'_, Option<u8>>, at: i32| -> kiln::Result<()> {
+                    let memory = caller
+                        .get_export("memory")
+                        .and_then(Extern::into_memory)
+                        .ok_or_else(|| anyhow::anyhow!("no memory export"))?;
+                    let byte = memory.data(&caller)[at as usize];
+                    *caller.data_mut() = Some(byte);
+                    Ok(())
+                },
+            )
+            .unwrap();
+        linker.instantiate(&mut store, &module).unwrap();
+        *store.data()
+    });
+    assert_eq!(seen, Some(0x2a));
+}
+
+#[test]
+fn typed_function_mismatches_are_reported_as_in_wasmtime() {
+    let mut store = Store::<()>::default();
+    let module = Module::new(
+        store.engine(),
+        r#"(module (func (export "f") (param i32 i64) (result f32) (f32.const 1)))"#,
+    )
+    .unwrap();
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let f = instance.get_func(&mut store, "f").unwrap();
+    // (message, root cause): the counts are the Rust side's, then the
+    // function's; a type mismatch names the expected type first.
+    let cases = [
+        (
+            f.typed::<i32, f32>(&store).err(),
+            "type mismatch with parameters",
+            "expected 1 types, found 2",
+        ),
+        (
+            f.typed::<(i32, i64, i32), f32>(&store).err(),
+            "type mismatch with parameters",
+            "expected 3 types, found 2",
+        ),
+        (
+            f.typed::<(), f32>(&store).err(),
+            "type mismatch with parameters",
+            "expected 0 types, found 2",
+        ),
+        (
+            f.typed::<(i32, i32), f32>(&store).err(),
+            "type mismatch with parameters",
+            "type mismatch: expected i64, found i32",
+        ),
+        (
+            f.typed::<(i32, i64), f64>(&store).err(),
+            "type mismatch with results",
+            "type mismatch: expected f64, found f32",
+        ),
+        (
+            f.typed::<(i32, i64), (f32, f32)>(&store).err(),
+            "type mismatch with results",
+            "expected 2 types, found 1",
+        ),
+    ];
+    for (err, message, cause) in cases {
+        let err = err.expect("a mismatch");
+        assert_eq!(err.to_string(), message);
+        assert_eq!(err.root_cause().to_string(), cause);
+    }
+    assert!(f.typed::<(i32, i64), f32>(&store).is_ok());
+}
