@@ -122,8 +122,8 @@ impl Table {
     ) -> Result<()> {
         let mut store = store.as_context_mut();
         let store = store.opaque_mut();
-        let src_ty = src_table.object(store)?.ty().element().clone();
-        let dst_ty = dst_table.object(store)?.ty().element().clone();
+        let src_ty = *src_table.object(store)?.ty().element();
+        let dst_ty = *dst_table.object(store)?.ty().element();
         if !src_ty.matches(&dst_ty) {
             bail!(
                 "type mismatch: source table's element type `{src_ty}` does not match \

@@ -223,8 +223,7 @@ fn call_hooks_see_every_transition() {
         let log = Log::default();
         let (mut store, run) = hooked_store(tier, &log, None);
         run.call(&mut store, &[], &mut []).unwrap();
-        let log = log.lock().unwrap().clone();
-        log
+        log.lock().unwrap().clone()
     });
     assert_eq!(
         log,
