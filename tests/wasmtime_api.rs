@@ -167,7 +167,11 @@ fn epoch_callback_may_grow_memory_running_code_uses() {
         let instance = Instance::new(&mut store, &module, &[]).unwrap();
         let memory = instance.get_memory(&mut store, "memory").unwrap();
         *store.data_mut() = Some(memory);
-        store.epoch_deadline_callback(|mut cx| {
+        // A loop that never sees the growth fails rather than spins.
+        let mut checks = 0;
+        store.epoch_deadline_callback(move |mut cx| {
+            checks += 1;
+            anyhow::ensure!(checks < 1000, "the loop did not see the growth");
             let memory = cx.data().unwrap();
             if memory.size(&cx) < 2 {
                 memory.grow(&mut cx, 1)?;
