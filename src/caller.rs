@@ -84,6 +84,21 @@ impl<'a, T: 'static> Caller<'a, T> {
         self.store.opaque()
     }
 
+    /// The fuel the store has left (see
+    /// [`Store::get_fuel`](crate::Store::get_fuel)). Fails if the engine
+    /// does not consume fuel.
+    pub fn get_fuel(&self) -> anyhow::Result<u64> {
+        self.store.get_fuel()
+    }
+
+    /// Sets the fuel the store has left (see
+    /// [`Store::set_fuel`](crate::Store::set_fuel)); running WebAssembly
+    /// continues with it when the host function returns. Fails if the
+    /// engine does not consume fuel.
+    pub fn set_fuel(&mut self, fuel: u64) -> anyhow::Result<()> {
+        self.store.set_fuel(fuel)
+    }
+
     /// The id of the store.
     pub(crate) fn store_id(&self) -> StoreId {
         self.store.opaque().id

@@ -41,33 +41,42 @@ impl ExternRef {
         })
     }
 
-    /// The host object this reference points to.
+    /// The host object this reference points to. (Always `Some` in Kiln:
+    /// every `externref` is made by [`ExternRef::new`] with a host object;
+    /// the `Option` is wasmtime's, whose GC proposal has others.) Fails if
+    /// the reference belongs to another store.
     pub fn data<'a, T: 'static>(
         &self,
         store: impl Into<StoreContext<'a, T>>,
-    ) -> Result<&'a (dyn Any + Send + Sync)> {
+    ) -> Result<Option<&'a (dyn Any + Send + Sync)>> {
         let store = store.into().opaque();
         self.check_store(store.id)?;
         let object = store.externrefs.get(self.index as usize);
-        Ok(&**object.ok_or_else(|| anyhow!("invalid externref handle"))?)
+        Ok(Some(
+            &**object.ok_or_else(|| anyhow!("invalid externref handle"))?,
+        ))
     }
 
-    /// The host object this reference points to, mutably.
+    /// The host object this reference points to, mutably (always `Some`,
+    /// as for [`ExternRef::data`]). Fails if the reference belongs to
+    /// another store.
     pub fn data_mut<'a, T: 'static>(
         &self,
         store: impl Into<crate::StoreContextMut<'a, T>>,
-    ) -> Result<&'a mut (dyn Any + Send + Sync)> {
+    ) -> Result<Option<&'a mut (dyn Any + Send + Sync)>> {
         let store = store.into().into_opaque_mut();
         self.check_store(store.id)?;
         let object = store.externrefs.get_mut(self.index as usize);
-        Ok(&mut **object.ok_or_else(|| anyhow!("invalid externref handle"))?)
+        Ok(Some(
+            &mut **object.ok_or_else(|| anyhow!("invalid externref handle"))?,
+        ))
     }
 
     /// Fails unless this reference belongs to store `store`.
     pub(crate) fn check_store(&self, store: StoreId) -> Result<()> {
         if self.store != store {
             return Err(anyhow!(
-                "externref used with the wrong store: it belongs to another `Store`"
+                "externref used with the wrong store: cross-`Store` values are not supported"
             ));
         }
         Ok(())
@@ -96,12 +105,19 @@ mod tests {
         let mut store = Store::new(&engine, ());
         let mut other = Store::new(&engine, ());
         let r = ExternRef::new(&mut store, 42u32).unwrap();
-        assert_eq!(r.data(&store).unwrap().downcast_ref::<u32>(), Some(&42));
+        assert_eq!(
+            r.data(&store).unwrap().unwrap().downcast_ref::<u32>(),
+            Some(&42)
+        );
         *r.data_mut(&mut store)
+            .unwrap()
             .unwrap()
             .downcast_mut::<u32>()
             .unwrap() = 7;
-        assert_eq!(r.data(&store).unwrap().downcast_ref::<u32>(), Some(&7));
+        assert_eq!(
+            r.data(&store).unwrap().unwrap().downcast_ref::<u32>(),
+            Some(&7)
+        );
         assert!(r.data(&other).is_err());
         assert!(r.data_mut(&mut other).is_err());
 
@@ -109,7 +125,10 @@ mod tests {
         let handle = r.to_handle();
         assert_ne!(handle, 0);
         let back = ExternRef::from_handle(id, handle).unwrap();
-        assert_eq!(back.data(&store).unwrap().downcast_ref::<u32>(), Some(&7));
+        assert_eq!(
+            back.data(&store).unwrap().unwrap().downcast_ref::<u32>(),
+            Some(&7)
+        );
         assert!(ExternRef::from_handle(id, 0).is_none());
     }
 }

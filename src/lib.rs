@@ -99,7 +99,9 @@ pub use limits::{
 pub use linker::{Linker, UnknownImportError};
 pub use memory::{Memory, MemoryAccessError};
 pub use module::{Module, ModuleExport, TierStats};
-pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
+pub use store::{
+    AsContext, AsContextMut, CallHook, Store, StoreContext, StoreContextMut, UpdateDeadline,
+};
 pub use table::Table;
 pub use trap::{FrameInfo, Trap, WasmBacktrace};
 pub use types::{

@@ -72,7 +72,7 @@ pub struct MemoryAccessError {
 impl fmt::Display for MemoryAccessError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.wrong_store {
-            f.write_str("memory used with the wrong store: it belongs to another `Store`")
+            f.write_str("memory used with the wrong store: cross-`Store` values are not supported")
         } else {
             f.write_str("out of bounds memory access")
         }
@@ -103,6 +103,25 @@ impl Memory {
     /// If the memory belongs to another store.
     pub fn size(&self, store: impl AsContext) -> u64 {
         self.expect_object(store.as_context().opaque()).pages()
+    }
+
+    /// The size of one of the memory's pages in bytes (always 64 KiB: Kiln
+    /// supports no custom page sizes).
+    ///
+    /// # Panics
+    /// If the memory belongs to another store.
+    pub fn page_size(&self, store: impl AsContext) -> u64 {
+        self.expect_object(store.as_context().opaque())
+            .ty()
+            .page_size()
+    }
+
+    /// The base-2 logarithm of [`Memory::page_size`].
+    ///
+    /// # Panics
+    /// If the memory belongs to another store.
+    pub fn page_size_log2(&self, store: impl AsContext) -> u8 {
+        self.page_size(store).trailing_zeros() as u8
     }
 
     /// Current size in bytes.

@@ -107,6 +107,54 @@ impl Table {
         Ok(())
     }
 
+    /// Copies `len` elements of `src_table` starting at `src_index` to
+    /// `dst_table` starting at `dst_index`, which may be the same table with
+    /// overlapping ranges. Fails, copying nothing, if either range is out of
+    /// bounds, if the source's elements do not fit the destination's
+    /// element type, or if a table belongs to another store.
+    pub fn copy(
+        mut store: impl AsContextMut,
+        dst_table: &Table,
+        dst_index: u64,
+        src_table: &Table,
+        src_index: u64,
+        len: u64,
+    ) -> Result<()> {
+        let mut store = store.as_context_mut();
+        let store = store.opaque_mut();
+        let src_ty = *src_table.object(store)?.ty().element();
+        let dst_ty = *dst_table.object(store)?.ty().element();
+        if !src_ty.matches(&dst_ty) {
+            bail!(
+                "type mismatch: source table's element type `{src_ty}` does not match \
+                 destination table's element type `{dst_ty}`"
+            );
+        }
+        let range = |start: u64, size: u64| {
+            let start = usize::try_from(start).ok()?;
+            let end = start.checked_add(usize::try_from(len).ok()?)?;
+            (end as u64 <= size).then_some(start..end)
+        };
+        let src_size = src_table.object(store)?.size();
+        let dst_size = dst_table.object(store)?.size();
+        let (Some(src), Some(dst)) = (range(src_index, src_size), range(dst_index, dst_size))
+        else {
+            bail!(
+                "table copy of {len} elements from {src_index} (table size {src_size}) to \
+                 {dst_index} (table size {dst_size}) out of bounds"
+            );
+        };
+        if src_table.index == dst_table.index {
+            let table = store.tables[dst_table.index as usize].get_mut();
+            table.elements_mut().copy_within(src, dst.start);
+        } else {
+            let values = store.tables[src_table.index as usize].get().elements()[src].to_vec();
+            let table = store.tables[dst_table.index as usize].get_mut();
+            table.elements_mut()[dst].copy_from_slice(&values);
+        }
+        Ok(())
+    }
+
     /// Creates a table object in `store`.
     pub(crate) fn create(store: &mut StoreOpaque, ty: &TableType, init: u64) -> Result<Table> {
         let index = StoreOpaque::next_index(store.tables.len(), "tables")?;

@@ -64,6 +64,58 @@ impl WasmBacktrace {
         &self.frames
     }
 
+    /// The WebAssembly frames on the stack now, innermost first: called
+    /// from a host function (through its [`Caller`](crate::Caller)), those
+    /// of every WebAssembly call in progress on this store; from outside
+    /// any call, none.
+    ///
+    /// ```
+    /// # fn main() -> kiln::Result<()> {
+    /// use kiln::{Caller, Engine, Instance, Module, Store, WasmBacktrace};
+    /// let engine = Engine::default();
+    /// let module = Module::new(&engine, r#"(module
+    ///   (import "" "host" (func $host))
+    ///   (func $run (export "run") (call $host)))"#)?;
+    /// let mut store = Store::new(&engine, Vec::new());
+    /// let host = kiln::Func::wrap(&mut store, |mut caller: Caller<'_, Vec<String>>| {
+    ///     let trace = WasmBacktrace::capture(&caller);
+    ///     let names = trace.frames().iter().map(|f| f.func_name().unwrap_or("?").to_string());
+    ///     *caller.data_mut() = names.collect();
+    /// });
+    /// let instance = Instance::new(&mut store, &module, &[host.into()])?;
+    /// instance.get_typed_func::<(), ()>(&mut store, "run")?.call(&mut store, ())?;
+    /// assert_eq!(store.data(), &["run"]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// Empty when the engine keeps no backtraces
+    /// ([`Config::wasm_backtrace_max_frames`](crate::Config::wasm_backtrace_max_frames)
+    /// `None`); [`WasmBacktrace::force_capture`] captures regardless.
+    pub fn capture(store: impl crate::AsContext) -> WasmBacktrace {
+        let store = store.as_context();
+        if store
+            .opaque()
+            .engine
+            .config()
+            .knobs
+            .backtrace_max_frames
+            .is_none()
+        {
+            return WasmBacktrace { frames: Vec::new() };
+        }
+        WasmBacktrace::force_capture(store)
+    }
+
+    /// The same as [`WasmBacktrace::capture`], whatever the engine's
+    /// backtrace setting: every live WebAssembly frame, innermost first.
+    pub fn force_capture(store: impl crate::AsContext) -> WasmBacktrace {
+        let store = store.as_context();
+        let store = store.opaque();
+        let frames = crate::runtime::backtrace::live_frames(store);
+        WasmBacktrace::from_vm_frames(store, &frames)
+    }
+
     /// Resolves the executor's raw frames against the store's instances.
     pub(crate) fn from_vm_frames(
         store: &StoreOpaque,

@@ -10,6 +10,13 @@
 //! status) as a body would. Keeping this out of line keeps every call site
 //! one call and one status check, which matters for compile time: a call
 //! site with both paths inline was four blocks and a stack slot.
+//!
+//! The callee is host code or the interpreter, which may want to list the
+//! WebAssembly frames on the stack (`WasmBacktrace::capture`, a trap's
+//! backtrace): around the call the adapter links a
+//! [`VMActivation`](kiln_vm::VMActivation) holding its own frame pointer
+//! into the store's chain, from which the native frames of its callers are
+//! found.
 
 use crate::Unsupported;
 use crate::abi::{self, PTR};
@@ -19,7 +26,7 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-use kiln_vm::VMFuncRef;
+use kiln_vm::{VMActivation, VMContext, VMFuncRef, VMStoreContext};
 use wasmparser::FuncType;
 
 /// Bytes of one `ValRaw` slot.
@@ -67,11 +74,39 @@ pub fn build_adapter(
         .ins()
         .load(PTR, vm_flags(), func_ref, VMFuncRef::OFFSET_VMCTX as i32);
     let capacity = b.ins().iconst(PTR, i64::from(slots));
+
+    // This call out of native code, on the store's activation chain.
+    let record = b.create_sized_stack_slot(StackSlotData::new(
+        StackSlotKind::ExplicitSlot,
+        VMActivation::SIZE,
+        3,
+    ));
+    let record = b.ins().stack_addr(PTR, record, 0);
+    let store = b
+        .ins()
+        .load(PTR, vm_flags(), caller, VMContext::OFFSET_STORE as i32);
+    let chain = VMStoreContext::OFFSET_ACTIVATIONS as i32;
+    let prev = b.ins().load(PTR, vm_flags(), store, chain);
+    let kind = b.ins().iconst(PTR, VMActivation::NATIVE as i64);
+    let fp = b.ins().get_frame_pointer(PTR);
+    let null = b.ins().iconst(PTR, 0);
+    for (value, at) in [
+        (prev, VMActivation::OFFSET_PREV),
+        (kind, VMActivation::OFFSET_KIND),
+        (fp, VMActivation::OFFSET_DATA),
+        (null, VMActivation::OFFSET_FUNC_INDEX),
+        (null, VMActivation::OFFSET_VMCTX),
+    ] {
+        b.ins().store(vm_flags(), value, record, at as i32);
+    }
+    b.ins().store(vm_flags(), record, store, chain);
+
     let sig = b.import_signature(abi::array_signature(isa));
     let call = b
         .ins()
         .call_indirect(sig, array_call, &[callee_vmctx, caller, buffer, capacity]);
     let ok = b.inst_results(call)[0];
+    b.ins().store(vm_flags(), prev, store, chain);
 
     let returned = b.create_block();
     let failed = b.create_block();

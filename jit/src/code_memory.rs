@@ -67,6 +67,13 @@ impl CodeMemory {
         self.ptr.as_ptr().wrapping_add(offset).cast_const()
     }
 
+    /// The offset of address `addr` in the code, if it is in it (for
+    /// finding which function a return address belongs to).
+    pub fn offset_of(&self, addr: usize) -> Option<usize> {
+        let offset = addr.checked_sub(self.ptr.as_ptr() as usize)?;
+        (offset < self.code_len).then_some(offset)
+    }
+
     /// The code, as copied in (for serialising it).
     pub fn code(&self) -> &[u8] {
         // SAFETY: the mapping is readable and holds `code_len` initialised

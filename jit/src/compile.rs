@@ -127,6 +127,27 @@ impl CompiledModule {
         NonNull::new(self.code.as_ref()?.at(at).cast_mut().cast())
     }
 
+    /// The defined function whose body holds code address `addr` (a return
+    /// address found on the stack), or `None` if `addr` is outside this
+    /// module's function bodies (a trampoline, an adapter, other code).
+    pub fn func_at(&self, addr: usize) -> Option<u32> {
+        let offset = self.code.as_ref()?.offset_of(addr)?;
+        // The piece of code holding `offset` is the one starting last at or
+        // before it: every body, trampoline and adapter is one piece.
+        let bodies = self.funcs.iter().enumerate().filter_map(|(def, f)| {
+            let f = (*f)?;
+            Some((f.body, Some(def as u32)))
+        });
+        let trampolines = (self.funcs.iter()).filter_map(|f| Some(((*f)?.trampoline?, None)));
+        let adapters = self.adapters.iter().filter_map(|a| Some(((*a)?, None)));
+        bodies
+            .chain(trampolines)
+            .chain(adapters)
+            .filter(|&(start, _)| start <= offset)
+            .max_by_key(|&(start, _)| start)?
+            .1
+    }
+
     /// Everything this module's native code is, for serialising it: the
     /// image (all the code, in one piece), each defined function's body and
     /// trampoline offsets, each type's adapter offset and the fallbacks.
@@ -400,6 +421,20 @@ impl NativeFunction {
         NonNull::new(self.code.at(self.body).cast_mut().cast()).expect("mapped code")
     }
 
+    /// Whether code address `addr` (a return address found on the stack) is
+    /// in this function's body (not its trampoline).
+    pub fn body_contains(&self, addr: usize) -> bool {
+        let Some(offset) = self.code.offset_of(addr) else {
+            return false;
+        };
+        let end = if self.trampoline > self.body {
+            self.trampoline
+        } else {
+            usize::MAX
+        };
+        (self.body..end).contains(&offset)
+    }
+
     /// Bytes of machine code (body and trampoline, whole pages).
     pub fn code_bytes(&self) -> usize {
         self.code.len()
@@ -424,6 +459,11 @@ pub struct OsrEntry {
 }
 
 impl OsrEntry {
+    /// Whether code address `addr` is in this entry.
+    pub fn contains(&self, addr: usize) -> bool {
+        self.code.offset_of(addr).is_some()
+    }
+
     /// The entry; its `callee_vmctx` is the instance vmctx.
     pub fn entry(&self) -> VMArrayCallFn {
         // SAFETY: compiled with `VMArrayCallFn`'s signature in the host's

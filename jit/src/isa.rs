@@ -10,8 +10,10 @@ use cranelift_codegen::settings::{self, Configurable};
 ///
 /// The settings that matter for Kiln's ABI: no stack probes and no unwind
 /// info (native frames are left by ordinary returns, see the crate docs),
-/// multiple return values allowed in any number (a function returns its
-/// status and all its results).
+/// frame pointers in every function (the runtime lists the native frames on
+/// the stack by following them, see `kiln_vm::VMActivation`), multiple
+/// return values allowed in any number (a function returns its status and
+/// all its results).
 pub(crate) fn host_isa(opt_level: &str, verify: bool) -> Result<OwnedTargetIsa> {
     let mut flags = settings::builder();
     let set = |flags: &mut settings::Builder, name: &str, value: &str| {
@@ -22,6 +24,7 @@ pub(crate) fn host_isa(opt_level: &str, verify: bool) -> Result<OwnedTargetIsa> 
     set(&mut flags, "opt_level", opt_level)?;
     set(&mut flags, "enable_probestack", "false")?;
     set(&mut flags, "unwind_info", "false")?;
+    set(&mut flags, "preserve_frame_pointers", "true")?;
     set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
     set(
         &mut flags,

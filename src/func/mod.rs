@@ -19,7 +19,7 @@ pub use wasm_ty::{WasmParams, WasmResults, WasmRet, WasmTy};
 use crate::runtime::call::invoke;
 use crate::store::{StoreId, StoreOpaque};
 use crate::{AsContext, AsContextMut, Caller, FuncType, Val, ValType};
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use kiln_vm::{VMFuncRef, ValRaw};
 use smallvec::{SmallVec, smallvec};
 use std::ptr::NonNull;
@@ -207,18 +207,8 @@ impl Func {
         let mut results = Vec::with_capacity(Results::COUNT);
         Results::push_valtypes(&mut results);
         // Parameters flow into the function, results out of it.
-        if !all_match(&params, &ty.sig().params) {
-            bail!(
-                "type mismatch with parameters: the function's type is `{ty}`, but the typed parameters are `({})`",
-                list(&params)
-            );
-        }
-        if !all_match(&ty.sig().results, &results) {
-            bail!(
-                "type mismatch with results: the function's type is `{ty}`, but the typed results are `({})`",
-                list(&results)
-            );
-        }
+        typecheck(&params, &ty.sig().params, true).context("type mismatch with parameters")?;
+        typecheck(&results, &ty.sig().results, false).context("type mismatch with results")?;
         Ok(TypedFunc::from_checked(*self))
     }
 
@@ -245,7 +235,7 @@ impl Func {
     /// Fails unless the function belongs to store `store`.
     pub(crate) fn check_store(&self, store: StoreId) -> Result<()> {
         if self.store != store {
-            bail!("function used with the wrong store: it belongs to another `Store`");
+            bail!("function used with the wrong store: cross-`Store` values are not supported");
         }
         Ok(())
     }
@@ -264,16 +254,24 @@ impl Func {
 
 /// Whether each of `actual` may be used where the corresponding `expected`
 /// is required (and the lengths agree).
-fn all_match(actual: &[ValType], expected: &[ValType]) -> bool {
-    actual.len() == expected.len() && actual.iter().zip(expected).all(|(a, e)| a.matches(e))
-}
-
-fn list(types: &[ValType]) -> String {
-    types
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Checks the Rust side's types `typed` against the function's `func`
+/// (`param`: whether they are parameters, which flow into the function),
+/// reporting the first difference as wasmtime does: a type that does not
+/// match, or the counts (the Rust side's, then the function's).
+fn typecheck(typed: &[ValType], func: &[ValType], param: bool) -> Result<()> {
+    for (i, rust) in typed.iter().enumerate() {
+        let Some(wasm) = func.get(i) else {
+            bail!("expected {} types, found {}", typed.len(), func.len());
+        };
+        let (from, to) = if param { (rust, wasm) } else { (wasm, rust) };
+        if !from.matches(to) {
+            bail!("type mismatch: expected {to}, found {from}");
+        }
+    }
+    if func.len() > typed.len() {
+        bail!("expected {} types, found {}", typed.len(), func.len());
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -461,6 +461,18 @@ impl Module {
         Some(native.stats(imported))
     }
 
+    /// The function (index in the module's space) whose native code holds
+    /// code address `addr`, a return address found on the stack; `None` if
+    /// no native function body of this module does.
+    pub(crate) fn native_func_at(&self, addr: usize) -> Option<u32> {
+        let def = match (&self.inner.tier, &self.inner.native) {
+            (Some(tier), _) => tier.func_at(addr)?,
+            (None, Some(native)) => native.func_at(addr)?,
+            (None, None) => return None,
+        };
+        Some(self.inner.info.num_imported_funcs + def)
+    }
+
     /// The tiered state, with `Strategy::Tiered`.
     pub(crate) fn tier(&self) -> Option<&Arc<tier::TierState>> {
         self.inner.tier.as_ref()

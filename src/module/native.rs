@@ -245,6 +245,11 @@ cfg_if::cfg_if! {
                 self.0.type_adapter(type_index)
             }
 
+            /// The defined function whose body holds code address `addr`.
+            pub(crate) fn func_at(&self, addr: usize) -> Option<u32> {
+                self.0.func_at(addr)
+            }
+
             /// What the compilation did, with function indices in the
             /// module's index space.
             pub(crate) fn stats(&self, num_imported_funcs: u32) -> TierStats {
@@ -328,6 +333,10 @@ cfg_if::cfg_if! {
                 &self,
                 _type_index: u32,
             ) -> Option<NonNull<VMWasmCallFunction>> {
+                match *self {}
+            }
+
+            pub(crate) fn func_at(&self, _addr: usize) -> Option<u32> {
                 match *self {}
             }
         }

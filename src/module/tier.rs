@@ -115,6 +115,24 @@ impl TierState {
         self.adapters.get()?.as_ref()
     }
 
+    /// The defined function whose native code (body or on-stack
+    /// replacement entry) holds code address `addr`, a return address found
+    /// on the stack.
+    pub(crate) fn func_at(&self, addr: usize) -> Option<u32> {
+        let body = self
+            .funcs
+            .iter()
+            .position(|slot| matches!(slot.get(), Some(Ok(f)) if f.body_contains(addr)));
+        if let Some(def) = body {
+            return Some(def as u32);
+        }
+        let osr = self.osr.lock().unwrap_or_else(|e| e.into_inner());
+        osr.iter().find_map(|(&(def, _), slot)| match slot {
+            OsrSlot::Ready(entry) if entry.contains(addr) => Some(def),
+            _ => None,
+        })
+    }
+
     /// What has moved to native code so far.
     pub(crate) fn stats(&self, num_imported_funcs: u32) -> TierStats {
         let mut stats = TierStats::default();

@@ -23,6 +23,10 @@ impl TierState {
     pub(crate) fn stats(&self, _num_imported_funcs: u32) -> TierStats {
         match *self {}
     }
+
+    pub(crate) fn func_at(&self, _addr: usize) -> Option<u32> {
+        match *self {}
+    }
 }
 
 /// Never used in this build.

@@ -23,7 +23,62 @@ use kiln_vm::{UnwindReason, VMBuiltins, VMContext};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// The builtins of every Kiln instance.
-pub(crate) static BUILTINS: VMBuiltins = VMBuiltins::new(memory_grow, table_grow, tier_up);
+pub(crate) static BUILTINS: VMBuiltins =
+    VMBuiltins::new(memory_grow, table_grow, tier_up, new_epoch);
+
+/// The epoch deadline was reached ([`kiln_vm::NewEpochFn`]): runs the
+/// store's deadline callback (see `store/hooks.rs`). Native code passes its
+/// frame pointer and function index, which are linked into the store's
+/// activation chain while the callback runs, so that the frames on the
+/// stack can be listed meanwhile. A panic in the callback is parked and
+/// resumed on the embedder's side, as a host function's is.
+///
+/// # Safety
+/// `vmctx` is a live instance vmctx running on its store's thread; running
+/// code holds no reference into the store while it calls a builtin; a
+/// non-zero `fp` is the frame pointer of the calling native function.
+unsafe extern "C" fn new_epoch(vmctx: *mut VMContext, func_index: u32, fp: usize) -> bool {
+    // SAFETY: per the contract. The activation record lives on this frame
+    // and is unlinked before it returns.
+    unsafe {
+        let store = store_of(vmctx);
+        let vm = (*vmctx).store;
+        let mut activation = kiln_vm::VMActivation {
+            prev: (*vm).activations,
+            kind: kiln_vm::VMActivation::NATIVE,
+            data: fp,
+            func_index: func_index as usize,
+            vmctx,
+        };
+        if fp != 0 {
+            (*vm).activations = &raw mut activation;
+        }
+        let outcome = if store.is_null() {
+            Err(UnwindReason::Trap(kiln_vm::TrapCode::Interrupt))
+        } else {
+            match catch_unwind(AssertUnwindSafe(|| crate::store::run_epoch_hook(store))) {
+                Ok(outcome) => outcome,
+                Err(payload) => {
+                    (*store).pending_panic = Some(payload);
+                    Err(UnwindReason::Host(anyhow::anyhow!(
+                        "epoch deadline callback panicked"
+                    )))
+                }
+            }
+        };
+        if fp != 0 {
+            (*vm).activations = activation.prev;
+        }
+        match outcome {
+            Ok(()) => true,
+            Err(reason) => {
+                (*vm).backtrace.clear();
+                (*vm).pending = Some(reason);
+                false
+            }
+        }
+    }
+}
 
 /// Tier-up ([`kiln_vm::TierUpFn`]): the tiered state of `vmctx`'s module
 /// decides (see `module/tier.rs`). A panic in there leaves the function

@@ -8,7 +8,8 @@
 //! returned unchanged, and a host panic is resumed here — on the embedder's
 //! side of every `extern "C"` frame.
 
-use crate::store::StoreOpaque;
+use crate::CallHook;
+use crate::store::{StoreOpaque, run_call_hook};
 use crate::trap::trap_error;
 use anyhow::Result;
 use kiln_vm::{UnwindReason, VMFuncRef, ValRaw};
@@ -34,6 +35,8 @@ pub(crate) unsafe fn invoke(
     } else {
         (args.as_mut_ptr(), args.len())
     };
+    // SAFETY: the store is live and nothing holds a reference into it.
+    unsafe { run_call_hook(store.as_ptr(), CallHook::CallingWasm)? };
     // The outermost entry sets the native stack limit (see
     // `stack_limit`); nested entries (from host functions) keep it.
     // SAFETY: the store is live; only its `VMStoreContext` fields are
@@ -56,17 +59,28 @@ pub(crate) unsafe fn invoke(
         // SAFETY: as above; the call is over.
         unsafe { (*store.as_ptr()).vm.stack_limit = 0 };
     }
-    if ok {
-        return Ok(());
-    }
-    // SAFETY: the call is over, so nothing else accesses the store now.
-    let store = unsafe { &mut *store.as_ptr() };
-    let (reason, frames) = store.vm.take_pending();
-    if let Some(payload) = store.pending_panic.take() {
-        std::panic::resume_unwind(payload);
-    }
-    Err(match reason {
-        UnwindReason::Trap(code) => trap_error(store, code, &frames),
-        UnwindReason::Host(error) => error,
-    })
+    let result = if ok {
+        Ok(())
+    } else {
+        // SAFETY: the call is over, so nothing else accesses the store now.
+        let store = unsafe { &mut *store.as_ptr() };
+        let (reason, frames) = store.vm.take_pending();
+        if let Some(payload) = store.pending_panic.take() {
+            std::panic::resume_unwind(payload);
+        }
+        Err(match reason {
+            UnwindReason::Trap(code) => {
+                // A call nested in WebAssembly (from a host function): the
+                // frames of the activations it is nested in belong to the
+                // trap's backtrace too.
+                let mut frames = frames;
+                frames.extend(super::backtrace::live_frames(store));
+                trap_error(store, code, &frames)
+            }
+            UnwindReason::Host(error) => error,
+        })
+    };
+    // SAFETY: as for `CallingWasm`; the call is over.
+    unsafe { run_call_hook(store.as_ptr(), CallHook::ReturningFromWasm)? };
+    result
 }

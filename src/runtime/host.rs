@@ -11,8 +11,8 @@
 //! `Func::call` that started the outermost call.
 
 use crate::func::HostFn;
-use crate::store::{StoreContextMut, StoreInner};
-use crate::{Caller, Func};
+use crate::store::{StoreContextMut, StoreInner, run_call_hook};
+use crate::{CallHook, Caller, Func};
 use kiln_vm::{UnwindReason, VMContext, VMFuncRef, VMOpaqueContext, VMSharedTypeIndex, ValRaw};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
@@ -101,8 +101,14 @@ unsafe extern "C" fn host_trampoline<T: 'static>(
         // SAFETY: the store is live; while the host function runs, the code
         // that called it holds no reference into the store, so the caller's
         // context has exclusive access to it.
-        let store = unsafe { StoreContextMut::from_raw(store) };
-        func(Caller::new(store, caller_instance), args)
+        let cx = unsafe { StoreContextMut::from_raw(store) };
+        let opaque = cx.opaque_raw();
+        // SAFETY: no reference into the store is held while a hook runs.
+        unsafe { run_call_hook(opaque, CallHook::CallingHost)? };
+        let result = func(Caller::new(cx, caller_instance), args);
+        // SAFETY: as above; the host function has returned.
+        unsafe { run_call_hook(opaque, CallHook::ReturningFromHost)? };
+        result
     }));
 
     let reason = match outcome {

@@ -13,6 +13,7 @@
 //! relies on, most of them "the module was validated" and "the object is
 //! owned by the same store, which outlives every pointer to it".
 
+pub(crate) mod backtrace;
 pub(crate) mod builtins;
 pub(crate) mod call;
 pub(crate) mod const_eval;

@@ -108,6 +108,13 @@ impl<'a, T: 'static> StoreContextMut<'a, T> {
         unsafe { NonNull::new_unchecked(std::ptr::addr_of_mut!((*self.ptr.as_ptr()).opaque)) }
     }
 
+    /// The untyped contents as a raw pointer, without requiring `&mut`
+    /// (for running hooks around a call that consumes the context).
+    pub(crate) fn opaque_raw(&self) -> *mut StoreOpaque {
+        // SAFETY: the pointer is live (see `inner`); no reference is made.
+        unsafe { std::ptr::addr_of_mut!((*self.ptr.as_ptr()).opaque) }
+    }
+
     /// The typed store pointer, for host-function contexts.
     pub(crate) fn inner_ptr(&self) -> NonNull<StoreInner<T>> {
         self.ptr

@@ -91,15 +91,17 @@ macro_rules! interrupt_methods {
         }
 
         /// Makes reaching the epoch deadline trap with
-        /// [`Trap::Interrupt`](crate::Trap::Interrupt). This is Kiln's only
-        /// (and default) deadline behaviour; the method exists for
-        /// wasmtime compatibility.
+        /// [`Trap::Interrupt`](crate::Trap::Interrupt) (the default),
+        /// removing any deadline callback
+        /// ([`Store::epoch_deadline_callback`](crate::Store::epoch_deadline_callback)).
         ///
         /// ```
         /// let mut store = kiln::Store::new(&kiln::Engine::default(), ());
         /// store.epoch_deadline_trap();
         /// ```
-        pub fn epoch_deadline_trap(&mut self) {}
+        pub fn epoch_deadline_trap(&mut self) {
+            self.$opaque_mut().epoch_hook = None;
+        }
     };
 }
 

@@ -15,10 +15,13 @@
 //! long-lived `&mut` to the store's contents exists during such calls.
 
 mod context;
+mod hooks;
 mod interrupts;
 mod opaque;
 
 pub use context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
+pub use hooks::{CallHook, UpdateDeadline};
+pub(crate) use hooks::{run_call_hook, run_epoch_hook};
 pub use opaque::StoreId;
 pub(crate) use opaque::StoreOpaque;
 
@@ -172,6 +175,13 @@ impl<T: 'static> Drop for Store<T> {
     fn drop(&mut self) {
         // SAFETY: `inner` came from `Box::leak` in `new` and is freed once.
         drop(unsafe { Box::from_raw(self.inner.as_ptr()) });
+    }
+}
+
+impl<T: Default + 'static> Default for Store<T> {
+    /// A store in a default [`Engine`], holding `T::default()`.
+    fn default() -> Store<T> {
+        Store::new(&Engine::default(), T::default())
     }
 }
 

@@ -77,6 +77,10 @@ pub(crate) struct StoreOpaque {
     pub(crate) host_func_cache: HashMap<usize, (Arc<dyn Any + Send + Sync>, Func)>,
     /// The embedder's resource limiter (`Store::limiter`).
     pub(crate) limiter: Option<LimiterHook>,
+    /// The epoch deadline callback (`Store::epoch_deadline_callback`).
+    pub(crate) epoch_hook: Option<super::hooks::EpochHook>,
+    /// The call hook (`Store::call_hook`).
+    pub(crate) call_hook: Option<super::hooks::CallHookFn>,
     /// Instances created so far, and the most allowed.
     pub(crate) instance_count: usize,
     pub(crate) instance_limit: usize,
@@ -119,6 +123,8 @@ impl StoreOpaque {
             pending_panic: None,
             host_func_cache: HashMap::new(),
             limiter: None,
+            epoch_hook: None,
+            call_hook: None,
             instance_count: 0,
             instance_limit: DEFAULT_INSTANCE_LIMIT,
             memory_count: 0,
@@ -178,7 +184,7 @@ impl StoreOpaque {
     /// Fails unless a handle tagged `owner` belongs to this store.
     pub(crate) fn check(&self, owner: StoreId, what: &str) -> Result<()> {
         if owner != self.id {
-            bail!("{what} used with the wrong store: it belongs to another `Store`");
+            bail!("{what} used with the wrong store: cross-`Store` values are not supported");
         }
         Ok(())
     }
@@ -189,7 +195,7 @@ impl StoreOpaque {
     pub(crate) fn assert_owns(&self, owner: StoreId, what: &str) {
         assert!(
             owner == self.id,
-            "{what} used with the wrong store: it belongs to another `Store`"
+            "{what} used with the wrong store: cross-`Store` values are not supported"
         );
     }
 

@@ -748,7 +748,7 @@ impl<'t> ScriptContext<'t> {
             (WastRetCore::RefFunc(_), Val::FuncRef(r)) => r.is_some(),
             (WastRetCore::RefExtern(None), Val::ExternRef(r)) => r.is_some(),
             (WastRetCore::RefExtern(Some(n)), Val::ExternRef(Some(r))) => {
-                r.data(&self.store)?.downcast_ref::<u32>() == Some(n)
+                r.data(&self.store)?.and_then(|d| d.downcast_ref::<u32>()) == Some(n)
             }
             (WastRetCore::Either(alternatives), actual) => {
                 for alternative in alternatives {
@@ -789,7 +789,7 @@ impl<'t> ScriptContext<'t> {
             Val::FuncRef(Some(_)) => "ref.func".to_string(),
             Val::ExternRef(None) => "ref.null extern".to_string(),
             Val::ExternRef(Some(r)) => match r.data(&self.store) {
-                Ok(data) => match data.downcast_ref::<u32>() {
+                Ok(data) => match data.and_then(|d| d.downcast_ref::<u32>()) {
                     Some(n) => format!("ref.extern {n}"),
                     None => "ref.extern (non-u32 host value)".to_string(),
                 },

@@ -41,6 +41,18 @@ pub type TierUpFn = unsafe extern "C" fn(
     loop_index: u32,
 ) -> Option<crate::VMArrayCallFn>;
 
+/// The runtime's epoch entry: running code calls it when the engine's
+/// epoch has reached the store's deadline. The runtime runs the store's
+/// deadline callback, if any: it returns `true` after setting a new
+/// deadline (execution goes on), or `false` with the reason (a
+/// [`TrapCode::Interrupt`] trap or the callback's error) in the store's
+/// `pending`. Native code passes its own frame pointer `fp` and function
+/// index so that the frames it leaves on the stack can be listed while the
+/// callback runs (see [`crate::VMActivation`]); the interpreter passes
+/// `fp == 0` (its activation is on the chain already).
+pub type NewEpochFn =
+    unsafe extern "C" fn(vmctx: *mut VMContext, func_index: u32, fp: usize) -> bool;
+
 /// Operations running code asks of the runtime. A static table the store
 /// provides ([`VMBuiltins::new`]); every instance's vmctx points at it.
 /// Native code calls an entry by loading it at its `OFFSET_*`.
@@ -53,6 +65,8 @@ pub struct VMBuiltins {
     pub table_grow: TableGrowFn,
     /// Tier-up (the runtime's): see [`TierUpFn`].
     pub tier_up: TierUpFn,
+    /// The epoch deadline was reached (the runtime's): see [`NewEpochFn`].
+    pub new_epoch: NewEpochFn,
     /// Records trap `code` as the store's pending reason, clearing the
     /// backtrace.
     pub raise_trap: unsafe extern "C" fn(vmctx: *mut VMContext, code: u32),
@@ -124,6 +138,8 @@ impl VMBuiltins {
     pub const OFFSET_TABLE_GROW: u32 = core::mem::offset_of!(VMBuiltins, table_grow) as u32;
     /// Byte offset of `tier_up`.
     pub const OFFSET_TIER_UP: u32 = core::mem::offset_of!(VMBuiltins, tier_up) as u32;
+    /// Byte offset of `new_epoch`.
+    pub const OFFSET_NEW_EPOCH: u32 = core::mem::offset_of!(VMBuiltins, new_epoch) as u32;
     /// Byte offset of `raise_trap`.
     pub const OFFSET_RAISE_TRAP: u32 = core::mem::offset_of!(VMBuiltins, raise_trap) as u32;
     /// Byte offset of `unwind_frame`.
@@ -148,17 +164,19 @@ impl VMBuiltins {
     /// `loop_index` of a tier-up at a function's entry (not at a loop).
     pub const FUNCTION_ENTRY: u32 = u32::MAX;
 
-    /// The table with the runtime's growth and tier-up entries and this
-    /// crate's own for everything else.
+    /// The table with the runtime's growth, tier-up and epoch entries and
+    /// this crate's own for everything else.
     pub const fn new(
         memory_grow: MemoryGrowFn,
         table_grow: TableGrowFn,
         tier_up: TierUpFn,
+        new_epoch: NewEpochFn,
     ) -> VMBuiltins {
         VMBuiltins {
             memory_grow,
             table_grow,
             tier_up,
+            new_epoch,
             raise_trap,
             unwind_frame,
             memory_fill,
@@ -382,6 +400,7 @@ mod tests {
             VMBuiltins::OFFSET_MEMORY_GROW,
             VMBuiltins::OFFSET_TABLE_GROW,
             VMBuiltins::OFFSET_TIER_UP,
+            VMBuiltins::OFFSET_NEW_EPOCH,
             VMBuiltins::OFFSET_RAISE_TRAP,
             VMBuiltins::OFFSET_UNWIND_FRAME,
             VMBuiltins::OFFSET_MEMORY_FILL,

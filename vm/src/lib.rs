@@ -33,12 +33,12 @@ mod trap;
 mod val_raw;
 mod vmctx;
 
-pub use builtins::{MemoryGrowFn, TableGrowFn, TierUpFn, VMBuiltins};
+pub use builtins::{MemoryGrowFn, NewEpochFn, TableGrowFn, TierUpFn, VMBuiltins};
 pub use func_ref::{
     VMArrayCallFn, VMFuncRef, VMInterpFunc, VMSharedTypeIndex, VMWasmCallFunction, no_array_call,
 };
 pub use offsets::{FUNC_REFS_OFFSET, ModuleCounts, VMCTX_ALIGN, VMOffsets};
-pub use store_context::{FrameInfo, UnwindReason, VMInterpStack, VMStoreContext};
+pub use store_context::{FrameInfo, UnwindReason, VMActivation, VMInterpStack, VMStoreContext};
 pub use trap::TrapCode;
 pub use val_raw::ValRaw;
 pub use vmctx::{

@@ -24,6 +24,59 @@ pub struct FrameInfo {
     pub pc: u32,
 }
 
+/// One live entry into WebAssembly code that has left it again for the
+/// host (or for another tier) and is still on the native stack: a link of
+/// the chain [`VMStoreContext::activations`] starts, innermost first, so the
+/// WebAssembly frames live at any moment can be listed
+/// (`WasmBacktrace::capture`).
+///
+/// Each record lives on the native stack of whoever pushed it and is popped
+/// before that frame returns:
+///
+/// * an interpreter activation ([`VMActivation::INTERP`]) pushes one for
+///   its whole run; `data` is its context, which only the interpreter reads;
+/// * native code pushes one ([`VMActivation::NATIVE`]) around each call out
+///   of native code that may run host code: the per-type adapter around its
+///   `array_call`, and the epoch builtin. `data` is the frame pointer of the
+///   frame making that call; its callers are found by following the saved
+///   frame pointers while the return addresses are in native function
+///   bodies. `func_index`/`vmctx` name that frame itself when it is a
+///   function body (`vmctx` null for an adapter, which is no wasm frame).
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMActivation {
+    /// The next outer record, or null.
+    pub prev: *mut VMActivation,
+    /// [`VMActivation::INTERP`] or [`VMActivation::NATIVE`].
+    pub kind: usize,
+    /// The interpreter's context, or the frame pointer to walk from.
+    pub data: usize,
+    /// The function of the frame at `data` (native records with a `vmctx`).
+    pub func_index: usize,
+    /// The instance of that function, or null.
+    pub vmctx: *mut VMContext,
+}
+
+impl VMActivation {
+    /// An interpreter activation.
+    pub const INTERP: usize = 1;
+    /// A call out of native code.
+    pub const NATIVE: usize = 2;
+
+    /// Byte offset of `prev`.
+    pub const OFFSET_PREV: u32 = core::mem::offset_of!(VMActivation, prev) as u32;
+    /// Byte offset of `kind`.
+    pub const OFFSET_KIND: u32 = core::mem::offset_of!(VMActivation, kind) as u32;
+    /// Byte offset of `data`.
+    pub const OFFSET_DATA: u32 = core::mem::offset_of!(VMActivation, data) as u32;
+    /// Byte offset of `func_index`.
+    pub const OFFSET_FUNC_INDEX: u32 = core::mem::offset_of!(VMActivation, func_index) as u32;
+    /// Byte offset of `vmctx`.
+    pub const OFFSET_VMCTX: u32 = core::mem::offset_of!(VMActivation, vmctx) as u32;
+    /// Size in bytes.
+    pub const SIZE: u32 = core::mem::size_of::<VMActivation>() as u32;
+}
+
 /// Opaque per-store data of the interpreter (`kiln_interp::exec::InterpStack`),
 /// which [`VMStoreContext::interp`] points at.
 #[repr(C)]
@@ -64,6 +117,9 @@ pub struct VMStoreContext {
     pub pending: Option<UnwindReason>,
     /// WebAssembly frames live when `pending` was set, innermost first.
     pub backtrace: Vec<FrameInfo>,
+    /// The innermost live [`VMActivation`], or null: the chain through
+    /// which the WebAssembly frames on the stack are found.
+    pub activations: *mut VMActivation,
 }
 
 impl VMStoreContext {
@@ -83,6 +139,8 @@ impl VMStoreContext {
     /// Byte offset of `max_wasm_stack`.
     pub const OFFSET_MAX_WASM_STACK: u32 =
         core::mem::offset_of!(VMStoreContext, max_wasm_stack) as u32;
+    /// Byte offset of `activations`.
+    pub const OFFSET_ACTIVATIONS: u32 = core::mem::offset_of!(VMStoreContext, activations) as u32;
 
     /// A fresh context allowing `max_wasm_stack` bytes of native
     /// WebAssembly stack. `interp` is the interpreter's stack object for the store
@@ -99,6 +157,7 @@ impl VMStoreContext {
             interp,
             pending: None,
             backtrace: Vec::new(),
+            activations: core::ptr::null_mut(),
         }
     }
 
@@ -122,5 +181,19 @@ mod tests {
         assert_eq!(VMStoreContext::OFFSET_EPOCH_PTR, 16);
         assert_eq!(VMStoreContext::OFFSET_STACK_LIMIT, 24);
         assert_eq!(VMStoreContext::OFFSET_MAX_WASM_STACK, 32);
+        let fields = [
+            VMActivation::OFFSET_PREV,
+            VMActivation::OFFSET_KIND,
+            VMActivation::OFFSET_DATA,
+            VMActivation::OFFSET_FUNC_INDEX,
+            VMActivation::OFFSET_VMCTX,
+        ];
+        for (i, offset) in fields.iter().enumerate() {
+            assert_eq!(*offset as usize, i * size_of::<usize>());
+        }
+        assert_eq!(
+            VMActivation::SIZE as usize,
+            fields.len() * size_of::<usize>()
+        );
     }
 }

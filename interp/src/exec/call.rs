@@ -292,7 +292,7 @@ pub(super) unsafe fn call(
         if is_interpreted(fr) {
             enter(ctx, ip, mem, fr, base, slot)
         } else {
-            let out = call_out(ctx, regs, fr, base, sig);
+            let out = call_out(ctx, ip, regs, fr, base, sig);
             let c = &mut *ctx;
             // A nested activation may have grown (moved) the stacks, even
             // if the call then failed.
@@ -401,6 +401,8 @@ pub(super) unsafe fn call_entry(
         let saved_top = stack.top;
         stack.top = frame_base + f.frame_size as usize;
         let capacity = buffer.len();
+        // The entry's native frame stands for the running function.
+        (*ctx).ip = core::ptr::null();
         let ok = entry(vmctx.cast(), vmctx, buffer.as_mut_ptr(), capacity);
         (*stacks(store)).top = saved_top;
         if !ok {
@@ -415,7 +417,10 @@ pub(super) unsafe fn call_entry(
 }
 
 /// Calls a non-interpreted function through its `array_call`, copying the
-/// arguments from and the results to the caller's slots `base..`.
+/// arguments from and the results to the caller's slots `base..`. `ip` is
+/// the call instruction, recorded in the context while the callee runs (see
+/// [`Ctx::ip`]); null when the callee is the running function's own native
+/// code.
 ///
 /// (Argument buffers of up to [`OUT_INLINE`] values live on the native
 /// stack.)
@@ -425,6 +430,7 @@ pub(super) unsafe fn call_entry(
 #[inline(never)]
 pub(super) unsafe fn call_out(
     ctx: *mut Ctx,
+    ip: *const Inst,
     regs: Regs,
     fr: *const VMFuncRef,
     base: Slot,
@@ -476,6 +482,7 @@ pub(super) unsafe fn call_out(
         let stack = &mut *stacks(store);
         let saved_top = stack.top;
         stack.top = frame_base + frame_size;
+        (*ctx).ip = ip;
         let ok = ((*fr).array_call)((*fr).vmctx, vmctx, buf.as_mut_ptr(), capacity);
         (*stacks(store)).top = saved_top;
         if !ok {

@@ -135,24 +135,3 @@ pub(super) unsafe fn consume_fuel(
     }
     Ok(())
 }
-
-/// `CheckEpoch`: traps with `Interrupt` once the engine's epoch has reached
-/// the store's deadline.
-///
-/// # Safety
-/// `store` is the running activation's live store context, whose
-/// `epoch_ptr` points at its engine's epoch counter.
-#[inline(always)]
-pub(super) unsafe fn check_epoch(
-    store: *mut crate::vm::VMStoreContext,
-) -> Result<(), crate::vm::TrapCode> {
-    // SAFETY: the caller guarantees both pointers; the counter is atomic,
-    // so other threads may advance it concurrently.
-    unsafe {
-        let epoch = (*(*store).epoch_ptr).load(core::sync::atomic::Ordering::Relaxed);
-        if epoch >= (*store).epoch_deadline {
-            return Err(crate::vm::TrapCode::Interrupt);
-        }
-    }
-    Ok(())
-}

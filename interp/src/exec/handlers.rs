@@ -69,7 +69,7 @@ use super::regs::{
     Regs, SlotValue, Src, add_copy, add_pair, bin, bin_from, bin_trap, bin_trap_from, mul_add,
     shift_add, un, un_from, un_trap, xor_shift,
 };
-use super::{Ctx, Fault, arith, control, float, global, load_store, table, tier};
+use super::{Ctx, Fault, arith, control, epoch, float, global, load_store, table, tier};
 use crate::bytecode::{Inst, Load, LoadIdx, Op};
 use crate::vm::VMContext;
 
@@ -376,7 +376,13 @@ handlers! {
         }
     }
     ConsumeFuel: &Op::ConsumeFuel { amount } => fallible { control::consume_fuel((*ctx).store, amount) }
-    CheckEpoch: Op::CheckEpoch => fallible { control::check_epoch((*ctx).store) }
+    CheckEpoch: Op::CheckEpoch => custom {
+        if epoch::reached((*ctx).store) {
+            epoch::epoch_slow(ip, r.as_ptr(), m.base, m.len, ctx, acc, fa, da)
+        } else {
+            next(ip.add(1), r, m.base, m.len, ctx, acc, fa, da)
+        }
+    }
     TierUp: &Op::TierUp { amount } => custom {
         if (*(*ctx).func).tier_budget.charge(amount) {
             next(ip.add(1), r, m.base, m.len, ctx, acc, fa, da)

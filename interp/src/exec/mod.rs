@@ -59,6 +59,7 @@ mod assemble;
 mod call;
 mod control;
 mod dispatch;
+mod epoch;
 mod float;
 mod global;
 mod handlers;
@@ -79,8 +80,8 @@ pub use stack::{InterpStack, StoreStacks};
 use crate::InterpModule;
 use crate::bytecode::{CompiledFunc, Inst};
 use crate::vm::{
-    FrameInfo, TrapCode, UnwindReason, VMContext, VMInterpFunc, VMOpaqueContext, VMStoreContext,
-    ValRaw,
+    FrameInfo, TrapCode, UnwindReason, VMActivation, VMContext, VMInterpFunc, VMOpaqueContext,
+    VMStoreContext, ValRaw,
 };
 use memory::Mem;
 use regs::Regs;
@@ -142,7 +143,12 @@ struct Ctx {
     values: *mut u64,
     /// Set when the activation stops early: why.
     fault: Option<Fault>,
-    /// Set with `fault`: the instruction that faulted.
+    /// Set with `fault`: the instruction that faulted. Also set while the
+    /// running function calls out of the interpreter (to a host or native
+    /// function, or to the runtime's epoch entry): the call instruction, so
+    /// that the frames on the stack can be listed meanwhile
+    /// ([`activation_frames`]); null while the running function's own
+    /// native code runs in its place (tier-up), which lists that frame.
     ip: *const Inst,
     /// Interpreted functions this activation has called (see `call.rs`).
     callees: [call::Callee; call::CALLEE_CACHE],
@@ -268,13 +274,26 @@ pub unsafe extern "C" fn interp_array_call(
                 mem,
             },
         };
+        // The context is reached through this one pointer from here on
+        // (the handlers, and `activation_frames` through the record).
+        let ctx_ptr: *mut Ctx = &raw mut ctx;
+        let mut activation = VMActivation {
+            prev: (*store).activations,
+            kind: VMActivation::INTERP,
+            data: ctx_ptr as usize,
+            func_index: 0,
+            vmctx: core::ptr::null_mut(),
+        };
+        (*store).activations = &raw mut activation;
         (*store).entry_depth += 1;
-        dispatch::run(f.code.as_ptr(), regs, mem, &mut ctx);
+        dispatch::run(f.code.as_ptr(), regs, mem, ctx_ptr);
         (*store).entry_depth -= 1;
+        (*store).activations = activation.prev;
+        let ctx = &*ctx_ptr;
         let ok = match ctx.fault {
             None => true,
             Some(fault) => {
-                unwind(&ctx, fault);
+                unwind(ctx, fault);
                 false
             }
         };
@@ -337,6 +356,41 @@ unsafe fn unwind(ctx: &Ctx, fault: Fault) {
                 .map(|f| frame_info(f.vmctx, f.func, f.ip)),
         );
         stack.frames.truncate(ctx.entry_frames);
+    }
+}
+
+/// Appends the frames of the interpreter activation whose
+/// [`VMActivation::data`] is `activation` to `out`, innermost first: the
+/// running function (unless its native code runs in its place) and its
+/// interpreted callers. `end` is the length of the frame stack above which
+/// the records belong to activations nested in this one (the stack's
+/// length for the innermost interpreter activation); it is lowered to
+/// where this activation's records start, for the next outer one.
+///
+/// # Safety
+/// `activation` is the `data` of a live interpreter record of a store's
+/// activation chain, read while that activation is calling out of the
+/// interpreter (so its context is not being written), and `end` is as
+/// described.
+pub unsafe fn activation_frames(activation: usize, end: &mut usize, out: &mut Vec<FrameInfo>) {
+    // SAFETY: per the contract the context is live and quiescent; its
+    // frame records above `entry_frames` describe live callers whose `ip`
+    // points into their code.
+    unsafe {
+        let ctx = &*(activation as *const Ctx);
+        if !ctx.ip.is_null() {
+            out.push(frame_info(ctx.vmctx, ctx.func, ctx.ip));
+        }
+        let stack = &*ctx.stack;
+        let top = (*end).min(stack.frames.len());
+        let callers = stack.frames.get(ctx.entry_frames..top).unwrap_or(&[]);
+        out.extend(
+            callers
+                .iter()
+                .rev()
+                .map(|f| frame_info(f.vmctx, f.func, f.ip)),
+        );
+        *end = ctx.entry_frames.min(*end);
     }
 }
 

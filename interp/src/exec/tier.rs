@@ -113,7 +113,7 @@ unsafe fn decide(ctx: *mut Ctx, ip: *const Inst, r: Regs) -> Result<Decision, Fa
             None => {
                 let def = f.func_index - (*vmctx).offsets.counts.imported_funcs;
                 let fr = VMContext::defined_func_ref(vmctx, def);
-                call::call_out(ctx, r, fr, 0, Sig::Func(f.func_index))
+                call::call_out(ctx, core::ptr::null(), r, fr, 0, Sig::Func(f.func_index))
             }
             // At a loop header, the OSR entry takes the frame's locals and
             // operand stack.

@@ -154,8 +154,13 @@ impl Translator<'_, '_> {
         self.trap_if(below, TrapCode::StackOverflow);
     }
 
-    /// Traps with `Interrupt` once the engine's epoch reaches the store's
-    /// deadline.
+    /// Once the engine's epoch reaches the store's deadline, asks the
+    /// runtime what to do ([`VMBuiltins::new_epoch`]: the store's deadline
+    /// callback, or a trap with `Interrupt`) and unwinds if it says stop.
+    /// That path is cold and its own per check: it passes this frame's
+    /// frame pointer and function index, so the callback can list the
+    /// frames on the stack, and reloads memory 0 afterwards (the callback
+    /// is host code, which may grow it).
     fn epoch_check(&mut self) {
         let counter = self.b.ins().load(
             PTR,
@@ -177,7 +182,27 @@ impl Translator<'_, '_> {
             .b
             .ins()
             .icmp(IntCC::UnsignedGreaterThanOrEqual, epoch, deadline);
-        self.trap_if(reached, TrapCode::Interrupt);
+        let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
+        let cont = self.b.create_block();
+        self.b.ins().brif(reached, slow, &[], cont, &[]);
+
+        self.b.switch_to_block(slow);
+        self.b.seal_block(slow);
+        let fp = self.b.ins().get_frame_pointer(PTR);
+        let index = self.b.ins().iconst(types::I32, i64::from(self.func_index));
+        let ok = self.call_builtin(
+            VMBuiltins::OFFSET_NEW_EPOCH,
+            &[types::I32, PTR],
+            &[types::I8],
+            &[index, fp],
+        )[0];
+        self.reload_memory();
+        let unwind = self.unwind_block();
+        self.b.ins().brif(ok, cont, &[], unwind, &[]);
+
+        self.b.switch_to_block(cont);
+        self.b.seal_block(cont);
     }
 
     /// Starts a fuel region here (see `kiln_vm::fuel`): the previous one

@@ -357,7 +357,25 @@ struct HostCtx {
     store: *mut VMStoreContext,
 }
 
-static BUILTINS: VMBuiltins = VMBuiltins::new(test_memory_grow, test_table_grow, test_tier_up);
+static BUILTINS: VMBuiltins = VMBuiltins::new(
+    test_memory_grow,
+    test_table_grow,
+    test_tier_up,
+    test_new_epoch,
+);
+
+/// No deadline callback in the harness: reaching the deadline traps.
+unsafe extern "C" fn test_new_epoch(vmctx: *mut VMContext, _func_index: u32, _fp: usize) -> bool {
+    // SAFETY: `vmctx` is a live instance of the test store.
+    unsafe {
+        let store = &mut *(*vmctx).store;
+        store.backtrace.clear();
+        store.pending = Some(crate::vm::UnwindReason::Trap(
+            crate::vm::TrapCode::Interrupt,
+        ));
+    }
+    false
+}
 
 /// No native tier in the harness: tier-up never finds native code.
 unsafe extern "C" fn test_tier_up(
