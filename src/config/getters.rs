@@ -45,21 +45,23 @@ impl Engine {
     /// ([`crate::Config::cranelift_opt_level`]).
     pub fn get_cranelift_opt_level(&self) -> Option<OptLevel> {
         let config = self.config();
-        (config.native() || config.tiered()).then_some(config.opt_level)
+        config.compiles_native().then_some(config.opt_level)
     }
 
     /// Whether Cranelift's IR verifier runs, if this engine compiles native
     /// code ([`crate::Config::cranelift_debug_verifier`]).
     pub fn get_cranelift_debug_verifier(&self) -> Option<bool> {
         let config = self.config();
-        (config.native() || config.tiered()).then(|| config.cranelift_verifier())
+        config
+            .compiles_native()
+            .then(|| config.cranelift_verifier())
     }
 
     /// Whether NaN results are canonicalised, if this engine compiles native
     /// code: always `Some(false)` there, since Kiln refuses `true`.
     pub fn get_cranelift_nan_canonicalization(&self) -> Option<bool> {
         let config = self.config();
-        (config.native() || config.tiered()).then_some(false)
+        config.compiles_native().then_some(false)
     }
 
     /// The pooling allocator's limits, if the engine pools instances.
@@ -134,7 +136,7 @@ impl Engine {
     /// Kiln compiles native code, `None` otherwise.
     pub fn get_native_unwind_info(&self) -> Option<bool> {
         let config = self.config();
-        (config.native() || config.tiered()).then_some(false)
+        config.compiles_native().then_some(false)
     }
 
     /// Whether branch hints are used: always false in Kiln.

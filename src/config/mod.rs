@@ -324,9 +324,18 @@ impl Config {
         self.effective_strategy() == Strategy::Tiered
     }
 
+    /// Whether this configuration makes native code at all (Cranelift, or
+    /// tiered).
+    pub(crate) fn compiles_native(&self) -> bool {
+        matches!(
+            self.effective_strategy(),
+            Strategy::Cranelift | Strategy::Tiered
+        )
+    }
+
     /// Checks the combination of settings.
     pub(crate) fn validate(&self) -> Result<()> {
-        if (self.native() || self.tiered()) && !crate::module::native::AVAILABLE {
+        if self.compiles_native() && !crate::module::native::AVAILABLE {
             bail!(
                 "Strategy::{:?} needs Kiln's native tier, which this build does not have \
                  (the `jit` feature is off, or the target is not x86-64 or aarch64 Linux or macOS)",

@@ -769,14 +769,23 @@ impl<T: 'static> Linker<T> {
     /// ```
     pub fn get(
         &self,
-        mut store: impl AsContextMut<Data = T>,
+        store: impl AsContextMut<Data = T>,
         module: &str,
         name: &str,
     ) -> Result<Extern> {
-        let definition = self
-            .lookup(module, name)
-            .ok_or_else(|| anyhow!("missing definition for `{module}::{name}`"))?;
-        Ok(definition.to_extern(&mut store.as_context_mut()))
+        self.find(store, module, name)
+            .ok_or_else(|| anyhow!("missing definition for `{module}::{name}`"))
+    }
+
+    /// [`Linker::get`] without the error: for lookups that may miss.
+    fn find(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        module: &str,
+        name: &str,
+    ) -> Option<Extern> {
+        let definition = self.lookup(module, name)?;
+        Some(definition.to_extern(&mut store.as_context_mut()))
     }
 
     /// The definition that would satisfy `import` (looked up by its names;
@@ -800,7 +809,7 @@ impl<T: 'static> Linker<T> {
         store: impl AsContextMut<Data = T>,
         import: &ImportType<'_>,
     ) -> Option<Extern> {
-        self.get(store, import.module(), import.name()).ok()
+        self.find(store, import.module(), import.name())
     }
 
     /// The "default export" of `module`: the function defined as
@@ -825,12 +834,12 @@ impl<T: 'static> Linker<T> {
         mut store: impl AsContextMut<Data = T>,
         module: &str,
     ) -> Result<Func> {
-        if let Ok(item) = self.get(&mut store, module, "") {
+        if let Some(item) = self.find(&mut store, module, "") {
             return item
                 .into_func()
                 .ok_or_else(|| anyhow!("default export in '{module}' is not a function"));
         }
-        if let Ok(item) = self.get(&mut store, module, "_start") {
+        if let Some(item) = self.find(&mut store, module, "_start") {
             return item
                 .into_func()
                 .ok_or_else(|| anyhow!("`_start` in '{module}' is not a function"));

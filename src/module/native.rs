@@ -100,7 +100,7 @@ cfg_if::cfg_if! {
         impl NativeCompiler {
             /// The compiler `config` asks for, if any.
             pub(crate) fn new(config: &Config) -> Result<Option<NativeCompiler>> {
-                if !config.native() && !config.tiered() {
+                if !config.compiles_native() {
                     return Ok(None);
                 }
                 let level = match config.opt_level {

@@ -291,39 +291,55 @@ impl TierState {
     }
 }
 
-/// Makes instance `vmctx` of a tiered module use what is native so far:
-/// its adapters (needed before any of its native code runs) and function
-/// `def_index`'s native code, patching the function's `VMFuncRef`.
+/// Writes the module's type adapters, once compiled, into instance `vmctx`
+/// (needed before any of its native code runs; done once per instance).
 ///
 /// # Safety
 /// `vmctx` is a live instance of the module `tier` belongs to, on the
-/// store's own thread, and nothing is reading its records meanwhile.
-unsafe fn use_native(vmctx: *mut VMContext, tier: &TierState, def_index: Option<u32>) {
-    // SAFETY: per the contract; the regions written are within the module's
-    // counts.
+/// store's own thread.
+unsafe fn install_adapters(vmctx: *mut VMContext, tier: &TierState) {
+    // SAFETY: per the contract; the slots written are within the module's
+    // type count.
     unsafe {
-        if let Some(adapters) = tier.adapters() {
-            let types = (*vmctx).offsets.counts.types;
-            if types > 0 && (*VMContext::type_adapter_slot(vmctx, 0)).is_null() {
-                for t in 0..types {
-                    if let Some(adapter) = adapters.get(t) {
-                        *VMContext::type_adapter_slot(vmctx, t) = adapter.as_ptr();
-                    }
-                }
+        let Some(adapters) = tier.adapters() else {
+            return;
+        };
+        let types = (*vmctx).offsets.counts.types;
+        if types == 0 || !(*VMContext::type_adapter_slot(vmctx, 0)).is_null() {
+            return;
+        }
+        for t in 0..types {
+            if let Some(adapter) = adapters.get(t) {
+                *VMContext::type_adapter_slot(vmctx, t) = adapter.as_ptr();
             }
         }
-        if let Some(def) = def_index
-            && let Some(native) = tier.native(def)
-        {
-            let record = VMContext::defined_func_ref(vmctx, def);
-            let type_index = (*record).type_index;
-            record.write(VMFuncRef {
-                array_call: native.array_call(),
-                wasm_call: Some(native.wasm_call()),
-                type_index,
-                vmctx: vmctx.cast(),
-            });
-        }
+    }
+}
+
+/// Makes instance `vmctx` run defined function `def_index` as `native`:
+/// installs the adapters and patches the function's `VMFuncRef`.
+///
+/// # Safety
+/// As for [`install_adapters`]; nothing is reading the record meanwhile,
+/// and `native` is the module's code for `def_index`.
+unsafe fn use_native(
+    vmctx: *mut VMContext,
+    tier: &TierState,
+    def_index: u32,
+    native: &kiln_jit::NativeFunction,
+) {
+    // SAFETY: per the contract; `def_index` is a defined function of the
+    // instance.
+    unsafe {
+        install_adapters(vmctx, tier);
+        let record = VMContext::defined_func_ref(vmctx, def_index);
+        let type_index = (*record).type_index;
+        record.write(VMFuncRef {
+            array_call: native.array_call(),
+            wasm_call: Some(native.wasm_call()),
+            type_index,
+            vmctx: vmctx.cast(),
+        });
     }
 }
 
@@ -342,35 +358,27 @@ pub(crate) unsafe fn tier_up(
     // SAFETY: per the contract.
     unsafe {
         let def = func_index.checked_sub((*vmctx).offsets.counts.imported_funcs)?;
+        let function = Job {
+            def_index: def,
+            loop_index: None,
+        };
+        // Ask for the function itself unless it has a result already (in a
+        // loop too: later calls should go native).
+        if tier.funcs.get(def as usize)?.get().is_none() {
+            tier.request(function);
+        }
         if loop_index == VMBuiltins::FUNCTION_ENTRY {
-            match tier.funcs.get(def as usize)?.get() {
-                Some(Ok(native)) => {
-                    use_native(vmctx, tier, Some(def));
-                    tier.moved_calls.fetch_add(1, Ordering::Relaxed);
-                    Some(native.array_call())
-                }
-                Some(Err(_)) => None,
-                None => {
-                    tier.request(Job {
-                        def_index: def,
-                        loop_index: None,
-                    });
-                    let native = tier.native(def)?;
-                    use_native(vmctx, tier, Some(def));
-                    tier.moved_calls.fetch_add(1, Ordering::Relaxed);
-                    Some(native.array_call())
-                }
-            }
+            let native = tier.native(def)?;
+            use_native(vmctx, tier, def, native);
+            tier.moved_calls.fetch_add(1, Ordering::Relaxed);
+            Some(native.array_call())
         } else {
-            // Later calls should go native too.
-            if tier.native(def).is_none() && tier.funcs[def as usize].get().is_none() {
-                tier.request(Job {
-                    def_index: def,
-                    loop_index: None,
-                });
-            }
             let entry = tier.osr_entry(def, loop_index)?;
-            use_native(vmctx, tier, Some(def));
+            if let Some(native) = tier.native(def) {
+                use_native(vmctx, tier, def, native);
+            } else {
+                install_adapters(vmctx, tier);
+            }
             tier.osr_entries.fetch_add(1, Ordering::Relaxed);
             Some(entry.entry())
         }
@@ -384,10 +392,10 @@ pub(crate) unsafe fn tier_up(
 pub(crate) unsafe fn instantiate(vmctx: *mut VMContext, tier: &TierState) {
     // SAFETY: forwarded to the caller.
     unsafe {
-        use_native(vmctx, tier, None);
+        install_adapters(vmctx, tier);
         for def in 0..tier.funcs.len() as u32 {
-            if tier.native(def).is_some() {
-                use_native(vmctx, tier, Some(def));
+            if let Some(native) = tier.native(def) {
+                use_native(vmctx, tier, def, native);
             }
         }
     }

@@ -157,13 +157,28 @@ impl<T: 'static> Store<T> {
 /// # Safety
 /// `store` is a live store made by `Store::new` into which no reference is
 /// held during the call (the hook gets exclusive access to the store).
+#[inline(always)]
 pub(crate) unsafe fn run_call_hook(store: *mut StoreOpaque, kind: CallHook) -> Result<()> {
-    // SAFETY: per the contract; the hook is taken out of the store while it
-    // runs, so the store it is given does not contain it.
+    // SAFETY: per the contract. Without a hook (the usual case) every
+    // crossing pays one test, inline; the call is out of line.
     unsafe {
         if (*store).call_hook.is_none() {
             return Ok(());
         }
+        call_the_hook(store, kind)
+    }
+}
+
+/// [`run_call_hook`]'s work when a hook is set.
+///
+/// # Safety
+/// As for [`run_call_hook`].
+#[cold]
+#[inline(never)]
+unsafe fn call_the_hook(store: *mut StoreOpaque, kind: CallHook) -> Result<()> {
+    // SAFETY: per the contract; the hook is taken out of the store while it
+    // runs, so the store it is given does not contain it.
+    unsafe {
         let data = (*store).vm.store_data;
         let Some(mut hook) = (*store).call_hook.take() else {
             return Ok(());
