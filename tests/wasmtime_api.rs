@@ -348,7 +348,6 @@ fn store_default_uses_a_default_engine_and_data() {
         Some(Extern::Func(_))
     ));
     assert_eq!(store.into_data(), [1]);
-    let _ = Config::new();
 }
 
 #[test]
@@ -734,7 +733,7 @@ fn typed_function_mismatches_are_reported_as_in_wasmtime() {
 /// not.
 #[test]
 fn backtrace_capture_is_empty_when_backtraces_are_off_but_force_capture_is_not() {
-    let mut config = kiln::Config::new();
+    let mut config = Config::new();
     config.wasm_backtrace_max_frames(None);
     let engine = Engine::new(&config).unwrap();
     let module = kiln::Module::new(

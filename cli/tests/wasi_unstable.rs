@@ -4,8 +4,10 @@
 //! subscription layouts and exits with the number of the first check that
 //! fails.
 
+#[allow(dead_code)] // each test binary uses part of the shared helpers
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn program() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../wasi/tests/programs/unstable.wat")
@@ -24,14 +26,10 @@ fn scratch(name: &str) -> PathBuf {
 #[test]
 fn kiln_run_links_wasi_unstable() {
     let dir = scratch("run");
-    let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
-        .arg("run")
-        .arg("--dir")
-        .arg(format!("{}::.", dir.display()))
-        .arg(program())
-        .env_clear()
-        .output()
-        .unwrap();
+    let dir_arg = format!("{}::.", dir.display());
+    let mut cmd = common::kiln_command(&["run", "--dir", &dir_arg, program().to_str().unwrap()]);
+    cmd.env_clear();
+    let out = common::run_bounded(cmd, common::TIMEOUT);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
     assert_eq!(
@@ -42,4 +40,24 @@ fn kiln_run_links_wasi_unstable() {
         std::fs::read_to_string(dir.join("data.txt")).unwrap(),
         "0123456789"
     );
+}
+
+/// `-S preview0=n` leaves `wasi_unstable` out: the same program no longer
+/// links, and the error names the missing import.
+#[test]
+fn preview0_off_leaves_wasi_unstable_unlinked() {
+    let dir = scratch("off");
+    let dir_arg = format!("{}::.", dir.display());
+    let out = common::kiln(&[
+        "run",
+        "-S",
+        "preview0=n",
+        "--dir",
+        &dir_arg,
+        program().to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    assert!(stderr.contains("wasi_unstable"), "stderr: {stderr}");
+    assert!(out.stdout.is_empty());
 }
