@@ -3,8 +3,9 @@
 //! runtime's builtins.
 
 use crate::Unsupported;
-use cranelift_codegen::ir::{AbiParam, Signature, Type, types};
+use cranelift_codegen::ir::{AbiParam, InstBuilder, MemFlagsData, Signature, Type, Value, types};
 use cranelift_codegen::isa::{CallConv, TargetIsa};
+use cranelift_frontend::FunctionBuilder;
 use wasmparser::{FuncType, ValType};
 
 /// The pointer type (Kiln's native tier targets 64-bit hosts only).
@@ -13,6 +14,43 @@ pub(crate) const PTR: Type = types::I64;
 /// The type of a wasm function's status return: nonzero when it returned
 /// normally, 0 when it trapped (the reason is in the store's `pending`).
 pub(crate) const STATUS: Type = types::I32;
+
+/// Bytes of one `ValRaw` slot of an array-call buffer.
+const VALRAW: usize = core::mem::size_of::<kiln_vm::ValRaw>();
+
+/// The offset of slot `i` of an array-call buffer (arguments, results, an
+/// OSR entry's frame).
+pub(crate) fn slot_offset(i: usize) -> i32 {
+    (i * VALRAW) as i32
+}
+
+/// The size in bytes of an array-call buffer of `slots` slots.
+pub(crate) fn buffer_size(slots: usize) -> u32 {
+    (slots * VALRAW) as u32
+}
+
+/// A value's `ValRaw` bits: zero-extended to 64, floats by their bits.
+pub(crate) fn value_bits(b: &mut FunctionBuilder<'_>, v: Value) -> Value {
+    let flags = MemFlagsData::new();
+    match b.func.dfg.value_type(v) {
+        types::I32 => b.ins().uextend(types::I64, v),
+        types::F32 => {
+            let bits = b.ins().bitcast(types::I32, flags, v);
+            b.ins().uextend(types::I64, bits)
+        }
+        types::F64 => b.ins().bitcast(types::I64, flags, v),
+        _ => v,
+    }
+}
+
+/// The zero of a Cranelift type.
+pub(crate) fn zero(b: &mut FunctionBuilder<'_>, ty: Type) -> Value {
+    match ty {
+        types::F32 => b.ins().f32const(0.0),
+        types::F64 => b.ins().f64const(0.0),
+        ty => b.ins().iconst(ty, 0),
+    }
+}
 
 /// The Cranelift type holding a wasm value: references are 64-bit (a
 /// `*const VMFuncRef` or an externref handle, 0 for null), as in the

@@ -21,16 +21,11 @@
 use crate::Unsupported;
 use crate::abi::{self, PTR};
 use crate::translate::vm_flags;
-use cranelift_codegen::ir::{
-    Function, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, UserFuncName, Value, types,
-};
+use cranelift_codegen::ir::{Function, InstBuilder, StackSlotData, StackSlotKind, UserFuncName};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use kiln_vm::{VMActivation, VMContext, VMFuncRef, VMStoreContext};
 use wasmparser::FuncType;
-
-/// Bytes of one `ValRaw` slot.
-const VALRAW: u32 = 16;
 
 /// Builds the adapter for functions of type `ty` (type index `type_index`,
 /// for its name).
@@ -52,17 +47,17 @@ pub fn build_adapter(
     let incoming = b.block_params(entry).to_vec();
     let (func_ref, caller, args) = (incoming[0], incoming[1], &incoming[2..]);
 
-    let slots = params.len().max(results.len()).max(1) as u32;
+    let slots = params.len().max(results.len()).max(1);
     let slot = b.create_sized_stack_slot(StackSlotData::new(
         StackSlotKind::ExplicitSlot,
-        slots * VALRAW,
+        crate::abi::buffer_size(slots),
         4,
     ));
     let buffer = b.ins().stack_addr(PTR, slot, 0);
     for (i, arg) in args.iter().enumerate() {
-        let bits = value_bits(&mut b, *arg);
+        let bits = crate::abi::value_bits(&mut b, *arg);
         b.ins()
-            .store(vm_flags(), bits, buffer, (i as u32 * VALRAW) as i32);
+            .store(vm_flags(), bits, buffer, crate::abi::slot_offset(i));
     }
     let array_call = b.ins().load(
         PTR,
@@ -73,7 +68,7 @@ pub fn build_adapter(
     let callee_vmctx = b
         .ins()
         .load(PTR, vm_flags(), func_ref, VMFuncRef::OFFSET_VMCTX as i32);
-    let capacity = b.ins().iconst(PTR, i64::from(slots));
+    let capacity = b.ins().iconst(PTR, slots as i64);
 
     // This call out of native code, on the store's activation chain.
     let record = b.create_sized_stack_slot(StackSlotData::new(
@@ -118,7 +113,7 @@ pub fn build_adapter(
     for (i, ty) in results.iter().enumerate() {
         let v = b
             .ins()
-            .load(*ty, vm_flags(), buffer, (i as u32 * VALRAW) as i32);
+            .load(*ty, vm_flags(), buffer, crate::abi::slot_offset(i));
         values.push(v);
     }
     b.ins().return_(&values);
@@ -127,33 +122,10 @@ pub fn build_adapter(
     b.seal_block(failed);
     let mut values = vec![b.ins().iconst(abi::STATUS, 0)];
     for ty in &results {
-        values.push(zero(&mut b, *ty));
+        values.push(crate::abi::zero(&mut b, *ty));
     }
     b.ins().return_(&values);
 
     b.finalize(isa.frontend_config());
     Ok(func)
-}
-
-/// A value's `ValRaw` bits: zero-extended to 64, floats by their bits.
-pub(crate) fn value_bits(b: &mut FunctionBuilder<'_>, v: Value) -> Value {
-    let flags = MemFlagsData::new();
-    match b.func.dfg.value_type(v) {
-        types::I32 => b.ins().uextend(types::I64, v),
-        types::F32 => {
-            let bits = b.ins().bitcast(types::I32, flags, v);
-            b.ins().uextend(types::I64, bits)
-        }
-        types::F64 => b.ins().bitcast(types::I64, flags, v),
-        _ => v,
-    }
-}
-
-/// The zero of a Cranelift type.
-fn zero(b: &mut FunctionBuilder<'_>, ty: cranelift_codegen::ir::Type) -> Value {
-    match ty {
-        types::F32 => b.ins().f32const(0.0),
-        types::F64 => b.ins().f64const(0.0),
-        ty => b.ins().iconst(ty, 0),
-    }
 }

@@ -18,7 +18,7 @@
 
 use crate::Unsupported;
 use crate::abi::{self, PTR};
-use crate::adapter::value_bits;
+use crate::abi::{slot_offset, value_bits};
 use crate::env::ModuleEnv;
 use crate::translate::{vm_const_flags, vm_flags};
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -26,9 +26,6 @@ use cranelift_codegen::ir::{Function, InstBuilder, UserFuncName, types};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use kiln_vm::{VMContext, VMFuncRef, VMStoreContext};
-
-/// Bytes of one `ValRaw` slot.
-const VALRAW: i32 = 16;
 
 /// Builds the array-call trampoline of defined function `func_index`.
 pub fn build_trampoline(
@@ -78,7 +75,7 @@ pub fn build_trampoline(
     // The arguments, then the body.
     let mut args = vec![vmctx, caller];
     for (i, ty) in params.iter().enumerate() {
-        let v = b.ins().load(*ty, vm_flags(), buffer, i as i32 * VALRAW);
+        let v = b.ins().load(*ty, vm_flags(), buffer, slot_offset(i));
         args.push(v);
     }
     let env_offsets = env.offsets();
@@ -105,7 +102,7 @@ pub fn build_trampoline(
     let zero = b.ins().iconst(types::I64, 0);
     for (i, v) in outs[1..].iter().enumerate() {
         let bits = value_bits(&mut b, *v);
-        let at = i as i32 * VALRAW;
+        let at = slot_offset(i);
         b.ins().store(vm_flags(), bits, buffer, at);
         b.ins().store(vm_flags(), zero, buffer, at + 8);
     }

@@ -193,7 +193,7 @@ impl Translator<'_, '_> {
     ) {
         self.b.switch_to_block(osr.entry);
         self.b.seal_block(osr.entry);
-        let slot = |i: usize| (i * 16) as i32;
+        let slot = crate::abi::slot_offset;
         for (i, (var, ty)) in self.locals.clone().into_iter().enumerate() {
             let v = self.b.ins().load(ty, vm_flags(), osr.buffer, slot(i));
             self.b.def_var(var, v);

@@ -310,8 +310,8 @@ impl<'e, 'f> Translator<'e, 'f> {
             Some(osr) => {
                 // The results go back in the buffer, as `ValRaw`s.
                 for (i, v) in results.into_iter().enumerate() {
-                    let bits = crate::adapter::value_bits(&mut self.b, v);
-                    let at = (i * 16) as i32;
+                    let bits = crate::abi::value_bits(&mut self.b, v);
+                    let at = crate::abi::slot_offset(i);
                     self.b.ins().store(vm_flags(), bits, osr.buffer, at);
                 }
                 let yes = self.b.ins().iconst(types::I8, 1);
@@ -510,11 +510,7 @@ impl<'e, 'f> Translator<'e, 'f> {
 
     /// The zero of a value type (the default of locals).
     fn zero(&mut self, ty: Type) -> Value {
-        match ty {
-            types::F32 => self.b.ins().f32const(0.0),
-            types::F64 => self.b.ins().f64const(0.0),
-            ty => self.b.ins().iconst(ty, 0),
-        }
+        crate::abi::zero(&mut self.b, ty)
     }
 
     /// A 32-bit integer constant.
